@@ -1,0 +1,35 @@
+package dev.vmctl.model;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+import static dev.vmctl.model.VmState.*;
+
+/** Each user-visible operation and the states it is allowed in (Firecracker's habit). */
+public enum VmOperation {
+    START(EnumSet.of(REQUESTED, STOPPED, ERROR)),
+    STOP(EnumSet.of(PREPARING, RUNNING)),
+    REBOOT(EnumSet.of(RUNNING)),
+    EXEC(EnumSet.of(RUNNING)),
+    DESTROY(EnumSet.of(REQUESTED, STOPPED, ERROR)),
+    DESTROY_FORCE(EnumSet.of(REQUESTED, PREPARING, RUNNING, STOPPED, ERROR));
+
+    private final Set<VmState> allowedIn;
+
+    VmOperation(Set<VmState> allowedIn) { this.allowedIn = allowedIn; }
+
+    public Set<VmState> allowedIn() { return allowedIn; }
+
+    public String verb() { return this == DESTROY_FORCE ? "destroy --force" : name().toLowerCase(); }
+
+    /** Throws a WRONG_STATE error naming the current state and the allowed ones. */
+    public void check(String vm, VmState current) {
+        if (!allowedIn.contains(current)) {
+            String hint = this == DESTROY && (current == RUNNING || current == PREPARING)
+                    ? "; use force to destroy a running VM" : "";
+            throw new VmctlException(VmctlException.Kind.WRONG_STATE,
+                    verb() + ": vm " + vm + " is " + current,
+                    "current state: " + current + "; " + verb() + " is allowed in: " + allowedIn + hint);
+        }
+    }
+}
