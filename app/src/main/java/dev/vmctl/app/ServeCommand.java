@@ -1,0 +1,47 @@
+package dev.vmctl.app;
+
+import dev.vmctl.engine.DataDir;
+import dev.vmctl.model.VmSpec;
+import dev.vmctl.server.VmctlServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Start the vmctl server (REST API, events and GUI). VMs keep running when it stops.")
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--data-dir", description = "State, images and VM files (default: $VMCTL_DATA_DIR, else /var/lib/vmctl for root)")
+    Path dataDir;
+
+    @Option(names = "--listen", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+    int port;
+
+    @Option(names = "--accel", defaultValue = "auto", description = "auto (probe KVM, else TCG), kvm or tcg (default: ${DEFAULT-VALUE})")
+    String accel;
+
+    @Option(names = "--boot-timeout", defaultValue = "120", description = "Seconds a boot may take until the guest agent answers (default: ${DEFAULT-VALUE})")
+    int bootTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        VmSpec.Accel a = VmSpec.Accel.parse("accel", accel);
+        Path dir = dataDir != null ? dataDir : DataDir.defaultRoot();
+        VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout))).start();
+        System.out.println("vmctl server listening on http://" + host + ":" + server.port() + "  (data dir " + dir.toAbsolutePath() + ")");
+        System.out.flush();
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            done.countDown();
+        }));
+        done.await();
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.vmctl.app.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A tiny REST client for the tests (the CLI has its own; tests check the wire format directly). */
+final class Api {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Response(int status, JsonNode json, String body) {}
+
+    private final String base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    Api(String base) { this.base = base; }
+
+    Response get(String path) { return send("GET", path, null); }
+    Response post(String path, Object body) { return send("POST", path, body); }
+    Response delete(String path) { return send("DELETE", path, null); }
+
+    Response send(String method, String path, Object body) {
+        try {
+            String b = body == null ? "" : body instanceof String s ? s : JSON.writeValueAsString(body);
+            HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(4))
+                    .header("Content-Type", "application/json")
+                    .method(method, b.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(b));
+            HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode j = null;
+            if (r.headers().firstValue("Content-Type").orElse("").contains("json")) j = JSON.readTree(r.body());
+            return new Response(r.statusCode(), j, r.body());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

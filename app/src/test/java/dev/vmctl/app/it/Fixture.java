@@ -1,0 +1,123 @@
+package dev.vmctl.app.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.host.Procs;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * One real vmctl server (own process, own data directory, the `tiny` image built once) shared by the
+ * end-to-end test classes, so that the suite boots each VM it needs and no more. Closed after the last
+ * test: every VM is destroyed through the API and the test checks that no QEMU process of this data
+ * directory is left; any that is (a bug) is killed by its PID.
+ */
+final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolver {
+    final Path dataDir;
+    final ServerProcess server;
+    final Api api;
+    final Cli cli;
+
+    /** Used by JUnit as the extension instance; the real fixture lives in the root store. */
+    Fixture() {
+        this.dataDir = null;
+        this.server = null;
+        this.api = null;
+        this.cli = null;
+    }
+
+    private Fixture(Path dataDir) throws Exception {
+        this.dataDir = dataDir;
+        this.server = new ServerProcess(dataDir).start();
+        this.api = new Api(server.url());
+        this.cli = new Cli(server.url());
+    }
+
+    static Fixture create(String prefix) throws Exception {
+        Fixture f = new Fixture(Files.createTempDirectory(prefix));
+        f.buildImage();
+        return f;
+    }
+
+    void buildImage() {
+        Api.Response r = api.post("/api/v1/images/tiny/build", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext ctx) {
+        shared(ctx);
+    }
+
+    static Fixture shared(ExtensionContext ctx) {
+        return ctx.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+                .computeIfAbsent("vmctl-fixture", k -> {
+                    try {
+                        return create("vmctl-it-");
+                    } catch (Exception e) {
+                        throw new IllegalStateException("start the shared vmctl server: " + e.getMessage(), e);
+                    }
+                }, Fixture.class);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+        return p.getParameter().getType() == Fixture.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext p, ExtensionContext e) {
+        return shared(e);
+    }
+
+    /** QEMU processes whose argv names this data directory (vmctl's tag for its own VMs). */
+    List<Long> qemuProcesses() {
+        return Procs.findByArgs("qemu-system-x86_64", dataDir.resolve("vms").toString() + "/");
+    }
+
+    /** Creates and starts a VM through the API and waits until it is RUNNING. */
+    JsonNode runningVm(String name) {
+        Api.Response r = api.post("/api/v1/vms?wait=true", java.util.Map.of("name", name, "image", "tiny", "start", true));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        assertThat(r.json().path("state").asText()).as(r.body()).isEqualTo("RUNNING");
+        return r.json();
+    }
+
+    void destroyQuietly(String name) {
+        api.delete("/api/v1/vms/" + name + "?force=true");
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (server == null) return;
+        try {
+            Api.Response list = api.get("/api/v1/vms");
+            if (list.status() == 200) {
+                for (JsonNode vm : list.json()) api.delete("/api/v1/vms/" + vm.path("id").asText() + "?force=true");
+            }
+            server.close();
+            List<Long> left = qemuProcesses();
+            for (long pid : left) Procs.terminate(pid, Duration.ofSeconds(2));
+            assertThat(left).as("qemu processes left after destroying every VM").isEmpty();
+        } finally {
+            deleteTree(dataDir);
+        }
+    }
+
+    static void deleteTree(Path p) throws Exception {
+        if (p == null || !Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+        }
+    }
+}

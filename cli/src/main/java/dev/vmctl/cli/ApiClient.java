@@ -1,0 +1,173 @@
+package dev.vmctl.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The vmctl REST API as the CLI sees it: JSON in, JSON out, and a 4xx/5xx answer turned into a
+ * {@link CliException} carrying the server's {@code error} and {@code detail}. Knows nothing of
+ * commands or output formats.
+ */
+final class ApiClient implements AutoCloseable {
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    private final String baseUrl;
+    private final HttpClient http;
+
+    ApiClient(String baseUrl) {
+        this.baseUrl = stripTrailingSlash(baseUrl);
+        try {
+            URI uri = new URI(this.baseUrl);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                throw new URISyntaxException(this.baseUrl, "expected http://HOST:PORT");
+            }
+        } catch (URISyntaxException e) {
+            throw CliException.failed("VMCTL_URL is not a server address: " + baseUrl,
+                    "expected e.g. http://127.0.0.1:7070");
+        }
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(CONNECT_TIMEOUT)
+                .build();
+    }
+
+    String baseUrl() { return baseUrl; }
+
+    JsonNode get(String path) {
+        return send(request(path, DEFAULT_TIMEOUT).GET().build());
+    }
+
+    /** POSTs {@code body} as JSON; a null body sends an empty request. */
+    JsonNode post(String path, Object body, Duration timeout) {
+        HttpRequest.Builder b = request(path, timeout);
+        if (body == null) {
+            b.POST(HttpRequest.BodyPublishers.noBody());
+        } else {
+            try {
+                b.header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(body)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("cannot write request body", e);
+            }
+        }
+        return send(b.build());
+    }
+
+    JsonNode delete(String path) {
+        return send(request(path, DEFAULT_TIMEOUT).DELETE().build());
+    }
+
+    /**
+     * Opens a streaming GET (console --follow, events). The caller reads and closes the stream; there is
+     * no request timeout because the stream lasts as long as the server keeps it open.
+     */
+    InputStream stream(String path, String accept, Duration timeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Accept", accept).GET();
+        if (timeout != null) b.timeout(timeout);
+        HttpRequest req = b.build();
+        HttpResponse<InputStream> resp = exchange(req, HttpResponse.BodyHandlers.ofInputStream());
+        if (resp.statusCode() >= 400) {
+            String text;
+            try (InputStream in = resp.body()) {
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                text = "";
+            }
+            throw errorOf(req, resp.statusCode(), text);
+        }
+        return resp.body();
+    }
+
+    /** Encodes one path segment (a VM or image name as the user typed it). */
+    static String seg(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+
+    private HttpRequest.Builder request(String path, Duration timeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Accept", "application/json");
+        if (timeout != null) b.timeout(timeout);
+        return b;
+    }
+
+    private URI uri(String path) {
+        return URI.create(baseUrl + path);
+    }
+
+    private JsonNode send(HttpRequest req) {
+        HttpResponse<String> resp = exchange(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        String body = resp.body();
+        if (resp.statusCode() >= 400) throw errorOf(req, resp.statusCode(), body);
+        if (body == null || body.isBlank()) return MissingNode.getInstance();
+        try {
+            return Json.parse(body);
+        } catch (JsonProcessingException e) {
+            throw CliException.failed("unexpected answer from the server to " + describe(req) + ": not JSON",
+                    Json.abbreviate(body), e);
+        }
+    }
+
+    private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(req, handler);
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            throw CliException.unreachable(baseUrl, e);
+        } catch (HttpTimeoutException e) {
+            throw CliException.failed(describe(req) + ": no answer from the server within "
+                    + req.timeout().map(Durations::format).orElse("the time limit"), null, e);
+        } catch (IOException e) {
+            throw CliException.failed(describe(req) + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()),
+                    null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.failed(describe(req) + ": interrupted", null, e);
+        }
+    }
+
+    private static CliException errorOf(HttpRequest req, int status, String body) {
+        if (body != null && !body.isBlank()) {
+            try {
+                JsonNode json = Json.parse(body);
+                if (json.hasNonNull("error")) {
+                    JsonNode detail = json.get("detail");
+                    return CliException.server(json.get("error").asText(),
+                            detail == null || detail.isNull() || detail.asText().isBlank() ? null : detail.asText());
+                }
+            } catch (JsonProcessingException notJson) {
+                // fall through: report the status and the raw text
+            }
+        }
+        return CliException.server("HTTP " + status + " from " + describe(req),
+                body == null || body.isBlank() ? null : Json.abbreviate(body));
+    }
+
+    private static String describe(HttpRequest req) {
+        return req.method() + " " + req.uri().getRawPath();
+    }
+
+    private static String stripTrailingSlash(String s) {
+        String t = s.strip();
+        while (t.endsWith("/")) t = t.substring(0, t.length() - 1);
+        return t;
+    }
+}

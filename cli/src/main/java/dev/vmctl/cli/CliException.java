@@ -1,0 +1,44 @@
+package dev.vmctl.cli;
+
+/**
+ * The CLI's one exception type. It carries what the user sees ({@code error: <message>} and an
+ * optional indented detail line) and the process exit code; {@link VmctlCli} prints it in one place.
+ */
+final class CliException extends RuntimeException {
+    /** The server refused or failed a request, or a wait ended in ERROR or a timeout. */
+    static final int FAILED = 1;
+    /** The server could not be reached at all. */
+    static final int UNREACHABLE = 3;
+
+    private final int exitCode;
+    private final String detail;
+
+    private CliException(int exitCode, String message, String detail, Throwable cause) {
+        super(message, cause);
+        this.exitCode = exitCode;
+        this.detail = detail;
+    }
+
+    int exitCode() { return exitCode; }
+
+    /** The second line printed under {@code error: ...}, or null. */
+    String detail() { return detail; }
+
+    /** A 4xx/5xx answer: {@code {"error": ..., "detail": ...}}. */
+    static CliException server(String error, String detail) {
+        return new CliException(FAILED, error, detail, null);
+    }
+
+    static CliException unreachable(String url, Throwable cause) {
+        return new CliException(UNREACHABLE,
+                "cannot reach the vmctl server at " + url + " (start it with ./vmctl serve)", null, cause);
+    }
+
+    static CliException failed(String message, String detail) {
+        return new CliException(FAILED, message, detail, null);
+    }
+
+    static CliException failed(String message, String detail, Throwable cause) {
+        return new CliException(FAILED, message, detail, cause);
+    }
+}

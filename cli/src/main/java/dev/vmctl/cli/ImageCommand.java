@@ -1,0 +1,18 @@
+package dev.vmctl.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(name = "image", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND", description = "Build and list guest images.",
+        subcommands = {ImageBuildCommand.class, ImageListCommand.class})
+final class ImageCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing required subcommand");
+    }
+}

@@ -1,0 +1,85 @@
+package dev.vmctl.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.VmSpec;
+import dev.vmctl.model.VmView;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM; with --start boot it, with --start --wait until it runs.")
+final class VmCreateCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "lower-case letters, digits and '-'")
+    String name;
+
+    @Option(names = "--image", paramLabel = "IMAGE", description = "the image to boot, e.g. tiny (server default if omitted)")
+    String image;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "virtual CPUs (server default: 1)")
+    Integer cpus;
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "guest memory, e.g. 128M, 1G (server default: 128M)")
+    String memory;
+
+    @Option(names = "--accel", paramLabel = "ACCEL", converter = AccelConverter.class,
+            completionCandidates = AccelConverter.Candidates.class,
+            description = "${COMPLETION-CANDIDATES} (server default: auto, chosen by the host probe)")
+    VmSpec.Accel accel;
+
+    @Option(names = "--start", description = "boot the VM right away")
+    boolean start;
+
+    @Option(names = "--wait", description = "with --start: wait until the VM is RUNNING, printing each state")
+    boolean wait;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "120s", converter = Durations.Converter.class,
+            description = "how long --wait waits (default ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    @Mixin
+    OutputOption output;
+
+    VmCreateCommand(CliContext ctx) { this.ctx = ctx; }
+
+    /** Only what the user gave: the server owns the defaults. */
+    Map<String, Object> body() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        if (image != null) body.put("image", image);
+        if (cpus != null) body.put("cpus", cpus);
+        if (memory != null) body.put("memory", memory);
+        if (accel != null) body.put("accel", accel.cli());
+        if (start) body.put("start", true);
+        return body;
+    }
+
+    @Override
+    public Integer call() {
+        long startNanos = System.nanoTime();
+        JsonNode json = ctx.api().post("/api/v1/vms", body(), ApiClient.DEFAULT_TIMEOUT);
+        PrintWriter progress = output.json() ? ctx.err() : ctx.out();
+        if (start && wait) {
+            json = new VmWaiter(ctx.api(), progress, CliContext.POLL_INTERVAL)
+                    .await(json, VmWaiter.Goal.START, timeout, startNanos, "booting");
+            if (output.json()) OutputOption.printJson(ctx.out(), json);
+            return 0;
+        }
+        if (output.json()) {
+            OutputOption.printJson(ctx.out(), json);
+        } else {
+            VmView vm = Json.as(json, VmView.class);
+            ctx.out().println("created vm " + vm.name() + " (id " + vm.id() + ")  " + Render.state(vm));
+            ctx.out().flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.model.VmEvent;
+import dev.vmctl.model.VmState;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** Server events (state changes, progress). Keeps the last few hundred so a reconnecting client can catch up. */
+public final class EventBus {
+    private static final int KEEP = 512;
+    private final List<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Deque<VmEvent> recent = new ArrayDeque<>();
+    private long seq;
+
+    public VmEvent publish(String type, String vmId, String name, VmState from, VmState to, String message) {
+        VmEvent e;
+        synchronized (this) {
+            e = new VmEvent(++seq, type, vmId, name, from, to, message, Instant.now().toString());
+            recent.addLast(e);
+            if (recent.size() > KEEP) recent.removeFirst();
+        }
+        for (Consumer<VmEvent> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ignored) {
+                // one broken listener (a closed SSE client) must not stop the others
+            }
+        }
+        return e;
+    }
+
+    public Runnable subscribe(Consumer<VmEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    public synchronized List<VmEvent> since(long afterSeq) {
+        List<VmEvent> out = new ArrayList<>();
+        for (VmEvent e : recent) if (e.seq() > afterSeq) out.add(e);
+        return out;
+    }
+}

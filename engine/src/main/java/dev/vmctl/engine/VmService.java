@@ -1,0 +1,641 @@
+package dev.vmctl.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.host.Procs;
+import dev.vmctl.model.ExecResult;
+import dev.vmctl.model.ImageInfo;
+import dev.vmctl.model.VmOperation;
+import dev.vmctl.model.VmSpec;
+import dev.vmctl.model.VmState;
+import dev.vmctl.model.VmView;
+import dev.vmctl.model.VmctlException;
+import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QmpClient;
+import dev.vmctl.vmm.VmFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * The VM actions that the REST API, the CLI (through the API) and later the GUI share. No web types
+ * here. Each action checks its allowed states ({@link VmOperation}); every state change goes through
+ * {@link #transition}, which checks the one transition table ({@link VmState}), persists and emits an
+ * event.
+ */
+public final class VmService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VmService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DataDir dir;
+    private final Store store;
+    private final EventBus events;
+    private final ImageService images;
+    private final AccelService accel;
+    private final Duration bootTimeout;
+    private final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
+    private final Map<String, String> busy = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+    public VmService(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, Duration bootTimeout) {
+        this.dir = dir;
+        this.store = store;
+        this.events = events;
+        this.images = images;
+        this.accel = accel;
+        this.bootTimeout = bootTimeout;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    public List<VmView> list() {
+        return store.all().stream().map(VmRow::view).toList();
+    }
+
+    public VmView get(String key) {
+        return row(key).view();
+    }
+
+    private VmRow row(String key) {
+        return store.byIdOrName(key).orElseThrow(() -> VmctlException.notFound("vm", key));
+    }
+
+    // ---------------------------------------------------------------- create / start
+
+    public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {}
+
+    public VmView create(CreateRequest req) {
+        VmSpec spec = VmSpec.validate(req.name(), req.image(), req.cpus(), req.memory(), req.accel(), images.names());
+        String now = now();
+        VmRow row = new VmRow(newId(), spec.name(), VmState.REQUESTED, spec.image(), spec.cpus(), spec.memoryMiB(),
+                spec.accel().cli(), null, now, now, null, null, null);
+        store.insert(row);
+        events.publish("vm.state", row.id(), row.name(), null, VmState.REQUESTED, "created");
+        if (req.start()) return start(row.id());
+        return row.view();
+    }
+
+    public VmView start(String key) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            VmOperation.START.check(r.name(), r.state());
+            claim(r, "starting");
+            r = transition(r.id(), VmState.PREPARING, null, "booting");
+        }
+        String id = r.id();
+        Thread.ofVirtual().name("boot-" + r.name()).start(() -> boot(id, false));
+        return r.view();
+    }
+
+    private void boot(String id, boolean reboot) {
+        VmRuntime rt = runtimes.get(id);
+        try {
+            VmRow r = row(id);
+            if (!reboot) {
+                ImageInfo img = images.usable(r.image());
+                AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
+                events.publish("vm.progress", id, r.name(), null, VmState.PREPARING,
+                        "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
+                rt = launch(r, img, d);
+            }
+            waitForAgent(rt, r.name(), Instant.now().plus(bootTimeout));
+            synchronized (lock(id)) {
+                VmRow now = row(id);
+                if (now.state() == VmState.PREPARING && rt.alive()) {
+                    transition(id, VmState.RUNNING, null, "guest agent answered");
+                }
+            }
+        } catch (RuntimeException e) {
+            failBoot(id, rt, e);
+        } finally {
+            busy.remove(id);
+        }
+    }
+
+    private VmRuntime launch(VmRow r, ImageInfo img, AccelService.Decision d) {
+        VmFiles files = dir.vm(r.id());
+        try {
+            Files.createDirectories(files.dir());
+            for (Path p : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);
+        }
+        List<String> argv = new ArrayList<>();
+        argv.add("setsid"); // own session: a Ctrl-C or kill of the server's process group does not reach the VM
+        argv.addAll(QemuCommand.argv(new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
+                img.kernel(), img.initrd(), null, files)));
+        ProcessBuilder pb = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(files.qemuLog().toFile()))
+                .redirectErrorStream(true);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "start vm " + r.name() + ": cannot run qemu: " + e.getMessage(),
+                    "install the Debian package qemu-system-x86");
+        }
+        long pid = p.pid();
+        long start = Procs.startTime(pid).orElse(0);
+        VmRuntime rt = new VmRuntime(r.id(), files, pid, start, p, p.toHandle());
+        runtimes.put(r.id(), rt);
+        synchronized (lock(r.id())) {
+            store.update(row(r.id()).withProcess(pid, start, d.accel()));
+        }
+        p.onExit().thenRun(() -> onProcessExit(rt));
+        connectQmp(rt, Instant.now().plusSeconds(15));
+        return rt;
+    }
+
+    private void connectQmp(VmRuntime rt, Instant deadline) {
+        while (true) {
+            if (!rt.alive()) throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during start-up", null);
+            try {
+                QmpClient q = QmpClient.connect(rt.files.qmpSocket(), Duration.ofSeconds(1));
+                q.onEvent(ev -> onQmpEvent(rt, ev));
+                rt.qmp = q;
+                return;
+            } catch (RuntimeException e) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "qmp socket did not answer: " + e.getMessage(), null);
+                }
+                sleep(50);
+            }
+        }
+    }
+
+    private void onQmpEvent(VmRuntime rt, JsonNode ev) {
+        String name = ev.path("event").asText();
+        if ("SHUTDOWN".equals(name)) {
+            rt.guestShutdown = ev.path("data").path("guest").asBoolean(false);
+            rt.shutdownReason = ev.path("data").path("reason").asText(null);
+        }
+    }
+
+    private void waitForAgent(VmRuntime rt, String name, Instant deadline) {
+        String lastError = "no answer yet";
+        while (true) {
+            if (!rt.alive()) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during boot (" + rt.exitDescription() + ")", null);
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "guest agent did not answer within "
+                        + bootTimeout.toSeconds() + " s (" + lastError + ")", null);
+            }
+            try {
+                if (rt.agent == null) rt.agent = GuestAgentClient.connect(rt.files.agentSocket(), Duration.ofSeconds(1));
+                if (rt.agent.ping(Duration.ofMillis(700))) return;
+            } catch (RuntimeException e) {
+                lastError = String.valueOf(e.getMessage());
+                sleep(50);
+            }
+        }
+    }
+
+    private void failBoot(String id, VmRuntime rt, RuntimeException e) {
+        String reason = e.getMessage();
+        if (rt != null && rt.expectedExit) return; // a stop or destroy ended the boot: it records the state
+        if (rt != null) {
+            rt.expectedExit = true;
+            kill(rt, Duration.ofSeconds(2));
+        }
+        synchronized (lock(id)) {
+            store.byIdOrName(id).ifPresent(r -> {
+                if (r.state() == VmState.PREPARING || r.state() == VmState.RUNNING) {
+                    transition(id, VmState.ERROR, "boot failed: " + reason + consoleTail(id), "boot failed");
+                    clearProcess(id);
+                }
+            });
+        }
+        log.warn("vm {}: boot failed: {}", id, reason);
+    }
+
+    // ---------------------------------------------------------------- stop / reboot / destroy
+
+    public VmView stop(String key) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            VmOperation.STOP.check(r.name(), r.state());
+            if (busy.containsKey(r.id()) && !"starting".equals(busy.get(r.id()))) {
+                throw busyError(r);
+            }
+            busy.put(r.id(), "stopping");
+        }
+        String id = r.id();
+        Thread.ofVirtual().name("stop-" + r.name()).start(() -> {
+            try {
+                stopNow(id);
+            } catch (RuntimeException e) {
+                log.warn("vm {}: stop failed: {}", id, e.getMessage());
+            } finally {
+                busy.remove(id, "stopping");
+            }
+        });
+        return r.view();
+    }
+
+    private void stopNow(String id) {
+        VmRuntime rt = runtimes.get(id);
+        if (rt != null) {
+            rt.expectedExit = true;
+            boolean graceful = false;
+            GuestAgentClient agent = rt.agent;
+            if (agent != null && row(id).state() == VmState.RUNNING) {
+                try {
+                    agent.shutdown("powerdown");
+                    graceful = waitExit(rt, Duration.ofSeconds(10));
+                } catch (RuntimeException e) {
+                    log.info("vm {}: agent shutdown failed: {}", id, e.getMessage());
+                }
+            }
+            if (!graceful) kill(rt, Duration.ofSeconds(3));
+        }
+        synchronized (lock(id)) {
+            VmRow r = row(id);
+            if (r.state() != VmState.STOPPED && r.state() != VmState.DESTROYED) {
+                transition(id, VmState.STOPPED, null, "stopped");
+            }
+            clearProcess(id);
+        }
+    }
+
+    public VmView reboot(String key) {
+        VmRow r = row(key);
+        VmRuntime rt;
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            VmOperation.REBOOT.check(r.name(), r.state());
+            claim(r, "rebooting");
+            rt = runtimes.get(r.id());
+            if (rt == null || rt.qmp == null) {
+                busy.remove(r.id());
+                throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "reboot " + r.name() + ": no qemu control connection", null);
+            }
+            r = transition(r.id(), VmState.PREPARING, null, "rebooting");
+        }
+        String id = r.id();
+        VmRuntime runtime = rt;
+        Thread.ofVirtual().name("reboot-" + r.name()).start(() -> {
+            try {
+                GuestAgentClient old = runtime.agent;
+                runtime.agent = null;
+                if (old != null) old.close();
+                runtime.qmp.execute("system_reset", Map.of(), Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                failBoot(id, runtime, e);
+                busy.remove(id);
+                return;
+            }
+            boot(id, true);
+        });
+        return r.view();
+    }
+
+    public VmView destroy(String key, boolean force) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            (force ? VmOperation.DESTROY_FORCE : VmOperation.DESTROY).check(r.name(), r.state());
+            if (!force && busy.containsKey(r.id())) throw busyError(r);
+            busy.put(r.id(), "destroying");
+        }
+        String id = r.id();
+        try {
+            VmRuntime rt = runtimes.get(id);
+            if (rt != null) {
+                rt.expectedExit = true;
+                kill(rt, Duration.ofSeconds(2));
+            } else if (r.pid() != null && r.pidStart() != null && Procs.isSame(r.pid(), r.pidStart())) {
+                Procs.terminate(r.pid(), Duration.ofSeconds(2));
+            }
+            VmRow gone;
+            synchronized (lock(id)) {
+                gone = transition(id, VmState.DESTROYED, null, "destroyed");
+                deleteTree(dir.vm(id).dir());
+                store.delete(id);
+            }
+            return gone.view();
+        } finally {
+            busy.remove(id);
+            locks.remove(id);
+        }
+    }
+
+    // ---------------------------------------------------------------- exec / console
+
+    public ExecResult exec(String key, List<String> argv, byte[] stdin, Duration timeout) {
+        if (argv == null || argv.isEmpty() || argv.getFirst() == null || argv.getFirst().isBlank()) {
+            throw VmctlException.invalid("argv", "missing command", "a non-empty list: program followed by its arguments");
+        }
+        if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofHours(1)) > 0) {
+            throw VmctlException.invalid("timeoutSec", timeout.toSeconds() + " is out of range", "1..3600");
+        }
+        VmRow r = row(key);
+        VmOperation.EXEC.check(r.name(), r.state());
+        VmRuntime rt = runtimes.get(r.id());
+        GuestAgentClient agent = rt == null ? null : rt.agent;
+        if (agent == null) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "exec " + r.name() + ": the guest agent is not connected", null);
+        }
+        try {
+            return agent.exec(argv, stdin, timeout);
+        } catch (RuntimeException e) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "exec " + r.name() + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    public Path consoleFile(String key) {
+        return dir.vm(row(key).id()).console();
+    }
+
+    /** The last {@code lines} lines of the serial console. */
+    public String consoleTail(String key, int lines) {
+        Path f = consoleFile(key);
+        if (!Files.exists(f)) return "";
+        try {
+            // serial output is mostly UTF-8 but may hold any byte: decode leniently
+            List<String> all = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            List<String> tail = all.subList(Math.max(0, all.size() - lines), all.size());
+            return String.join("\n", tail) + (tail.isEmpty() ? "" : "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits until no operation is in progress on the VM and it is not PREPARING (or it is gone).
+     * @return the settled view, or the current one at the deadline
+     */
+    public VmView awaitSettled(String key, Duration timeout) {
+        VmRow r = row(key);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            var now = store.byIdOrName(r.id());
+            if (now.isEmpty()) return r.withState(VmState.DESTROYED, null, now()).view();
+            if (!busy.containsKey(r.id()) && now.get().state() != VmState.PREPARING) return now.get().view();
+            sleep(50);
+        }
+        return row(r.id()).view();
+    }
+
+    public boolean isLive(String key) {
+        return store.byIdOrName(key).map(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING).orElse(false);
+    }
+
+    // ---------------------------------------------------------------- process exits and reconciliation
+
+    private void onProcessExit(VmRuntime rt) {
+        rt.exited.complete(null);
+        runtimes.remove(rt.id, rt);
+        rt.closeClients();
+        if (rt.expectedExit) return;
+        synchronized (lock(rt.id)) {
+            VmRow r = store.byIdOrName(rt.id).orElse(null);
+            if (r == null || r.pid() == null || r.pid() != rt.pid) return;
+            if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) {
+                if (rt.guestShutdown) {
+                    transition(r.id(), VmState.STOPPED, null, "the guest powered itself off");
+                } else {
+                    transition(r.id(), VmState.ERROR, "qemu process " + rt.pid + " exited unexpectedly ("
+                            + rt.exitDescription() + ")" + qemuLogTail(r.id()) + consoleTail(r.id()), "qemu exited");
+                }
+                clearProcess(r.id());
+            }
+        }
+    }
+
+    /**
+     * Called once at server start: re-attach to VMs whose QEMU still runs, mark the ones whose QEMU died
+     * as ERROR, and remove QEMU processes and VM folders that the database does not know.
+     */
+    public void reconcile() {
+        List<VmRow> rows = store.all();
+        Set<String> known = new java.util.HashSet<>();
+        for (VmRow r : rows) {
+            known.add(r.id());
+            boolean live = r.state() == VmState.RUNNING || r.state() == VmState.PREPARING;
+            boolean procAlive = r.pid() != null && r.pidStart() != null && Procs.isSame(r.pid(), r.pidStart())
+                    && ownedBy(r.pid(), r.id());
+            if (live && procAlive) {
+                reattach(r);
+            } else if (live) {
+                transition(r.id(), VmState.ERROR, "qemu process " + r.pid() + " exited while the server was down"
+                        + qemuLogTail(r.id()) + consoleTail(r.id()), "reconciled");
+                clearProcess(r.id());
+            } else if (procAlive) {
+                log.info("vm {}: killing qemu {} of a VM that is {}", r.name(), r.pid(), r.state());
+                Procs.terminate(r.pid(), Duration.ofSeconds(2));
+                clearProcess(r.id());
+            }
+        }
+        // QEMU processes tagged as ours (their argv names our vms folder) that the database does not know
+        for (long pid : Procs.findByArgs(QemuCommand.QEMU, dir.vmsDir().toString() + "/")) {
+            String id = ownerId(pid);
+            if (id != null && known.contains(id) && runtimes.containsKey(id) && runtimes.get(id).pid == pid) continue;
+            log.info("killing orphan qemu process {} (vm id {})", pid, id);
+            Procs.terminate(pid, Duration.ofSeconds(2));
+        }
+        try (Stream<Path> s = Files.list(dir.vmsDir())) {
+            for (Path p : s.toList()) {
+                if (!known.contains(p.getFileName().toString())) {
+                    log.info("removing orphan vm folder {}", p);
+                    deleteTree(p);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("scan {}: {}", dir.vmsDir(), e.getMessage());
+        }
+    }
+
+    private void reattach(VmRow r) {
+        VmFiles files = dir.vm(r.id());
+        ProcessHandle h = ProcessHandle.of(r.pid()).orElse(null);
+        if (h == null) return;
+        VmRuntime rt = new VmRuntime(r.id(), files, r.pid(), r.pidStart(), null, h);
+        runtimes.put(r.id(), rt);
+        h.onExit().thenRun(() -> onProcessExit(rt));
+        try {
+            connectQmp(rt, Instant.now().plusSeconds(5));
+            // ask QEMU whether the guest is actually running (a paused guest stays paused)
+            rt.qmp.execute("query-status", Map.of(), Duration.ofSeconds(5));
+            if (r.state() == VmState.RUNNING) {
+                rt.agent = GuestAgentClient.connect(files.agentSocket(), Duration.ofSeconds(2));
+                log.info("vm {}: re-attached to qemu {}", r.name(), r.pid());
+                events.publish("vm.progress", r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
+            } else {
+                busy.put(r.id(), "starting");
+                Thread.ofVirtual().start(() -> boot(r.id(), true));
+            }
+        } catch (RuntimeException e) {
+            failBoot(r.id(), rt, new VmctlException(VmctlException.Kind.INTERNAL,
+                    "re-attach to qemu " + r.pid() + " failed: " + e.getMessage(), null));
+        }
+    }
+
+    private boolean ownedBy(long pid, String id) {
+        return id.equals(ownerId(pid));
+    }
+
+    /** The VM id a QEMU process belongs to, read from its "-name vmctl-ID" argument (null when not ours). */
+    private String ownerId(long pid) {
+        List<String> args = Procs.cmdline(pid).orElse(List.of());
+        if (args.stream().noneMatch(a -> a.contains(dir.vmsDir().toString() + "/"))) return null;
+        int i = args.indexOf("-name");
+        if (i < 0 || i + 1 >= args.size() || !args.get(i + 1).startsWith("vmctl-")) return null;
+        return args.get(i + 1).substring("vmctl-".length());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private VmRow transition(String id, VmState to, String error, String message) {
+        synchronized (lock(id)) {
+            VmRow r = row(id);
+            VmState.checkTransition(r.name(), r.state(), to);
+            VmRow n = r.withState(to, to == VmState.ERROR ? error : null, now());
+            store.update(n);
+            events.publish("vm.state", id, n.name(), r.state(), to, to == VmState.ERROR ? error : message);
+            return n;
+        }
+    }
+
+    private void clearProcess(String id) {
+        store.byIdOrName(id).ifPresent(r -> store.update(r.withProcess(null, null, r.runAccel())));
+        VmFiles f = dir.vm(id);
+        try {
+            for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile())) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: reconcile removes the folder with the VM
+        }
+    }
+
+    private void claim(VmRow r, String what) {
+        String prev = busy.putIfAbsent(r.id(), what);
+        if (prev != null) throw busyError(r);
+    }
+
+    private VmctlException busyError(VmRow r) {
+        return VmctlException.conflict("vm " + r.name() + " is busy: " + busy.getOrDefault(r.id(), "working"),
+                "wait until the current operation has finished (state " + r.state() + ")");
+    }
+
+    private boolean waitExit(VmRuntime rt, Duration d) {
+        try {
+            rt.exited.get(d.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (Exception e) {
+            return !rt.handle.isAlive();
+        }
+    }
+
+    /** Ends the VM's QEMU: QMP quit, then SIGKILL. Only this VM's own PID is ever signalled. */
+    private void kill(VmRuntime rt, Duration grace) {
+        if (!rt.alive()) {
+            rt.closeClients();
+            return;
+        }
+        QmpClient q = rt.qmp;
+        if (q != null && q.isOpen()) {
+            try {
+                q.execute("quit", Map.of(), Duration.ofSeconds(1));
+            } catch (RuntimeException ignored) {
+                // the connection closes as QEMU exits
+            }
+            if (waitExit(rt, grace)) {
+                rt.closeClients();
+                return;
+            }
+        }
+        if (Procs.isSame(rt.pid, rt.pidStart)) rt.handle.destroyForcibly();
+        waitExit(rt, grace);
+        if (!Procs.waitGone(rt.pid, grace)) log.warn("vm {}: qemu {} did not exit", rt.id, rt.pid);
+        rt.closeClients();
+    }
+
+    private String consoleTail(String id) {
+        Path f = dir.vm(id).console();
+        return tailOf(f, 12, "\nlast console lines:\n");
+    }
+
+    private String qemuLogTail(String id) {
+        return tailOf(dir.vm(id).qemuLog(), 5, "\nqemu said:\n");
+    }
+
+    private static String tailOf(Path f, int n, String header) {
+        try {
+            if (!Files.exists(f)) return "";
+            List<String> all = Files.readAllLines(f, java.nio.charset.StandardCharsets.ISO_8859_1).stream()
+                    .filter(l -> !l.isBlank()).toList();
+            if (all.isEmpty()) return "";
+            return header + String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private Object lock(String id) {
+        return locks.computeIfAbsent(id, k -> new Object());
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(x -> {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "interrupted", null);
+        }
+    }
+
+    static String newId() {
+        byte[] b = new byte[6];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static String now() {
+        return Instant.now().toString();
+    }
+
+    /** Leaves VMs running (they outlive the server) and closes the control connections. */
+    @Override
+    public void close() {
+        for (VmRuntime rt : runtimes.values()) rt.closeClients();
+        runtimes.clear();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.model.VmState;
+import dev.vmctl.model.VmctlException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class StoreTest {
+    @TempDir
+    Path tmp;
+
+    private static VmRow row(String id, String name) {
+        return new VmRow(id, name, VmState.REQUESTED, "tiny", 1, 128, "auto", null, "2026-01-01T00:00:00Z",
+                "2026-01-01T00:00:00Z", null, null, null);
+    }
+
+    @Test
+    void migratesAFreshFileAndSurvivesReopen() {
+        Path db = tmp.resolve("vmctl.db");
+        try (Store s = new Store(db)) {
+            assertThat(s.schemaVersion()).isEqualTo(1);
+            s.insert(row("a1", "web1"));
+            s.update(s.byIdOrName("web1").orElseThrow().withState(VmState.PREPARING, null, "2026-01-01T00:00:01Z")
+                    .withProcess(1234L, 99L, "tcg"));
+        }
+        try (Store s = new Store(db)) {
+            assertThat(s.schemaVersion()).isEqualTo(1);
+            VmRow r = s.byIdOrName("a1").orElseThrow();
+            assertThat(r.state()).isEqualTo(VmState.PREPARING);
+            assertThat(r.pid()).isEqualTo(1234L);
+            assertThat(r.pidStart()).isEqualTo(99L);
+            assertThat(r.runAccel()).isEqualTo("tcg");
+        }
+    }
+
+    @Test
+    void namesAreUnique() {
+        try (Store s = new Store(tmp.resolve("vmctl.db"))) {
+            s.insert(row("a1", "web1"));
+            assertThatThrownBy(() -> s.insert(row("a2", "web1")))
+                    .isInstanceOf(VmctlException.class)
+                    .hasMessageContaining("already in use");
+            assertThat(s.all()).hasSize(1);
+        }
+    }
+
+    @Test
+    void deleteRemovesTheRow() {
+        try (Store s = new Store(tmp.resolve("vmctl.db"))) {
+            s.insert(row("a1", "web1"));
+            s.delete("a1");
+            assertThat(s.byIdOrName("web1")).isEmpty();
+        }
+    }
+
+    @Test
+    void refusesADatabaseFromTheFuture() throws Exception {
+        Path db = tmp.resolve("vmctl.db");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+            st.execute("PRAGMA user_version = 99");
+        }
+        assertThatThrownBy(() -> new Store(db)).hasMessageContaining("newer than this vmctl");
+    }
+}

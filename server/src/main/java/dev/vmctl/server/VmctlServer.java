@@ -1,0 +1,310 @@
+package dev.vmctl.server;
+
+import dev.vmctl.engine.AccelService;
+import dev.vmctl.engine.DataDir;
+import dev.vmctl.engine.EventBus;
+import dev.vmctl.engine.ImageService;
+import dev.vmctl.engine.Store;
+import dev.vmctl.engine.VmService;
+import dev.vmctl.host.HostCapabilities;
+import dev.vmctl.model.ExecResult;
+import dev.vmctl.model.VmEvent;
+import dev.vmctl.model.VmSpec;
+import dev.vmctl.model.VmView;
+import dev.vmctl.model.VmctlException;
+import dev.vmctl.vmm.AccelProbe;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.http.sse.SseClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The vmctl server: wires store, engine and REST API together. Routes only translate HTTP into
+ * {@link VmService} calls; every error goes through {@link Api#status} in one exception handler.
+ */
+public final class VmctlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VmctlServer.class);
+
+    public record Options(Path dataDir, String host, int port, VmSpec.Accel accel, Duration bootTimeout) {}
+
+    /** A registered route; the OpenAPI test checks this list against the published document. */
+    public record Route(String method, String path) {}
+
+    private final Options options;
+    private final DataDir dir;
+    private final Store store;
+    private final EventBus events = new EventBus();
+    private final ImageService images;
+    private final AccelService accel;
+    private final VmService vms;
+    private final List<Route> routes = new ArrayList<>();
+    private final CompletableFuture<Map<String, HostCapabilities.Capability>> capabilities;
+    private Javalin app;
+
+    public VmctlServer(Options options) {
+        this.options = options;
+        this.dir = new DataDir(options.dataDir()).create();
+        this.store = new Store(dir.database());
+        this.images = new ImageService(dir, events);
+        this.accel = new AccelService(dir, options.accel());
+        this.vms = new VmService(dir, store, events, images, accel, options.bootTimeout());
+        this.capabilities = CompletableFuture.supplyAsync(HostCapabilities::probe);
+    }
+
+    public VmctlServer start() {
+        vms.reconcile();
+        app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.jetty.host = options.host();
+            cfg.jetty.port = options.port();
+            cfg.routes.exception(VmctlException.class, (e, ctx) ->
+                    Api.json(ctx, Api.status(e.kind()), Api.error(e.getMessage(), e.detail())));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("{} {}: {}", ctx.method(), ctx.path(), e.toString(), e);
+                Api.json(ctx, 500, Api.error("internal error: " + e.getMessage(), e.getClass().getSimpleName()));
+            });
+            cfg.routes.error(404, "*", ctx -> {
+                if (ctx.result() == null || ctx.result().isEmpty()) {
+                    Api.json(ctx, 404, Api.error("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
+                }
+            });
+            route(cfg, HandlerType.GET, "/", ctx -> ctx.contentType("text/html").result(resource("index.html")));
+            route(cfg, HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
+            route(cfg, HandlerType.GET, "/api/v1/host", ctx -> Api.json(ctx, 200, host()));
+            route(cfg, HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
+            route(cfg, HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
+                var info = images.build(ctx.pathParam("name"));
+                if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(info));
+                Api.json(ctx, 200, info);
+            });
+            route(cfg, HandlerType.GET, "/api/v1/vms", ctx -> Api.json(ctx, 200, vms.list()));
+            route(cfg, HandlerType.POST, "/api/v1/vms", this::createVm);
+            route(cfg, HandlerType.GET, "/api/v1/vms/{id}", ctx -> Api.json(ctx, 200, vms.get(ctx.pathParam("id"))));
+            route(cfg, HandlerType.DELETE, "/api/v1/vms/{id}", ctx ->
+                    Api.json(ctx, 200, vms.destroy(ctx.pathParam("id"), bool(ctx, "force"))));
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/start", ctx -> settle(ctx, vms.start(ctx.pathParam("id"))));
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/stop", ctx -> settle(ctx, vms.stop(ctx.pathParam("id"))));
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/reboot", ctx -> settle(ctx, vms.reboot(ctx.pathParam("id"))));
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/exec", this::exec);
+            route(cfg, HandlerType.GET, "/api/v1/vms/{id}/console", this::console);
+            routes.add(new Route("GET", "/api/v1/events"));
+            cfg.routes.sse("/api/v1/events", this::events);
+        });
+        app.start();
+        log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
+        return this;
+    }
+
+    private void route(io.javalin.config.JavalinConfig cfg, HandlerType type, String path, Handler h) {
+        routes.add(new Route(type.name(), path));
+        switch (type.name()) {
+            case "GET" -> cfg.routes.get(path, h);
+            case "POST" -> cfg.routes.post(path, h);
+            case "DELETE" -> cfg.routes.delete(path, h);
+            case "PATCH" -> cfg.routes.patch(path, h);
+            default -> throw new IllegalArgumentException(type.name());
+        }
+    }
+
+    public int port() { return app.port(); }
+    public List<Route> routes() { return List.copyOf(routes); }
+    public VmService vms() { return vms; }
+    public EventBus events() { return events; }
+
+    // ---------------------------------------------------------------- handlers
+
+    record CreateVmBody(String name, String image, Integer cpus, String memory, Integer memoryMiB, String accel, Boolean start) {}
+
+    private void createVm(Context ctx) {
+        CreateVmBody b = Api.body(ctx, CreateVmBody.class);
+        if (b.memory() != null && b.memoryMiB() != null) {
+            throw VmctlException.invalid("memory", "give either memory or memoryMiB, not both", "memory (\"128M\") or memoryMiB (128)");
+        }
+        String memory = b.memory() != null ? b.memory() : b.memoryMiB() != null ? b.memoryMiB().toString() : null;
+        VmView v = vms.create(new VmService.CreateRequest(b.name(), b.image(), b.cpus(), memory, b.accel(),
+                Boolean.TRUE.equals(b.start())));
+        if (bool(ctx, "wait")) v = vms.awaitSettled(v.id(), timeout(ctx));
+        ctx.header("Location", "/api/v1/vms/" + v.id());
+        Api.json(ctx, 201, v);
+    }
+
+    private void settle(Context ctx, VmView v) {
+        if (bool(ctx, "wait")) {
+            Api.json(ctx, 200, vms.awaitSettled(v.id(), timeout(ctx)));
+        } else {
+            Api.json(ctx, 202, v);
+        }
+    }
+
+    record ExecBody(List<String> argv, Integer timeoutSec, String stdin) {}
+
+    private void exec(Context ctx) {
+        ExecBody b = Api.body(ctx, ExecBody.class);
+        int t = b.timeoutSec() == null ? 30 : b.timeoutSec();
+        if (t < 1 || t > 3600) throw VmctlException.invalid("timeoutSec", t + " is out of range", "1..3600");
+        ExecResult r = vms.exec(ctx.pathParam("id"), b.argv(),
+                b.stdin() == null ? null : b.stdin().getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(t));
+        Api.json(ctx, 200, r);
+    }
+
+    private void console(Context ctx) throws IOException {
+        String id = ctx.pathParam("id");
+        int tail = intParam(ctx, "tail", 100, 0, 100_000);
+        String text = vms.consoleTail(id, tail);
+        ctx.contentType("text/plain; charset=utf-8");
+        if (!bool(ctx, "follow")) {
+            ctx.result(text);
+            return;
+        }
+        Path file = vms.consoleFile(id);
+        OutputStream out = ctx.res().getOutputStream();
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        long pos = Files.exists(file) ? Files.size(file) : 0;
+        int idleAfterStop = 0;
+        byte[] buf = new byte[8192];
+        while (true) {
+            boolean wrote = false;
+            if (Files.exists(file)) {
+                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+                    if (raf.length() < pos) pos = 0; // truncated
+                    raf.seek(pos);
+                    int n;
+                    while ((n = raf.read(buf)) > 0) {
+                        out.write(buf, 0, n);
+                        pos += n;
+                        wrote = true;
+                    }
+                }
+            }
+            if (wrote) out.flush(); // throws when the client has gone
+            if (!vms.isLive(id)) {
+                if (++idleAfterStop > 2) return;
+            }
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void events(SseClient client) {
+        client.keepAlive();
+        long after = 0;
+        String last = client.ctx().header("Last-Event-ID");
+        if (last != null) {
+            try {
+                after = Long.parseLong(last.trim());
+            } catch (NumberFormatException ignored) {
+                after = 0;
+            }
+            for (VmEvent e : events.since(after)) send(client, e);
+        }
+        Runnable unsubscribe = events.subscribe(e -> {
+            if (client.terminated()) return;
+            send(client, e);
+        });
+        client.onClose(unsubscribe);
+    }
+
+    private static void send(SseClient client, VmEvent e) {
+        client.sendEvent(e.type(), Api.toJson(e), Long.toString(e.seq()));
+    }
+
+    private Map<String, Object> host() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("mode", options.accel().cli());
+        AccelProbe.Result probe = accel.lastProbe();
+        if (probe == null && options.accel() == VmSpec.Accel.AUTO && !images.names().isEmpty()) {
+            probe = accel.probe(images.get(images.names().getFirst()));
+        }
+        if (options.accel() == VmSpec.Accel.AUTO) {
+            a.put("chosen", probe == null ? null : probe.accel());
+            a.put("reason", probe == null ? "not probed yet: no guest image to probe with; run 'vmctl image build tiny'" : probe.reason());
+        } else {
+            a.put("chosen", options.accel().cli());
+            a.put("reason", "server started with --accel " + options.accel().cli());
+        }
+        a.put("kvmDevice", Files.exists(Path.of("/dev/kvm")));
+        if (probe != null) {
+            a.put("probedAt", probe.probedAt());
+            a.put("probeMillis", probe.probeMillis());
+        }
+        m.put("accel", a);
+        m.put("qemu", accel.qemuVersion());
+        m.put("hostKernel", System.getProperty("os.version"));
+        m.put("cpus", Runtime.getRuntime().availableProcessors());
+        m.put("dataDir", dir.root().toString());
+        m.put("images", images.names());
+        Map<String, Object> caps = new LinkedHashMap<>();
+        capabilities.join().forEach((k, v) -> caps.put(k, Map.of("available", v.available(), "detail", v.detail())));
+        m.put("capabilities", caps);
+        m.put("vlanMechanism", capabilities.join().getOrDefault("bridgeVlanFiltering", new HostCapabilities.Capability(false, "")).available()
+                ? "bridge VLAN filtering" : "one bridge per VLAN id (no bridge VLAN filtering in this kernel)");
+        m.put("impairmentMechanism", capabilities.join().getOrDefault("netem", new HostCapabilities.Capability(false, "")).available()
+                ? "netem on the host" : "netem inside the guest through the agent (host kernel has no netem); rate with tbf on the host");
+        return m;
+    }
+
+    // ---------------------------------------------------------------- small helpers
+
+    private static boolean bool(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null) return false;
+        return switch (v) {
+            case "true", "1", "yes", "" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw VmctlException.invalid(name, "'" + v + "' is not a boolean", "true, false");
+        };
+    }
+
+    private static int intParam(Context ctx, String name, int dflt, int min, int max) {
+        String v = ctx.queryParam(name);
+        if (v == null) return dflt;
+        try {
+            int n = Integer.parseInt(v);
+            if (n < min || n > max) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw VmctlException.invalid(name, "'" + v + "' is not allowed", min + ".." + max);
+        }
+    }
+
+    private static Duration timeout(Context ctx) {
+        return Duration.ofSeconds(intParam(ctx, "timeout", 180, 1, 3600));
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = VmctlServer.class.getResourceAsStream(name)) {
+            if (in == null) throw new IOException("missing resource " + name);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (app != null) app.stop();
+        vms.close();
+        store.close();
+    }
+}
