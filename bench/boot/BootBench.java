@@ -98,7 +98,6 @@ public class BootBench {
             ch.configureBlocking(true);
             ch.write(ByteBuffer.wrap(new byte[]{(byte) 0xff}));
             ch.write(ByteBuffer.wrap("{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":4711}}\n".getBytes()));
-            ch.socket();
             var sel = java.nio.channels.Selector.open();
             ch.configureBlocking(false);
             ch.register(sel, java.nio.channels.SelectionKey.OP_READ);

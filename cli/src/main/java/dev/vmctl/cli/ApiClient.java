@@ -69,6 +69,20 @@ final class ApiClient implements AutoCloseable {
         return send(b.build());
     }
 
+    /** PUTs raw bytes (file upload into a VM). */
+    JsonNode putBytes(String path, byte[] data, Duration timeout) {
+        return send(request(path, timeout).header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
+    }
+
+    /** GETs raw bytes (file download from a VM). */
+    byte[] getBytes(String path, Duration timeout) {
+        HttpRequest req = request(path, timeout).build();
+        HttpResponse<byte[]> resp = exchange(req, HttpResponse.BodyHandlers.ofByteArray());
+        if (resp.statusCode() >= 400) throw errorOf(req, resp.statusCode(), new String(resp.body(), StandardCharsets.UTF_8));
+        return resp.body();
+    }
+
     JsonNode delete(String path) {
         return send(request(path, DEFAULT_TIMEOUT).DELETE().build());
     }

@@ -34,6 +34,11 @@ final class CliException extends RuntimeException {
                 "cannot reach the vmctl server at " + url + " (start it with ./vmctl serve)", null, cause);
     }
 
+    /** Wrong use of a command that picocli cannot catch itself (exit 2, like picocli's usage errors). */
+    static CliException usage(String message) {
+        return new CliException(2, message, null, null);
+    }
+
     static CliException failed(String message, String detail) {
         return new CliException(FAILED, message, detail, null);
     }

@@ -364,6 +364,49 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    public static final int MAX_FILE_BYTES = 64 << 20;
+
+    /** Writes a file in the guest (through the agent; for bulk artefacts a later release adds a faster path). */
+    public void writeFile(String key, String path, byte[] data) {
+        checkGuestPath(path);
+        if (data.length > MAX_FILE_BYTES) {
+            throw VmctlException.invalid("body", data.length + " bytes is too large", "at most " + MAX_FILE_BYTES + " bytes");
+        }
+        GuestAgentClient agent = agentFor(key, "write file");
+        try {
+            agent.writeFile(path, data);
+        } catch (RuntimeException e) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "write " + path + " in vm " + key + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    public byte[] readFile(String key, String path) {
+        checkGuestPath(path);
+        GuestAgentClient agent = agentFor(key, "read file");
+        try {
+            return agent.readFile(path);
+        } catch (RuntimeException e) {
+            throw new VmctlException(VmctlException.Kind.NOT_FOUND, "read " + path + " in vm " + key + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    private static void checkGuestPath(String path) {
+        if (path == null || !path.startsWith("/") || path.contains("\0")) {
+            throw VmctlException.invalid("path", "'" + path + "' is not an absolute guest path", "an absolute path such as /etc/app.conf");
+        }
+    }
+
+    private GuestAgentClient agentFor(String key, String what) {
+        VmRow r = row(key);
+        VmOperation.EXEC.check(r.name(), r.state());
+        VmRuntime rt = runtimes.get(r.id());
+        GuestAgentClient agent = rt == null ? null : rt.agent;
+        if (agent == null) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, what + " " + r.name() + ": the guest agent is not connected", null);
+        }
+        return agent;
+    }
+
     public Path consoleFile(String key) {
         return dir.vm(row(key).id()).console();
     }

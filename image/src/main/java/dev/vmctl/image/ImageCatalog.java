@@ -1,6 +1,5 @@
 package dev.vmctl.image;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,8 +40,7 @@ public final class ImageCatalog {
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** The file's shape; {@code version} lets a later vmctl migrate it. */
     record CatalogFile(int version, List<ImageInfo> images) {
@@ -120,11 +118,15 @@ public final class ImageCatalog {
         try {
             Files.createDirectories(dir);
             try (FileChannel lf = FileChannel.open(dir.resolve("catalog.lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lf.lock()) {
-                List<ImageInfo> next = new ArrayList<>(change.apply(read().images()));
-                next.sort(Comparator.comparing(ImageInfo::name));
-                write(new CatalogFile(1, next));
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock processLock = lf.lock();
+                try {
+                    List<ImageInfo> next = new ArrayList<>(change.apply(read().images()));
+                    next.sort(Comparator.comparing(ImageInfo::name));
+                    write(new CatalogFile(1, next));
+                } finally {
+                    processLock.release();
+                }
             }
         } catch (IOException e) {
             throw new VmctlException(Kind.INTERNAL, "write image catalog: " + file + ": " + e.getMessage(), null, e);

@@ -120,18 +120,16 @@ if [ -n "$port" ]; then
             sleep 1
         done
     ) </dev/null >/dev/console 2>&1 &
-    # VMCTL_READY promises a listening agent: wait (at most 3 s) until qemu-ga holds the port open
+    # VMCTL_READY promises a listening agent: wait (at most 3 s) until qemu-ga holds the port open.
+    # (one fork per poll: under TCG the guest has one slow CPU, which qemu-ga needs to start)
     i=0
-    while [ $i -lt 300 ]; do
-        pid=$(cat /run/qemu-ga.pid 2>/dev/null)
-        if [ -n "$pid" ]; then
-            for f in /proc/$pid/fd/*; do
-                [ "$(readlink "$f" 2>/dev/null)" = "$port" ] && break 2
-            done
-        fi
-        usleep 10000; i=$((i + 1))
+    pid=
+    while [ $i -lt 150 ]; do
+        [ -z "$pid" ] && [ -s /run/qemu-ga.pid ] && read -r pid </run/qemu-ga.pid
+        case "$(ls -l "/proc/$pid/fd" 2>/dev/null)" in *"-> $port"*) break ;; esac
+        usleep 20000; i=$((i + 1))
     done
-    [ $i -ge 300 ] && echo "vmctl: qemu-ga has not opened $port"
+    [ $i -ge 150 ] && echo "vmctl: qemu-ga has not opened $port"
 else
     echo "vmctl: no virtio-serial port named org.qemu.guest_agent.0; no guest agent"
 fi

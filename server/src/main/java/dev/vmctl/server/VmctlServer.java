@@ -73,6 +73,7 @@ public final class VmctlServer implements AutoCloseable {
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.concurrency.useVirtualThreads = true;
+            cfg.http.maxRequestSize = VmService.MAX_FILE_BYTES + (1 << 20);
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
@@ -105,6 +106,13 @@ public final class VmctlServer implements AutoCloseable {
             route(cfg, HandlerType.POST, "/api/v1/vms/{id}/reboot", ctx -> settle(ctx, vms.reboot(ctx.pathParam("id"))));
             route(cfg, HandlerType.POST, "/api/v1/vms/{id}/exec", this::exec);
             route(cfg, HandlerType.GET, "/api/v1/vms/{id}/console", this::console);
+            route(cfg, HandlerType.PUT, "/api/v1/vms/{id}/files", ctx -> {
+                byte[] data = ctx.bodyAsBytes();
+                vms.writeFile(ctx.pathParam("id"), ctx.queryParam("path"), data);
+                Api.json(ctx, 200, Map.of("path", ctx.queryParam("path"), "bytes", data.length));
+            });
+            route(cfg, HandlerType.GET, "/api/v1/vms/{id}/files", ctx ->
+                    ctx.contentType("application/octet-stream").result(vms.readFile(ctx.pathParam("id"), ctx.queryParam("path"))));
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
@@ -120,6 +128,7 @@ public final class VmctlServer implements AutoCloseable {
             case "POST" -> cfg.routes.post(path, h);
             case "DELETE" -> cfg.routes.delete(path, h);
             case "PATCH" -> cfg.routes.patch(path, h);
+            case "PUT" -> cfg.routes.put(path, h);
             default -> throw new IllegalArgumentException(type.name());
         }
     }

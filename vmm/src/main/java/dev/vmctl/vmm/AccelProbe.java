@@ -48,8 +48,8 @@ public final class AccelProbe {
                 return done(true, "a KVM probe boot reached guest userspace", t0);
             }
             String why = r.exitCode() == 124 ? "did not reach guest userspace within " + timeout.toSeconds() + " s"
-                    : "qemu exited " + r.exitCode() + tail(r.stderr());
-            return done(false, "/dev/kvm is present but a KVM probe boot " + why + ": using TCG", t0);
+                    : "failed (qemu exited " + r.exitCode() + tail(r.stderr()) + ")";
+            return done(false, "using TCG: /dev/kvm is present but a KVM probe boot " + why, t0);
         } catch (IOException e) {
             return done(false, "KVM probe failed (" + e.getMessage() + "): using TCG", t0);
         }

@@ -53,6 +53,31 @@ class LifecycleIT {
         r = cli.run("vm", "exec", "web1", "--", "sh", "-c", "echo hello > /tmp/f && cat /tmp/f");
         assertThat(r.out()).isEqualTo("hello\n");
 
+        // files in and out through the agent, byte for byte
+        byte[] blob = new byte[300_000];
+        new java.util.Random(42).nextBytes(blob);
+        Path local = Files.createTempFile("vmctl-cp-", ".bin");
+        Path back = Files.createTempFile("vmctl-cp-back-", ".bin");
+        try {
+            Files.write(local, blob);
+            r = cli.run("vm", "cp", local.toString(), "web1:/tmp/blob.bin");
+            assertThat(r.code()).as(r.toString()).isZero();
+            r = cli.run("vm", "exec", "web1", "--", "md5sum", "/tmp/blob.bin");
+            String md5 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(blob));
+            assertThat(r.out()).startsWith(md5);
+            r = cli.run("vm", "cp", "web1:/tmp/blob.bin", back.toString());
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(Files.readAllBytes(back)).isEqualTo(blob);
+            r = cli.run("vm", "cp", local.toString(), "web1:relative/path");
+            assertThat(r.code()).isNotZero();
+            assertThat(r.err()).contains("path");
+            r = cli.run("vm", "cp", "web1:/no/such/file", back.toString());
+            assertThat(r.code()).isNotZero();
+        } finally {
+            Files.deleteIfExists(local);
+            Files.deleteIfExists(back);
+        }
+
         r = cli.run("vm", "console", "web1", "--tail", "50");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("VMCTL_READY");

@@ -1,0 +1,314 @@
+package dev.vmctl.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vmctl.host.Cmd;
+import dev.vmctl.model.ImageInfo;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Builds the real tiny image from the host's Debian packages and boots it with QEMU under TCG (works on
+ * any x86-64 host, KVM or not). Skipped when the packages or QEMU are missing. Every QEMU started here
+ * is this JVM's child and is killed by its own handle in a finally block.
+ */
+class TinyImageBootTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static ImageInfo image;
+    static List<String> progress = new ArrayList<>();
+
+    @BeforeAll
+    static void build() throws IOException {
+        assumeTrue(Cmd.available("qemu-system-x86_64"), "qemu-system-x86 is not installed");
+        assumeTrue(TinyImageBuilder.newestCloudKernel(Path.of("/boot")).isPresent(), "linux-image-cloud-amd64 is not installed");
+        assumeTrue(Files.isRegularFile(Path.of("/usr/sbin/qemu-ga")), "qemu-guest-agent is not installed");
+        assumeTrue(Files.isRegularFile(Path.of("/bin/busybox")), "busybox-static is not installed");
+        long t0 = System.nanoTime();
+        image = new TinyImageBuilder(dir.resolve("images")).build("tiny", progress::add);
+        System.out.printf("tiny image built in %.2f s: %s%n", (System.nanoTime() - t0) / 1e9, progress);
+    }
+
+    @Test
+    void theBuildIsCataloguedWithChecksums() throws IOException {
+        assertThat(new ImageCatalog(dir.resolve("images")).find("tiny")).contains(image);
+        assertThat(image.os()).isEqualTo(TinyImageBuilder.OS);
+        assertThat(image.rootfs()).isNull();
+        assertThat(TinyImageBuilder.sha256(Path.of(image.kernel()))).isEqualTo(image.kernelSha256());
+        assertThat(TinyImageBuilder.sha256(Path.of(image.initrd()))).isEqualTo(image.initrdSha256());
+        assertThat(progress).contains("extracting kernel " + image.kernelVersion(), "adding modules", "adding qemu-ga");
+        assertThat(progress.getLast()).startsWith("built image tiny");
+        List<CpioReader.Entry> entries = CpioReader.read(Files.readAllBytes(Path.of(image.initrd())));
+        assertThat(entries).extracting(CpioReader.Entry::name).contains(
+                "init", "bin/busybox", "bin/sh", "sbin/hwclock", "sbin/shutdown", "usr/sbin/qemu-ga", "usr/sbin/tc",
+                "lib64/ld-linux-x86-64.so.2", "lib/modules/virtio_net.ko", "lib/modules/load-order",
+                "etc/acpi/PWRF/00000080", "etc/passwd", "etc/group", "etc/hostname", "dev/console");
+        String order = entries.stream().filter(e -> e.name().equals("lib/modules/load-order")).findFirst().orElseThrow().text();
+        assertThat(order.lines().toList()).containsSubsequence("virtio_ring", "virtio", "virtio_mmio", "failover",
+                "net_failover", "virtio_net", "virtio_blk", "virtio_console", "sch_netem", "evdev", "button");
+    }
+
+    /** The accelerator probe: the exact command line the VMM will use, under TCG. */
+    @Test
+    void probeBootReachesUserspaceAndPowersOff() throws Exception {
+        Path console = dir.resolve("probe-console.log");
+        List<String> argv = qemu(console, "vmctl.hostname=t1 vmctl.probe=1");
+        long t0 = System.nanoTime();
+        Process p = start(argv, dir.resolve("probe-qemu.log"));
+        try {
+            boolean exited = p.waitFor(30, TimeUnit.SECONDS);
+            String log = Files.readString(console);
+            assertThat(exited).as("qemu exits by itself within 30 s; console:%n%s", log).isTrue();
+            assertThat(log.lines().map(String::strip)).as(log).contains("VMCTL_PROBE_OK");
+            assertThat(p.exitValue()).isZero();
+            System.out.printf("probe boot: qemu start to exit %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        } finally {
+            kill(p);
+        }
+    }
+
+    /** A full boot: VMCTL_READY, the agent answers, guest-exec works, the NIC is configured, guest-shutdown ends QEMU. */
+    @Test
+    void fullBootWithAgentNetworkAndShutdown() throws Exception {
+        Path console = dir.resolve("full-console.log");
+        Path qga = dir.resolve("qga.sock");
+        List<String> argv = new ArrayList<>(qemu(console, "vmctl.hostname=t1 vmctl.ip0=10.0.2.15/24 vmctl.gw=10.0.2.2"));
+        argv.addAll(List.of(
+                "-device", "virtio-serial-device",
+                "-chardev", "socket,id=qga0,path=" + qga + ",server=on,wait=off",
+                "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+                "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"));
+        long t0 = System.nanoTime();
+        Process p = start(argv, dir.resolve("full-qemu.log"));
+        try {
+            waitForLine(p, console, "VMCTL_READY", Duration.ofSeconds(30));
+            System.out.printf("full boot: qemu start to VMCTL_READY %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            try (Agent a = new Agent(qga)) {
+                a.sync(Duration.ofSeconds(10));
+                assertThat(a.call("guest-ping", null).has("return")).isTrue();
+                assertThat(a.exec("/bin/uname", "-r").strip()).isEqualTo(image.kernelVersion());
+                assertThat(a.exec("/bin/hostname").strip()).isEqualTo("t1");
+                assertThat(a.exec("/sbin/ip", "addr", "show", "eth0")).contains("inet 10.0.2.15/24").contains("UP");
+                assertThat(a.exec("/sbin/ip", "route")).contains("default via 10.0.2.2");
+                a.exec("/usr/sbin/tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "5ms");
+                assertThat(a.exec("/usr/sbin/tc", "qdisc", "show", "dev", "eth0")).contains("netem").contains("delay 5ms");
+                ObjectNode time = JSON.createObjectNode().put("time", System.currentTimeMillis() * 1_000_000L);
+                assertThat(a.call("guest-set-time", time).has("return")).as("guest-set-time (needs /sbin/hwclock)").isTrue();
+                a.send("guest-shutdown", null); // no reply: the guest powers off
+            }
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("qemu exits after guest-shutdown").isTrue();
+            assertThat(Files.readString(console)).contains("vmctl: shutdown: poweroff");
+        } finally {
+            kill(p);
+        }
+    }
+
+    /** QMP system_powerdown presses the ACPI power button: acpid powers the guest off. */
+    @Test
+    void acpiPowerButtonPowersOff() throws Exception {
+        Path console = dir.resolve("acpi-console.log");
+        Path qmp = dir.resolve("qmp.sock");
+        List<String> argv = new ArrayList<>(qemu(console, "vmctl.hostname=t2"));
+        argv.addAll(List.of("-qmp", "unix:" + qmp + ",server=on,wait=off"));
+        Process p = start(argv, dir.resolve("acpi-qemu.log"));
+        try {
+            waitForLine(p, console, "VMCTL_READY", Duration.ofSeconds(30));
+            try (Agent q = new Agent(qmp)) {
+                q.next(Duration.ofSeconds(10)); // greeting
+                q.call("qmp_capabilities", null);
+                q.call("system_powerdown", null);
+            }
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("qemu exits after system_powerdown").isTrue();
+            assertThat(Files.readString(console)).contains("vmctl: ACPI power button");
+        } finally {
+            kill(p);
+        }
+    }
+
+    // ---- helpers ----
+
+    static List<String> qemu(Path console, String extraAppend) {
+        return List.of("qemu-system-x86_64",
+                "-M", "microvm,x-option-roms=off,rtc=on", "-accel", "tcg", "-cpu", "max", "-m", "128", "-smp", "1",
+                "-nodefaults", "-no-user-config", "-nographic",
+                "-kernel", image.kernel(), "-initrd", image.initrd(),
+                "-append", "console=ttyS0 reboot=t panic=-1 quiet i8042.noaux 8250.nr_uarts=1 tsc=reliable"
+                        + " no_timer_check" + tscKhz().map(k -> " tsc_early_khz=" + k).orElse("")
+                        + " cryptomgr.notests " + extraAppend,
+                "-chardev", "file,id=con0,path=" + console, "-serial", "chardev:con0");
+    }
+
+    /** The host TSC frequency in kHz from /proc/cpuinfo's first "cpu MHz" (avoids PIT calibration hangs under TCG). */
+    static Optional<Long> tscKhz() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("cpu MHz"))
+                    .findFirst()
+                    .map(l -> Math.round(Double.parseDouble(l.substring(l.indexOf(':') + 1).strip()) * 1000));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Process start(List<String> argv, Path log) throws IOException {
+        return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    static void kill(Process p) throws InterruptedException {
+        if (p.isAlive()) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static void waitForLine(Process p, Path console, String marker, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(console) && Files.readString(console).lines().map(String::strip).anyMatch(marker::equals)) return;
+            if (!p.isAlive()) break;
+            Thread.sleep(10);
+        }
+        throw new AssertionError(marker + " not seen (qemu " + (p.isAlive() ? "running" : "exited " + p.exitValue())
+                + "); console:\n" + (Files.exists(console) ? Files.readString(console) : "(none)"));
+    }
+
+    /** A minimal client for qemu-ga and QMP: newline-delimited JSON over a UNIX socket. */
+    static final class Agent implements Closeable {
+        private final SocketChannel ch;
+        private final BlockingQueue<JsonNode> in = new LinkedBlockingQueue<>();
+
+        Agent(Path socket) throws Exception {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            SocketChannel c = null;
+            while (c == null) {
+                try {
+                    c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+                } catch (IOException e) {
+                    if (System.nanoTime() > deadline) throw e;
+                    Thread.sleep(20);
+                }
+            }
+            ch = c;
+            Thread.ofVirtual().start(this::readLoop);
+        }
+
+        private void readLoop() {
+            try (InputStream s = new BufferedInputStream(Channels.newInputStream(ch))) {
+                ByteArrayOutputStream line = new ByteArrayOutputStream();
+                int b;
+                while ((b = s.read()) >= 0) {
+                    if (b == 0xff) continue; // guest-sync-delimited sentinel
+                    if (b != '\n') {
+                        line.write(b);
+                        continue;
+                    }
+                    String text = line.toString(StandardCharsets.UTF_8).strip();
+                    line.reset();
+                    if (text.isEmpty()) continue;
+                    try {
+                        in.add(JSON.readTree(text));
+                    } catch (IOException ignored) {
+                        // a partial line before the sync: skip
+                    }
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+        }
+
+        void send(String execute, JsonNode args) throws IOException {
+            ObjectNode m = JSON.createObjectNode().put("execute", execute);
+            if (args != null) m.set("arguments", args);
+            write(JSON.writeValueAsBytes(m));
+            write(new byte[] {'\n'});
+        }
+
+        private void write(byte[] b) throws IOException {
+            ByteBuffer buf = ByteBuffer.wrap(b);
+            while (buf.hasRemaining()) ch.write(buf);
+        }
+
+        JsonNode next(Duration timeout) throws InterruptedException {
+            JsonNode n = in.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (n == null) throw new AssertionError("no message within " + timeout);
+            return n;
+        }
+
+        /** Sends and returns the next reply that is not an event; fails on an error reply. */
+        JsonNode call(String execute, JsonNode args) throws Exception {
+            send(execute, args);
+            while (true) {
+                JsonNode r = next(Duration.ofSeconds(20));
+                if (r.has("event")) continue;
+                assertThat(r.has("error")).as("%s: %s", execute, r).isFalse();
+                return r;
+            }
+        }
+
+        /** guest-sync-delimited: discards whatever stale output precedes the matching reply. */
+        void sync(Duration timeout) throws Exception {
+            write(new byte[] {(byte) 0xff});
+            long id = 4242;
+            send("guest-sync-delimited", JSON.createObjectNode().put("id", id));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                JsonNode r = next(timeout);
+                if (r.path("return").asLong(-1) == id) return;
+            }
+            throw new AssertionError("guest-sync-delimited not answered");
+        }
+
+        /** guest-exec with captured output; returns stdout and asserts exit code 0. */
+        String exec(String path, String... args) throws Exception {
+            ObjectNode a = JSON.createObjectNode().put("path", path).put("capture-output", true);
+            var arr = a.putArray("arg");
+            for (String s : args) arr.add(s);
+            long pid = call("guest-exec", a).path("return").path("pid").asLong();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline) {
+                JsonNode st = call("guest-exec-status", JSON.createObjectNode().put("pid", pid)).path("return");
+                if (st.path("exited").asBoolean()) {
+                    String out = new String(Base64.getDecoder().decode(st.path("out-data").asText("")), StandardCharsets.UTF_8);
+                    String err = new String(Base64.getDecoder().decode(st.path("err-data").asText("")), StandardCharsets.UTF_8);
+                    assertThat(st.path("exitcode").asInt(-1)).as("%s %s: %s", path, List.of(args), err).isZero();
+                    return out;
+                }
+                Thread.sleep(10);
+            }
+            throw new AssertionError("guest-exec " + path + " did not finish");
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+}
