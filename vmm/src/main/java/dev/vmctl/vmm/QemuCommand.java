@@ -1,28 +1,51 @@
 package dev.vmctl.vmm;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The QEMU argv for one microVM. The device layout is fixed and deterministic (same order, same ids
  * for the same spec), so that a saved device state can be restored into a new process later:
- * virtio-mmio slot order is serial port bus, entropy, then NICs, then disks.
+ * virtio-mmio slot order is the serial bus of the guest agent, entropy, then the boot NICs in order;
+ * PCIe root ports rp0..rp{n-1} are always present (hot-plugged NICs go there).
  */
 public final class QemuCommand {
     public static final String QEMU = "qemu-system-x86_64";
+    /** Root ports for hot-plugged devices; part of the fixed layout. */
+    public static final int PCIE_ROOT_PORTS = 4;
 
     /** What the guest kernel is told on every boot (see shared/PLATFORM.md for why each flag is there). */
     public static String kernelCmdline(String hostname, boolean tcg, String extra) {
         StringBuilder sb = new StringBuilder("console=ttyS0 reboot=t panic=-1 quiet i8042.noaux 8250.nr_uarts=1")
-                .append(" tsc=reliable no_timer_check cryptomgr.notests");
+                .append(" tsc=reliable no_timer_check cryptomgr.notests pcie_ports=native");
         if (tcg) sb.append(" tsc_early_khz=").append(HostClock.tscKhz());
         sb.append(" vmctl.hostname=").append(hostname);
         if (extra != null && !extra.isBlank()) sb.append(' ').append(extra);
         return sb.toString();
     }
 
+    /** A NIC present at boot: QEMU netdev id {@code id}, a tap device that already exists in QEMU's namespace. */
+    public record Nic(String id, String tap, String mac) {}
+
+    /**
+     * @param ramFile    when not null, guest RAM lives in this file (memory-backend-file), shared with the
+     *                   file when {@code ramShared} (needed for snapshots with x-ignore-shared), private
+     *                   copy-on-write otherwise (clones)
+     * @param incoming   start with {@code -incoming defer}, waiting for migrate-incoming (restore)
+     */
     public record Spec(String id, String name, int cpus, int memoryMiB, boolean kvm,
-                       String kernel, String initrd, String extraCmdline, VmFiles files) {}
+                       String kernel, String initrd, String extraCmdline, VmFiles files,
+                       List<Nic> nics, Path ramFile, boolean ramShared, boolean incoming) {
+        public Spec {
+            nics = nics == null ? List.of() : List.copyOf(nics);
+        }
+
+        public Spec(String id, String name, int cpus, int memoryMiB, boolean kvm, String kernel, String initrd,
+                    String extraCmdline, VmFiles files) {
+            this(id, name, cpus, memoryMiB, kvm, kernel, initrd, extraCmdline, files, List.of(), null, false, false);
+        }
+    }
 
     private QemuCommand() {}
 
@@ -30,13 +53,19 @@ public final class QemuCommand {
         List<String> a = new ArrayList<>();
         a.add(QEMU);
         a.addAll(List.of("-name", "vmctl-" + s.id()));
-        a.addAll(List.of("-machine", "microvm,x-option-roms=off,rtc=on"));
+        String machine = "microvm,x-option-roms=off,rtc=on,pcie=on";
+        if (s.ramFile() != null) machine += ",memory-backend=mem0";
+        a.addAll(List.of("-machine", machine));
         if (s.kvm()) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {
             a.addAll(List.of("-accel", "tcg", "-cpu", "max"));
         }
         a.addAll(List.of("-m", s.memoryMiB() + "M", "-smp", String.valueOf(s.cpus())));
+        if (s.ramFile() != null) {
+            a.addAll(List.of("-object", "memory-backend-file,id=mem0,size=" + s.memoryMiB() + "M,mem-path=" + s.ramFile()
+                    + ",share=" + (s.ramShared() ? "on" : "off")));
+        }
         a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none"));
         a.addAll(List.of("-kernel", s.kernel(), "-initrd", s.initrd()));
         a.addAll(List.of("-append", kernelCmdline(s.name(), !s.kvm(), s.extraCmdline())));
@@ -49,6 +78,16 @@ public final class QemuCommand {
         a.addAll(List.of("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
         // slot 1: entropy for the guest
         a.addAll(List.of("-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0,id=vrng0"));
+        // slots 2..: boot NICs, in order (the guest names them eth0, eth1, … in this order)
+        for (Nic n : s.nics()) {
+            a.addAll(List.of("-netdev", "tap,id=" + n.id() + ",ifname=" + n.tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=" + n.id() + ",id=dev-" + n.id() + ",mac=" + n.mac()));
+        }
+        // PCIe root ports for hot-plugged NICs
+        for (int i = 0; i < PCIE_ROOT_PORTS; i++) {
+            a.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",slot=" + i + ",chassis=" + (i + 1)));
+        }
+        if (s.incoming()) a.addAll(List.of("-incoming", "defer"));
         a.addAll(List.of("-pidfile", s.files().pidFile().toString()));
         return a;
     }
