@@ -7,13 +7,15 @@ import java.util.List;
 /**
  * The QEMU argv for one microVM. The device layout is fixed and deterministic (same order, same ids
  * for the same spec), so that a saved device state can be restored into a new process later:
- * virtio-mmio slot order is the serial bus of the guest agent, entropy, then the boot NICs in order;
- * PCIe root ports rp0..rp{n-1} are always present (hot-plugged NICs go there).
+ * virtio-mmio slot order is the serial bus of the guest agent, then entropy; PCIe root ports
+ * rp0..rp7 are always present and NIC number N (netdev {@code netN}, device {@code nicN}) always sits
+ * on root port {@code rpN}, whether it was there at boot or hot-plugged later. The guest names NICs in
+ * probe order; vmctl renames them to ethN by MAC through the guest agent.
  */
 public final class QemuCommand {
     public static final String QEMU = "qemu-system-x86_64";
     /** Root ports for hot-plugged devices; part of the fixed layout. */
-    public static final int PCIE_ROOT_PORTS = 4;
+    public static final int PCIE_ROOT_PORTS = 8;
 
     /** What the guest kernel is told on every boot (see shared/PLATFORM.md for why each flag is there). */
     public static String kernelCmdline(String hostname, boolean tcg, String extra) {
@@ -25,8 +27,12 @@ public final class QemuCommand {
         return sb.toString();
     }
 
-    /** A NIC present at boot: QEMU netdev id {@code id}, a tap device that already exists in QEMU's namespace. */
-    public record Nic(String id, String tap, String mac) {}
+    /** A NIC present at boot: number {@code index} (root port rpN), a tap that already exists in QEMU's namespace. */
+    public record Nic(int index, String tap, String mac) {
+        public String netdevId() { return "net" + index; }
+        public String deviceId() { return "nic" + index; }
+        public String rootPort() { return "rp" + index; }
+    }
 
     /**
      * @param ramFile    when not null, guest RAM lives in this file (memory-backend-file), shared with the
@@ -78,14 +84,15 @@ public final class QemuCommand {
         a.addAll(List.of("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
         // slot 1: entropy for the guest
         a.addAll(List.of("-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0,id=vrng0"));
-        // slots 2..: boot NICs, in order (the guest names them eth0, eth1, … in this order)
-        for (Nic n : s.nics()) {
-            a.addAll(List.of("-netdev", "tap,id=" + n.id() + ",ifname=" + n.tap() + ",script=no,downscript=no",
-                    "-device", "virtio-net-device,netdev=" + n.id() + ",id=dev-" + n.id() + ",mac=" + n.mac()));
-        }
-        // PCIe root ports for hot-plugged NICs
+        // PCIe root ports; NIC N on port rpN (hot-plug needs the port to exist from boot)
         for (int i = 0; i < PCIE_ROOT_PORTS; i++) {
             a.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",slot=" + i + ",chassis=" + (i + 1)));
+        }
+        for (Nic n : s.nics()) {
+            if (n.index() < 0 || n.index() >= PCIE_ROOT_PORTS) throw new IllegalArgumentException("nic index " + n.index());
+            a.addAll(List.of("-netdev", "tap,id=" + n.netdevId() + ",ifname=" + n.tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-pci,netdev=" + n.netdevId() + ",id=" + n.deviceId() + ",bus=" + n.rootPort()
+                            + ",mac=" + n.mac()));
         }
         if (s.incoming()) a.addAll(List.of("-incoming", "defer"));
         a.addAll(List.of("-pidfile", s.files().pidFile().toString()));
