@@ -55,18 +55,15 @@ final class ApiClient implements AutoCloseable {
 
     /** POSTs {@code body} as JSON; a null body sends an empty request. */
     JsonNode post(String path, Object body, Duration timeout) {
-        HttpRequest.Builder b = request(path, timeout);
-        if (body == null) {
-            b.POST(HttpRequest.BodyPublishers.noBody());
-        } else {
-            try {
-                b.header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(body)));
-            } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException("cannot write request body", e);
-            }
-        }
-        return send(b.build());
+        return sendJson("POST", path, body, timeout);
+    }
+
+    /**
+     * PATCHes {@code body} as JSON. Null values inside it are written as {@code null} (a PATCH with
+     * {@code "impair": null} clears, which is not the same as leaving the key out).
+     */
+    JsonNode patch(String path, Object body, Duration timeout) {
+        return sendJson("PATCH", path, body, timeout);
     }
 
     /** PUTs raw bytes (file upload into a VM). */
@@ -84,7 +81,11 @@ final class ApiClient implements AutoCloseable {
     }
 
     JsonNode delete(String path) {
-        return send(request(path, DEFAULT_TIMEOUT).DELETE().build());
+        return delete(path, DEFAULT_TIMEOUT);
+    }
+
+    JsonNode delete(String path, Duration timeout) {
+        return send(request(path, timeout).DELETE().build());
     }
 
     /**
@@ -122,6 +123,21 @@ final class ApiClient implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Accept", "application/json");
         if (timeout != null) b.timeout(timeout);
         return b;
+    }
+
+    private JsonNode sendJson(String method, String path, Object body, Duration timeout) {
+        HttpRequest.Builder b = request(path, timeout);
+        if (body == null) {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            try {
+                b.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(body)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("cannot write request body", e);
+            }
+        }
+        return send(b.build());
     }
 
     private URI uri(String path) {

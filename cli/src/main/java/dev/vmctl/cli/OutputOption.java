@@ -17,7 +17,9 @@ final class OutputOption {
         return format == Format.json;
     }
 
+    /** Prints {@code node}; an answer without a body (204) prints nothing. */
     static void printJson(PrintWriter out, JsonNode node) {
+        if (node == null || node.isMissingNode()) return;
         out.println(Json.pretty(node));
         out.flush();
     }

@@ -5,6 +5,7 @@ import dev.vmctl.model.ImageInfo;
 import dev.vmctl.model.VmView;
 
 import java.io.PrintWriter;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /** The human-readable ("table") forms of what the server answers. */
 final class Render {
@@ -70,6 +72,132 @@ final class Render {
         f.put("created", time(v.createdAt()));
         f.put("updated", time(v.updatedAt()));
         keyValues(out, f, "");
+    }
+
+    /** {@link #vm(PrintWriter, VmView)} followed by its NICs as a table (nothing when it has none). */
+    static void vm(PrintWriter out, VmView v, List<NetViews.Nic> nics) {
+        vm(out, v);
+        if (nics.isEmpty()) return;
+        out.println("nics:");
+        nicTable(nics).print(out, "  ");
+    }
+
+    /** NAME NETWORK IP MAC LINK IMPAIR, one row per NIC. */
+    static Table nicTable(List<NetViews.Nic> nics) {
+        Table t = new Table("NAME", "NETWORK", "IP", "MAC", "LINK", "IMPAIR");
+        for (NetViews.Nic n : nics) {
+            t.row(n.name(), n.network(), n.address(), n.mac(), n.link(), impair(n.impair()));
+        }
+        return t;
+    }
+
+    /**
+     * One NIC in full: {@code nic: eth0 (vm a)}, its network, address, MAC, link, tap and impairments,
+     * then the mechanisms the server used to apply them ({@code rate: host tbf on the tap}).
+     */
+    static void nic(PrintWriter out, String vm, NetViews.Nic n) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("nic", n.name() + (vm == null ? "" : " (vm " + vm + ")"));
+        f.put("network", n.network());
+        f.put("ip", n.address());
+        f.put("mac", n.mac());
+        f.put("link", n.link());
+        f.put("tap", n.tap());
+        f.put("impair", impair(n.impair()));
+        keyValues(out, f, "");
+        mechanisms(out, n, "");
+    }
+
+    /** {@code mechanisms:} and one aligned line per mechanism the server named; nothing when it named none. */
+    static void mechanisms(PrintWriter out, NetViews.Nic n, String indent) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : n.mechanisms().entrySet()) {
+            JsonNode v = e.getValue();
+            if (v == null || v.isNull() || v.isMissingNode()) continue;
+            String text = v.isValueNode() ? v.asText() : v.toString();
+            if (!text.isBlank()) m.put(e.getKey(), text);
+        }
+        if (m.isEmpty()) return;
+        out.println(indent + "mechanisms:");
+        keyValues(out, m, indent + "  ");
+    }
+
+    /** {@code delay 50ms, jitter 5ms, loss 2%, rate 10mbit}; "-" when nothing is impaired. */
+    static String impair(NetViews.Impair i) {
+        if (i == null) return "-";
+        List<String> parts = new ArrayList<>();
+        if (nonZero(i.delayMs())) parts.add("delay " + number(i.delayMs()) + "ms");
+        if (nonZero(i.jitterMs())) parts.add("jitter " + number(i.jitterMs()) + "ms");
+        if (nonZero(i.lossPercent())) parts.add("loss " + number(i.lossPercent()) + "%");
+        if (nonZero(i.rateKbit())) parts.add("rate " + rate(i.rateKbit()));
+        if (nonZero(i.corruptPercent())) parts.add("corrupt " + number(i.corruptPercent()) + "%");
+        if (nonZero(i.duplicatePercent())) parts.add("duplicate " + number(i.duplicatePercent()) + "%");
+        return parts.isEmpty() ? "-" : String.join(", ", parts);
+    }
+
+    /** kbit/s as tc writes them: {@code 10mbit}, {@code 1gbit}, {@code 1500kbit}. */
+    static String rate(double kbit) {
+        if (kbit >= 1_000_000 && kbit % 1_000_000 == 0) return number(kbit / 1_000_000) + "gbit";
+        if (kbit >= 1_000 && kbit % 1_000 == 0) return number(kbit / 1_000) + "mbit";
+        return number(kbit) + "kbit";
+    }
+
+    private static boolean nonZero(Double d) {
+        return d != null && d != 0;
+    }
+
+    /** 2.0 → {@code 2}, 0.10 → {@code 0.1}. */
+    private static String number(double d) {
+        return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+    }
+
+    static void network(PrintWriter out, NetViews.Network n) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("name", n.name());
+        f.put("id", n.id());
+        f.put("subnet", n.subnet());
+        f.put("gateway", n.gateway());
+        f.put("vlan", n.vlan() == null ? "none" : String.valueOf(n.vlan()));
+        f.put("bridge", n.bridge());
+        f.put("vlan mechanism", n.vlanMechanism());
+        f.put("routers", joined(n.routers()));
+        f.put("created", time(n.createdAt()));
+        if (n.attachments().isEmpty()) f.put("attachments", "none");
+        keyValues(out, f, "");
+        if (n.attachments().isEmpty()) return;
+        out.println("attachments:");
+        Table t = new Table("VM", "NIC", "IP", "MAC");
+        for (NetViews.Attachment a : n.attachments()) t.row(a.vm(), a.nic(), a.ip(), a.mac());
+        t.print(out, "  ");
+    }
+
+    static void router(PrintWriter out, NetViews.Router r) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("name", r.name());
+        f.put("id", r.id());
+        f.put("netns", r.netns());
+        f.put("created", time(r.createdAt()));
+        if (r.networks().isEmpty()) f.put("networks", "none");
+        if (r.routes().isEmpty()) f.put("routes", "none");
+        keyValues(out, f, "");
+        if (!r.networks().isEmpty()) {
+            out.println("networks:");
+            Table t = new Table("NETWORK", "ADDRESS");
+            for (NetViews.RouterPort p : r.networks()) t.row(p.network(), p.address());
+            t.print(out, "  ");
+        }
+        if (!r.routes().isEmpty()) {
+            out.println("routes:");
+            Table t = new Table("TO", "VIA");
+            for (NetViews.Route rt : r.routes()) t.row(rt.to(), rt.via());
+            t.print(out, "  ");
+        }
+    }
+
+    /** {@code a,b,c} for table cells and lists; "-" when empty. */
+    static String joined(List<String> items) {
+        List<String> present = items.stream().filter(Objects::nonNull).filter(s -> !s.isBlank()).toList();
+        return present.isEmpty() ? "-" : String.join(",", present);
     }
 
     static void image(PrintWriter out, ImageInfo i) {

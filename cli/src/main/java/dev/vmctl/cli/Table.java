@@ -32,18 +32,23 @@ final class Table {
     }
 
     void print(PrintWriter out) {
+        print(out, "");
+    }
+
+    /** The table with every line (header included) prefixed by {@code indent}. */
+    void print(PrintWriter out, String indent) {
         int[] width = new int[headers.size()];
         for (int i = 0; i < width.length; i++) width[i] = headers.get(i).length();
         for (List<String> r : rows) {
             for (int i = 0; i < width.length; i++) width[i] = Math.max(width[i], r.get(i).length());
         }
-        printRow(out, headers, width);
-        for (List<String> r : rows) printRow(out, r, width);
+        printRow(out, indent, headers, width);
+        for (List<String> r : rows) printRow(out, indent, r, width);
         out.flush();
     }
 
-    private static void printRow(PrintWriter out, List<String> cells, int[] width) {
-        StringBuilder b = new StringBuilder();
+    private static void printRow(PrintWriter out, String indent, List<String> cells, int[] width) {
+        StringBuilder b = new StringBuilder(indent);
         for (int i = 0; i < cells.size(); i++) {
             if (i > 0) b.append("  ");
             b.append(cells.get(i));

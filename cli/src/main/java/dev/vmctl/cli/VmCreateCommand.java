@@ -10,7 +10,9 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -35,6 +37,11 @@ final class VmCreateCommand implements Callable<Integer> {
             description = "${COMPLETION-CANDIDATES} (server default: auto, chosen by the host probe)")
     VmSpec.Accel accel;
 
+    @Option(names = "--nic", paramLabel = "net=NET[,ip=IP]", converter = NetOptions.NicConverter.class,
+            description = "a NIC on network NET (repeatable: eth0, eth1, … in order); the IP comes from the"
+                    + " network's subnet unless ip= gives one")
+    List<NetOptions.NicSpec> nics = new ArrayList<>();
+
     @Option(names = "--start", description = "boot the VM right away")
     boolean start;
 
@@ -58,6 +65,7 @@ final class VmCreateCommand implements Callable<Integer> {
         if (cpus != null) body.put("cpus", cpus);
         if (memory != null) body.put("memory", memory);
         if (accel != null) body.put("accel", accel.cli());
+        if (!nics.isEmpty()) body.put("nics", nics.stream().map(NetOptions.NicSpec::json).toList());
         if (start) body.put("start", true);
         return body;
     }

@@ -26,13 +26,22 @@ final class VmListCommand implements Callable<Integer> {
             return 0;
         }
         List<VmView> vms = Json.listOf(json, VmView.class);
+        List<List<NetViews.Nic>> nics = new ArrayList<>(vms.size());
+        for (JsonNode v : json) nics.add(NetViews.nicsOf(v));
         boolean errors = vms.stream().anyMatch(v -> v.error() != null && !v.error().isBlank());
-        List<String> headers = new ArrayList<>(List.of("NAME", "ID", "STATE", "IMAGE", "CPUS", "MEMORY", "CREATED"));
+        // the IPS column only once some VM has a NIC, like ERROR only once some VM has an error
+        boolean ips = nics.stream().anyMatch(l -> !l.isEmpty());
+        List<String> headers = new ArrayList<>(List.of("NAME", "ID", "STATE", "IMAGE", "CPUS", "MEMORY"));
+        if (ips) headers.add("IPS");
+        headers.add("CREATED");
         if (errors) headers.add("ERROR");
         Table t = new Table(headers);
-        for (VmView v : vms) {
+        for (int i = 0; i < vms.size(); i++) {
+            VmView v = vms.get(i);
             List<Object> row = new ArrayList<>(List.of(nz(v.name()), nz(v.id()), Render.state(v), nz(v.image()),
-                    v.cpus(), Render.memory(v.memoryMiB()), Render.time(v.createdAt())));
+                    v.cpus(), Render.memory(v.memoryMiB())));
+            if (ips) row.add(Render.joined(nics.get(i).stream().map(NetViews.Nic::ip).toList()));
+            row.add(Render.time(v.createdAt()));
             if (errors) row.add(v.error() == null || v.error().isBlank() ? "" : v.error());
             t.row(row);
         }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "show", mixinStandardHelpOptions = true, description = "Show one VM.")
+@Command(name = "show", mixinStandardHelpOptions = true, description = "Show one VM and its NICs.")
 final class VmShowCommand implements Callable<Integer> {
     private final CliContext ctx;
 
@@ -24,7 +24,7 @@ final class VmShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get("/api/v1/vms/" + ApiClient.seg(name));
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.vm(ctx.out(), Json.as(json, VmView.class));
+        else Render.vm(ctx.out(), Json.as(json, VmView.class), NetViews.nicsOf(json));
         return 0;
     }
 }

@@ -25,8 +25,8 @@ import java.util.Properties;
         versionProvider = VmctlCli.Version.class,
         synopsisSubcommandLabel = "COMMAND",
         description = "Boot and manage QEMU microVMs through a vmctl server.",
-        subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, EventsCommand.class,
-                HelpCommand.class},
+        subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
+                RouterCommand.class, LinkCommand.class, NicCommand.class, EventsCommand.class, HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",

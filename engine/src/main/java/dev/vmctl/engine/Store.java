@@ -38,6 +38,44 @@ public final class Store implements AutoCloseable {
                pid_start   INTEGER,
                error       TEXT
              )"""},
+            {"""
+             CREATE TABLE networks (
+               id          TEXT PRIMARY KEY,
+               name        TEXT NOT NULL UNIQUE,
+               subnet      TEXT NOT NULL,
+               gateway     TEXT NOT NULL,
+               vlan        INTEGER,
+               bridge      TEXT NOT NULL UNIQUE,
+               created_at  TEXT NOT NULL
+             )""", """
+             CREATE TABLE routers (
+               id          TEXT PRIMARY KEY,
+               name        TEXT NOT NULL UNIQUE,
+               netns       TEXT NOT NULL UNIQUE,
+               created_at  TEXT NOT NULL
+             )""", """
+             CREATE TABLE router_links (
+               router_id   TEXT NOT NULL REFERENCES routers(id) ON DELETE CASCADE,
+               network_id  TEXT NOT NULL REFERENCES networks(id),
+               PRIMARY KEY (router_id, network_id)
+             )""", """
+             CREATE TABLE router_routes (
+               router_id   TEXT NOT NULL REFERENCES routers(id) ON DELETE CASCADE,
+               dest        TEXT NOT NULL,
+               via         TEXT NOT NULL,
+               PRIMARY KEY (router_id, dest)
+             )""", """
+             CREATE TABLE nics (
+               vm_id       TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+               idx         INTEGER NOT NULL,
+               network_id  TEXT NOT NULL REFERENCES networks(id),
+               mac         TEXT NOT NULL UNIQUE,
+               ip          TEXT,
+               link_up     INTEGER NOT NULL DEFAULT 1,
+               impair      TEXT,
+               PRIMARY KEY (vm_id, idx)
+             )""", """
+             CREATE UNIQUE INDEX nics_ip ON nics(network_id, ip)"""},
     };
 
     private final Connection db;
@@ -49,6 +87,7 @@ public final class Store implements AutoCloseable {
                 st.execute("PRAGMA journal_mode=WAL");
                 st.execute("PRAGMA synchronous=NORMAL");
                 st.execute("PRAGMA busy_timeout=5000");
+                st.execute("PRAGMA foreign_keys=ON");
             }
             migrate();
         } catch (SQLException e) {
@@ -147,6 +186,145 @@ public final class Store implements AutoCloseable {
         } catch (SQLException e) {
             throw VmctlException.internal("query vms: " + e.getMessage(), e);
         }
+    }
+
+    // ---------------------------------------------------------------- networks, routers, NICs
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    public synchronized void insertNetwork(NetRows.NetRow n) {
+        exec("INSERT INTO networks (id, name, subnet, gateway, vlan, bridge, created_at) VALUES (?,?,?,?,?,?,?)",
+                "create network " + n.name(), n.id(), n.name(), n.subnet(), n.gateway(), n.vlan(), n.bridge(), n.createdAt());
+    }
+
+    public synchronized void deleteNetwork(String id) {
+        exec("DELETE FROM networks WHERE id=?", "delete network " + id, id);
+    }
+
+    public synchronized List<NetRows.NetRow> networks() {
+        return rows("SELECT * FROM networks ORDER BY created_at, name", rs -> new NetRows.NetRow(rs.getString("id"),
+                rs.getString("name"), rs.getString("subnet"), rs.getString("gateway"), nullableInt(rs, "vlan"),
+                rs.getString("bridge"), rs.getString("created_at")));
+    }
+
+    public synchronized Optional<NetRows.NetRow> network(String idOrName) {
+        return networks().stream().filter(n -> n.id().equals(idOrName) || n.name().equals(idOrName)).findFirst();
+    }
+
+    public synchronized void insertRouter(NetRows.RouterRow r, List<String> networkIds, List<NetRows.RouteRow> routes) {
+        try {
+            db.setAutoCommit(false);
+            exec("INSERT INTO routers (id, name, netns, created_at) VALUES (?,?,?,?)", "create router " + r.name(),
+                    r.id(), r.name(), r.netns(), r.createdAt());
+            for (String n : networkIds) exec("INSERT INTO router_links (router_id, network_id) VALUES (?,?)", "link router", r.id(), n);
+            for (NetRows.RouteRow rt : routes) {
+                exec("INSERT INTO router_routes (router_id, dest, via) VALUES (?,?,?)", "add route", r.id(), rt.to(), rt.via());
+            }
+            db.commit();
+        } catch (SQLException | RuntimeException e) {
+            try { db.rollback(); } catch (SQLException ignored) { /* nothing to undo */ }
+            if (e instanceof VmctlException v) throw v;
+            throw VmctlException.internal("create router " + r.name() + ": " + e.getMessage(), e);
+        } finally {
+            try { db.setAutoCommit(true); } catch (SQLException ignored) { /* connection broken */ }
+        }
+    }
+
+    public synchronized void deleteRouter(String id) {
+        exec("DELETE FROM router_links WHERE router_id=?", "delete router", id);
+        exec("DELETE FROM router_routes WHERE router_id=?", "delete router", id);
+        exec("DELETE FROM routers WHERE id=?", "delete router", id);
+    }
+
+    public synchronized List<NetRows.RouterRow> routers() {
+        return rows("SELECT * FROM routers ORDER BY created_at, name", rs -> new NetRows.RouterRow(rs.getString("id"),
+                rs.getString("name"), rs.getString("netns"), rs.getString("created_at")));
+    }
+
+    public synchronized Optional<NetRows.RouterRow> router(String idOrName) {
+        return routers().stream().filter(n -> n.id().equals(idOrName) || n.name().equals(idOrName)).findFirst();
+    }
+
+    /** network ids joined by a router, in insertion order */
+    public synchronized List<String> routerNetworks(String routerId) {
+        return rows("SELECT network_id FROM router_links WHERE router_id=? ORDER BY rowid", rs -> rs.getString(1), routerId);
+    }
+
+    public synchronized List<NetRows.RouteRow> routes(String routerId) {
+        return rows("SELECT * FROM router_routes WHERE router_id=? ORDER BY rowid",
+                rs -> new NetRows.RouteRow(rs.getString("router_id"), rs.getString("dest"), rs.getString("via")), routerId);
+    }
+
+    public synchronized void upsertNic(NetRows.NicRow n) {
+        exec("INSERT OR REPLACE INTO nics (vm_id, idx, network_id, mac, ip, link_up, impair) VALUES (?,?,?,?,?,?,?)",
+                "save nic " + n.name(), n.vmId(), n.index(), n.networkId(), n.mac(), n.ip(), n.linkUp() ? 1 : 0,
+                n.impair() == null ? null : toJson(n.impair()));
+    }
+
+    public synchronized void deleteNic(String vmId, int index) {
+        exec("DELETE FROM nics WHERE vm_id=? AND idx=?", "delete nic", vmId, index);
+    }
+
+    public synchronized List<NetRows.NicRow> nics() {
+        return rows("SELECT * FROM nics ORDER BY vm_id, idx", Store::nicRow);
+    }
+
+    public synchronized List<NetRows.NicRow> nics(String vmId) {
+        return nics().stream().filter(n -> n.vmId().equals(vmId)).toList();
+    }
+
+    private static NetRows.NicRow nicRow(ResultSet rs) throws SQLException {
+        String imp = rs.getString("impair");
+        return new NetRows.NicRow(rs.getString("vm_id"), rs.getInt("idx"), rs.getString("network_id"), rs.getString("mac"),
+                rs.getString("ip"), rs.getInt("link_up") != 0, imp == null ? null : fromJson(imp));
+    }
+
+    private static String toJson(dev.vmctl.model.Impairment i) {
+        try {
+            return JSON.writeValueAsString(i);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static dev.vmctl.model.Impairment fromJson(String s) {
+        try {
+            return JSON.readValue(s, dev.vmctl.model.Impairment.class);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private interface RowMapper<T> { T map(ResultSet rs) throws SQLException; }
+
+    private <T> List<T> rows(String sql, RowMapper<T> mapper, Object... args) {
+        try (PreparedStatement ps = db.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+            List<T> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(mapper.map(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw VmctlException.internal("query: " + e.getMessage(), e);
+        }
+    }
+
+    private void exec(String sql, String what, Object... args) {
+        try (PreparedStatement ps = db.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("UNIQUE")) throw VmctlException.conflict(what + ": already exists or already in use", m);
+            if (m.contains("FOREIGN KEY")) throw VmctlException.conflict(what + ": still in use", m);
+            throw VmctlException.internal(what + ": " + m, e);
+        }
+    }
+
+    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? null : v;
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {

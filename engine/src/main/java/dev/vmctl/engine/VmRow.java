@@ -17,9 +17,13 @@ public record VmRow(String id, String name, VmState state, String image, int cpu
     }
 
     public VmView view() {
+        return view(java.util.List.of());
+    }
+
+    public VmView view(java.util.List<dev.vmctl.model.NicView> nics) {
         boolean live = state == VmState.RUNNING || state == VmState.PREPARING;
         return new VmView(id, name, state, image, cpus, memoryMiB,
                 live && runAccel != null ? runAccel : accel, createdAt, updatedAt, live ? pid : null,
-                state == VmState.ERROR ? error : null);
+                state == VmState.ERROR ? error : null, nics);
     }
 }

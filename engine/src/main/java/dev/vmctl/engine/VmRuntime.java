@@ -27,6 +27,26 @@ final class VmRuntime {
     volatile boolean guestShutdown;
     volatile String shutdownReason;
 
+    private final java.util.List<java.util.Map.Entry<java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode>,
+            CompletableFuture<com.fasterxml.jackson.databind.JsonNode>>> waiters = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A future completed by the next QMP event matching the predicate (register before causing it). */
+    CompletableFuture<com.fasterxml.jackson.databind.JsonNode> awaitEvent(
+            java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> p) {
+        CompletableFuture<com.fasterxml.jackson.databind.JsonNode> f = new CompletableFuture<>();
+        waiters.add(java.util.Map.entry(p, f));
+        return f;
+    }
+
+    void dispatch(com.fasterxml.jackson.databind.JsonNode event) {
+        for (var w : waiters) {
+            if (w.getKey().test(event)) {
+                w.getValue().complete(event);
+                waiters.remove(w);
+            }
+        }
+    }
+
     VmRuntime(String id, VmFiles files, long pid, long pidStart, Process process, ProcessHandle handle) {
         this.id = id;
         this.files = files;

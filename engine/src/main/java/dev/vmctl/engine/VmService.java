@@ -50,13 +50,16 @@ public final class VmService implements AutoCloseable {
     private final EventBus events;
     private final ImageService images;
     private final AccelService accel;
+    private final NetService net;
     private final Duration bootTimeout;
     private final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
     private final Map<String, String> busy = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
-    public VmService(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, Duration bootTimeout) {
+    public VmService(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
+                     Duration bootTimeout) {
         this.dir = dir;
+        this.net = net;
         this.store = store;
         this.events = events;
         this.images = images;
@@ -67,11 +70,15 @@ public final class VmService implements AutoCloseable {
     // ---------------------------------------------------------------- queries
 
     public List<VmView> list() {
-        return store.all().stream().map(VmRow::view).toList();
+        return store.all().stream().map(this::view).toList();
     }
 
     public VmView get(String key) {
-        return row(key).view();
+        return view(row(key));
+    }
+
+    private VmView view(VmRow r) {
+        return r.view(net.nicViews(r.id()));
     }
 
     private VmRow row(String key) {
@@ -80,17 +87,33 @@ public final class VmService implements AutoCloseable {
 
     // ---------------------------------------------------------------- create / start
 
-    public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {}
+    public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                                List<NetService.NicRequest> nics) {
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {
+            this(name, image, cpus, memory, accel, start, List.of());
+        }
+    }
 
     public VmView create(CreateRequest req) {
         VmSpec spec = VmSpec.validate(req.name(), req.image(), req.cpus(), req.memory(), req.accel(), images.names());
         String now = now();
         VmRow row = new VmRow(newId(), spec.name(), VmState.REQUESTED, spec.image(), spec.cpus(), spec.memoryMiB(),
                 spec.accel().cli(), null, now, now, null, null, null);
+        if (store.byIdOrName(spec.name()).isPresent()) {
+            throw VmctlException.conflict("create vm " + spec.name() + ": the name is already in use",
+                    "choose another name or remove the existing VM");
+        }
+        List<NetRows.NicRow> nics = net.planNics(row.id(), req.nics());
         store.insert(row);
+        try {
+            net.saveNics(nics);
+        } catch (RuntimeException e) {
+            store.delete(row.id());
+            throw e;
+        }
         events.publish("vm.state", row.id(), row.name(), null, VmState.REQUESTED, "created");
         if (req.start()) return start(row.id());
-        return row.view();
+        return view(row);
     }
 
     public VmView start(String key) {
@@ -103,7 +126,7 @@ public final class VmService implements AutoCloseable {
         }
         String id = r.id();
         Thread.ofVirtual().name("boot-" + r.name()).start(() -> boot(id, false));
-        return r.view();
+        return view(r);
     }
 
     private void boot(String id, boolean reboot) {
@@ -118,6 +141,8 @@ public final class VmService implements AutoCloseable {
                 rt = launch(r, img, d);
             }
             waitForAgent(rt, r.name(), Instant.now().plus(bootTimeout));
+            net.configureGuest(id, rt.agent);
+            applyLinkStates(rt, id);
             synchronized (lock(id)) {
                 VmRow now = row(id);
                 if (now.state() == VmState.PREPARING && rt.alive()) {
@@ -139,10 +164,11 @@ public final class VmService implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);
         }
-        List<String> argv = new ArrayList<>();
+        List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", net.host().fabric()));
         argv.add("setsid"); // own session: a Ctrl-C or kill of the server's process group does not reach the VM
         argv.addAll(QemuCommand.argv(new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
-                img.kernel(), img.initrd(), null, files)));
+                img.kernel(), img.initrd(), null, files, nics, null, false, false)));
         ProcessBuilder pb = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(files.qemuLog().toFile()))
@@ -184,6 +210,7 @@ public final class VmService implements AutoCloseable {
     }
 
     private void onQmpEvent(VmRuntime rt, JsonNode ev) {
+        rt.dispatch(ev);
         String name = ev.path("event").asText();
         if ("SHUTDOWN".equals(name)) {
             rt.guestShutdown = ev.path("data").path("guest").asBoolean(false);
@@ -251,7 +278,7 @@ public final class VmService implements AutoCloseable {
                 busy.remove(id, "stopping");
             }
         });
-        return r.view();
+        return view(r);
     }
 
     private void stopNow(String id) {
@@ -277,6 +304,7 @@ public final class VmService implements AutoCloseable {
             }
             clearProcess(id);
         }
+        maybeRemoveFabric();
     }
 
     public VmView reboot(String key) {
@@ -308,7 +336,7 @@ public final class VmService implements AutoCloseable {
             }
             boot(id, true);
         });
-        return r.view();
+        return view(r);
     }
 
     public VmView destroy(String key, boolean force) {
@@ -329,15 +357,20 @@ public final class VmService implements AutoCloseable {
                 Procs.terminate(r.pid(), Duration.ofSeconds(2));
             }
             VmRow gone;
+            VmView goneView;
             synchronized (lock(id)) {
+                List<dev.vmctl.model.NicView> nics = net.nicViews(id);
+                net.releaseTaps(id);
                 gone = transition(id, VmState.DESTROYED, null, "destroyed");
+                goneView = gone.view(nics);
                 deleteTree(dir.vm(id).dir());
                 store.delete(id);
             }
-            return gone.view();
+            return goneView;
         } finally {
             busy.remove(id);
             locks.remove(id);
+            maybeRemoveFabric();
         }
     }
 
@@ -435,14 +468,210 @@ public final class VmService implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             var now = store.byIdOrName(r.id());
             if (now.isEmpty()) return r.withState(VmState.DESTROYED, null, now()).view();
-            if (!busy.containsKey(r.id()) && now.get().state() != VmState.PREPARING) return now.get().view();
+            if (!busy.containsKey(r.id()) && now.get().state() != VmState.PREPARING) return view(now.get());
             sleep(50);
         }
-        return row(r.id()).view();
+        return view(row(r.id()));
     }
 
     public boolean isLive(String key) {
         return store.byIdOrName(key).map(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING).orElse(false);
+    }
+
+    // ---------------------------------------------------------------- NICs and links
+
+    private boolean anyLive() {
+        return !runtimes.isEmpty() || store.all().stream()
+                .anyMatch(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING);
+    }
+
+    private void maybeRemoveFabric() {
+        try {
+            net.maybeRemoveFabric(anyLive());
+        } catch (RuntimeException e) {
+            log.warn("remove fabric namespace: {}", e.getMessage());
+        }
+    }
+
+    /** Called by the network API after a network or router is removed. */
+    public void networkRemoved() {
+        maybeRemoveFabric();
+    }
+
+    /** QMP set_link for every NIC the user has taken down (after boot or re-attach). */
+    private void applyLinkStates(VmRuntime rt, String id) {
+        for (NetRows.NicRow n : store.nics(id)) {
+            if (!n.linkUp()) setLink(rt, n, false);
+        }
+    }
+
+    private void setLink(VmRuntime rt, NetRows.NicRow n, boolean up) {
+        rt.qmp.execute("set_link", Map.of("name", "nic" + n.index(), "up", up), Duration.ofSeconds(5));
+    }
+
+    public record NicPatch(String link, String network, String ip, boolean impairGiven, Map<String, String> impair) {}
+
+    /** PATCH /vms/{id}/nics/{nic}: link up/down, move to another network, impair or clear. Idempotent. */
+    public dev.vmctl.model.NicView patchNic(String key, String nicName, NicPatch p) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            if (busy.containsKey(r.id())) throw busyError(r);
+            NetRows.NicRow nic = net.nic(r.id(), r.name(), nicName);
+            if (p.link() == null && p.network() == null && !p.impairGiven()) {
+                throw VmctlException.invalid("body", "nothing to change", "one or more of link (up|down), network (+ ip), impair ({...} or null)");
+            }
+            Boolean up = null;
+            if (p.link() != null) {
+                up = switch (p.link()) {
+                    case "up" -> true;
+                    case "down" -> false;
+                    default -> throw VmctlException.invalid("link", "'" + p.link() + "' is not a link state", "up, down");
+                };
+            }
+            dev.vmctl.model.Impairment imp = nic.impair();
+            if (p.impairGiven()) imp = p.impair() == null ? null : dev.vmctl.model.Impairment.parse(p.impair());
+            if (p.ip() != null && p.network() == null) {
+                throw VmctlException.invalid("ip", "an address is given without a network", "give network too (the NIC's own network to change only the address)");
+            }
+            NetRows.NicRow next = nic;
+            if (p.network() != null) next = net.planMove(nic, p.network(), p.ip());
+            if (up != null) next = next.withLink(up);
+            next = next.withImpair(imp);
+            boolean live = r.state() == VmState.RUNNING;
+            VmRuntime rt = runtimes.get(r.id());
+            if (live && (rt == null || rt.qmp == null || rt.agent == null)) {
+                throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "change nic " + nicName + " of vm " + r.name()
+                        + ": no control connection", null);
+            }
+            if (r.state() == VmState.PREPARING) {
+                throw VmctlException.conflict("vm " + r.name() + " is PREPARING", "wait until it is RUNNING or STOPPED");
+            }
+            store.upsertNic(next);
+            if (live) {
+                try {
+                    if (!next.networkId().equals(nic.networkId())) {
+                        net.prepareTap(next);
+                        net.configureGuest(r.id(), rt.agent);
+                    }
+                    if (next.linkUp() != nic.linkUp() || up != null) {
+                        setLink(rt, next, next.linkUp());
+                        net.host().setTapUp(NetService.tap(r.id(), next.index()), next.linkUp());
+                    }
+                    if (p.impairGiven()) {
+                        net.applyHostShaping(next);
+                        net.applyGuestNetem(next, rt.agent);
+                    }
+                } catch (RuntimeException e) {
+                    store.upsertNic(nic);
+                    throw e;
+                }
+            }
+            events.publish("vm.nic", r.id(), r.name(), null, r.state(), nicName + ": " + describe(p));
+            return net.nicView(next);
+        }
+    }
+
+    private static String describe(NicPatch p) {
+        List<String> parts = new ArrayList<>();
+        if (p.link() != null) parts.add("link " + p.link());
+        if (p.network() != null) parts.add("network " + p.network() + (p.ip() == null ? "" : " ip " + p.ip()));
+        if (p.impairGiven()) parts.add(p.impair() == null ? "impairment cleared" : "impair " + p.impair());
+        return String.join(", ", parts);
+    }
+
+    /** Adds a NIC; on a running VM it is hot-plugged (PCIe) and configured before this returns. */
+    public dev.vmctl.model.NicView addNic(String key, String network, String ip) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            if (busy.containsKey(r.id())) throw busyError(r);
+            if (r.state() == VmState.PREPARING || r.state() == VmState.DESTROYED) {
+                throw new VmctlException(VmctlException.Kind.WRONG_STATE, "add nic: vm " + r.name() + " is " + r.state(),
+                        "current state: " + r.state() + "; allowed in: [REQUESTED, RUNNING, STOPPED, ERROR]");
+            }
+            NetRows.NicRow nic = net.planAdditional(r.id(), new NetService.NicRequest(network, ip));
+            store.upsertNic(nic);
+            if (r.state() == VmState.RUNNING) {
+                VmRuntime rt = runtimes.get(r.id());
+                try {
+                    hotAdd(rt, nic);
+                } catch (RuntimeException e) {
+                    store.deleteNic(r.id(), nic.index());
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "add nic to vm " + r.name() + ": " + e.getMessage(), null, e);
+                }
+            }
+            events.publish("vm.nic", r.id(), r.name(), null, r.state(), nic.name() + " added on " + network);
+            return net.nicView(nic);
+        }
+    }
+
+    private void hotAdd(VmRuntime rt, NetRows.NicRow nic) {
+        String tap = NetService.tap(nic.vmId(), nic.index());
+        net.prepareTap(nic);
+        Map<String, Object> netdev = new java.util.LinkedHashMap<>();
+        netdev.put("type", "tap");
+        netdev.put("id", "net" + nic.index());
+        netdev.put("ifname", tap);
+        netdev.put("script", "no");
+        netdev.put("downscript", "no");
+        boolean netdevAdded = false;
+        try {
+            rt.qmp.execute("netdev_add", netdev, Duration.ofSeconds(5));
+            netdevAdded = true;
+            rt.qmp.execute("device_add", Map.of("driver", "virtio-net-pci", "netdev", "net" + nic.index(),
+                    "bus", "rp" + nic.index(), "id", "nic" + nic.index(), "mac", nic.mac()), Duration.ofSeconds(5));
+            // the guest sees the card ~0.2 s later; configure once it is there
+            Instant deadline = Instant.now().plusSeconds(15);
+            while (true) {
+                try {
+                    net.configureGuest(nic.vmId(), rt.agent);
+                    break;
+                } catch (VmctlException e) {
+                    if (Instant.now().isAfter(deadline)) throw e;
+                    sleep(100);
+                }
+            }
+            if (!nic.linkUp()) setLink(rt, nic, false);
+        } catch (RuntimeException e) {
+            if (netdevAdded) {
+                try { rt.qmp.execute("device_del", Map.of("id", "nic" + nic.index()), Duration.ofSeconds(5)); } catch (RuntimeException ignored) { /* not added */ }
+                try { rt.qmp.execute("netdev_del", Map.of("id", "net" + nic.index()), Duration.ofSeconds(5)); } catch (RuntimeException ignored) { /* still in use */ }
+            }
+            net.deleteTap(nic);
+            throw e;
+        }
+    }
+
+    /** Removes a NIC; on a running VM it is unplugged (PCIe: the guest takes ~6 s to release it). */
+    public dev.vmctl.model.NicView removeNic(String key, String nicName) {
+        VmRow r = row(key);
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            if (busy.containsKey(r.id())) throw busyError(r);
+            NetRows.NicRow nic = net.nic(r.id(), r.name(), nicName);
+            if (r.state() == VmState.PREPARING) {
+                throw VmctlException.conflict("vm " + r.name() + " is PREPARING", "wait until it is RUNNING or STOPPED");
+            }
+            dev.vmctl.model.NicView v = net.nicView(nic);
+            if (r.state() == VmState.RUNNING) {
+                VmRuntime rt = runtimes.get(r.id());
+                var deleted = rt.awaitEvent(e -> "DEVICE_DELETED".equals(e.path("event").asText())
+                        && ("nic" + nic.index()).equals(e.path("data").path("device").asText()));
+                rt.qmp.execute("device_del", Map.of("id", "nic" + nic.index()), Duration.ofSeconds(5));
+                try {
+                    deleted.get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "remove nic " + nicName + " of vm " + r.name()
+                            + ": the guest did not release the device within 30 s", null);
+                }
+                rt.qmp.execute("netdev_del", Map.of("id", "net" + nic.index()), Duration.ofSeconds(5));
+            }
+            net.deleteTap(nic);
+            store.deleteNic(r.id(), nic.index());
+            events.publish("vm.nic", r.id(), r.name(), null, r.state(), nicName + " removed");
+            return v;
+        }
     }
 
     // ---------------------------------------------------------------- process exits and reconciliation
@@ -497,6 +726,13 @@ public final class VmService implements AutoCloseable {
             if (id != null && known.contains(id) && runtimes.containsKey(id) && runtimes.get(id).pid == pid) continue;
             log.info("killing orphan qemu process {} (vm id {})", pid, id);
             Procs.terminate(pid, Duration.ofSeconds(2));
+        }
+        Set<String> live = new java.util.HashSet<>();
+        for (VmRow r : store.all()) if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) live.add(r.id());
+        try {
+            net.reconcile(live);
+        } catch (RuntimeException e) {
+            log.warn("reconcile networks: {}", e.getMessage());
         }
         try (Stream<Path> s = Files.list(dir.vmsDir())) {
             for (Path p : s.toList()) {
@@ -563,6 +799,11 @@ public final class VmService implements AutoCloseable {
 
     private void clearProcess(String id) {
         store.byIdOrName(id).ifPresent(r -> store.update(r.withProcess(null, null, r.runAccel())));
+        try {
+            net.releaseTaps(id);
+        } catch (RuntimeException e) {
+            log.warn("vm {}: release taps: {}", id, e.getMessage());
+        }
         VmFiles f = dir.vm(id);
         try {
             for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile())) Files.deleteIfExists(p);

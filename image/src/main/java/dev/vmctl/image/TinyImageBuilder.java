@@ -41,11 +41,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Builds the default image ("tiny") from the Debian packages installed on the host: the kernel of
- * {@code linux-image-cloud-amd64} (extracted to an ELF vmlinux for a direct PVH boot) and an uncompressed
- * cpio initramfs holding busybox (static), the virtio modules, qemu-ga, iproute2's tc and
- * {@code /init} (resource {@code init.sh}). Result: {@code IMAGES_DIR/NAME/vmlinux} and
- * {@code IMAGES_DIR/NAME/initrd.cpio}, entered in the {@link ImageCatalog}.
+ * Builds the default image ("tiny"): a kernel and an uncompressed cpio initramfs holding busybox
+ * (static), qemu-ga, iproute2's tc and {@code /init} (resource {@code init.sh}), all from the Debian
+ * packages installed on the host. The kernel is one of two {@link KernelFlavor}s:
+ * <ul>
+ * <li>{@link KernelFlavor#VMCTL} (the default): the vmctl guest kernel, built from Debian's
+ *     linux-source-6.1 with everything built in, or taken from {@link KernelBuilder}'s cache. The
+ *     initramfs carries no modules (its load-order is empty).</li>
+ * <li>{@link KernelFlavor#DEBIAN}: the kernel of {@code linux-image-cloud-amd64} (extracted to an ELF
+ *     vmlinux for a direct PVH boot); the initramfs carries the modules of {@link #DEBIAN_MODULES} and
+ *     their dependencies, loaded by /init.</li>
+ * </ul>
+ * Result: {@code IMAGES_DIR/NAME/vmlinux} and {@code IMAGES_DIR/NAME/initrd.cpio}, entered in the
+ * {@link ImageCatalog}.
  *
  * <p>The image is built in a temporary directory beside its final place and moved there only when
  * complete, so a failed build never leaves a half image behind or in the catalog. A rebuild replaces
@@ -53,12 +61,15 @@ import java.util.regex.Pattern;
  */
 public final class TinyImageBuilder {
     public static final String DEFAULT_NAME = "tiny";
-    public static final String OS = "busybox (Debian 12 packages)";
     public static final String KERNEL_FILE = "vmlinux";
     public static final String INITRD_FILE = "initrd.cpio";
-    /** Loaded by /init in this order, after their dependencies (resolved with modinfo). */
-    public static final List<String> MODULES = List.of(
-            "virtio_ring", "virtio", "virtio_mmio", "failover", "net_failover", "virtio_net", "virtio_blk",
+    /**
+     * Debian flavour: loaded by /init in this order, after their dependencies (resolved with modinfo).
+     * virtio_pci drives NICs on the PCIe root ports (at boot and hot-plugged; pciehp is built into the
+     * cloud kernel).
+     */
+    public static final List<String> DEBIAN_MODULES = List.of(
+            "virtio_ring", "virtio", "virtio_mmio", "virtio_pci", "failover", "net_failover", "virtio_net", "virtio_blk",
             "virtio_console", "virtio_rng", "sch_netem", "evdev", "button");
 
     private static final Duration CMD_TIMEOUT = Duration.ofMinutes(2);
@@ -80,45 +91,72 @@ public final class TinyImageBuilder {
     private final Path imagesDir;
     private final ImageCatalog catalog;
     private final HostFiles host;
+    private final KernelBuilder kernels;
 
+    /** Images in imagesDir; the vmctl kernel from the default cache ({@link KernelBuilder#defaultCacheDir()}). */
     public TinyImageBuilder(Path imagesDir) {
         this(imagesDir, new ImageCatalog(imagesDir));
     }
 
     public TinyImageBuilder(Path imagesDir, ImageCatalog catalog) {
-        this(imagesDir, catalog, HostFiles.debian());
+        this(imagesDir, catalog, new KernelBuilder());
+    }
+
+    /** @param kernels builds or finds the vmctl kernel (its cache directory and fragment) */
+    public TinyImageBuilder(Path imagesDir, ImageCatalog catalog, KernelBuilder kernels) {
+        this(imagesDir, catalog, HostFiles.debian(), kernels);
     }
 
     TinyImageBuilder(Path imagesDir, ImageCatalog catalog, HostFiles host) {
+        this(imagesDir, catalog, host, new KernelBuilder());
+    }
+
+    TinyImageBuilder(Path imagesDir, ImageCatalog catalog, HostFiles host, KernelBuilder kernels) {
         this.imagesDir = imagesDir.toAbsolutePath().normalize();
         this.catalog = catalog;
         this.host = host;
+        this.kernels = kernels;
+    }
+
+    /** Builds (or rebuilds) the image {@code name} with the vmctl kernel: {@code build(name, KernelFlavor.VMCTL, progress)}. */
+    public ImageInfo build(String name, Consumer<String> progress) {
+        return build(name, KernelFlavor.VMCTL, progress);
     }
 
     /**
      * Builds (or rebuilds) the image {@code name} and puts it into the catalog.
      *
-     * @param progress receives one line per step ("extracting kernel 6.1.0-56-cloud-amd64", ...); may be null
+     * @param flavor   which kernel: VMCTL builds the vmctl kernel once (minutes) and then takes it from
+     *                 its cache (see {@link KernelBuilder}); DEBIAN takes the host's cloud kernel
+     * @param progress receives one line per step ("building the vmctl kernel", "kernel: compiling vmlinux: 40% ...",
+     *                 "extracting kernel 6.1.0-56-cloud-amd64", ...); may be null
      * @throws VmctlException INVALID for a bad name; UNAVAILABLE when a host package is missing (the
-     *                        message names it); INTERNAL when a step fails (the message names the step)
+     *                        message names it); INTERNAL when a step fails (the message names the step,
+     *                        and for the kernel build the log file)
      */
-    public ImageInfo build(String name, Consumer<String> progress) {
+    public ImageInfo build(String name, KernelFlavor flavor, Consumer<String> progress) {
         Names.check("image name", name);
+        if (flavor == null) throw VmctlException.invalid("kernel", "no kernel flavour", "vmctl, debian");
         Consumer<String> say = progress == null ? s -> { } : progress;
         Path finalDir = imagesDir.resolve(name);
         ReentrantLock lock = BUILD_LOCKS.computeIfAbsent(finalDir, d -> new ReentrantLock());
         lock.lock();
         try {
-            return buildLocked(name, finalDir, say);
+            return buildLocked(name, flavor, finalDir, say);
         } finally {
             lock.unlock();
         }
     }
 
-    private ImageInfo buildLocked(String name, Path finalDir, Consumer<String> say) {
+    /** "busybox + vmctl kernel 6.1.192", "busybox + Debian cloud kernel 6.1.0-56-cloud-amd64". */
+    static String os(KernelFlavor flavor, String version) {
+        return "busybox + " + (flavor == KernelFlavor.VMCTL ? "vmctl kernel " : "Debian cloud kernel ") + version;
+    }
+
+    private ImageInfo buildLocked(String name, KernelFlavor flavor, Path finalDir, Consumer<String> say) {
         long t0 = System.nanoTime();
         Build b = new Build(name, say);
-        String kver = b.step("checking host packages", () -> checkHost());
+        String cloudKver = b.step("checking host packages", () -> checkHost(flavor));
         Path work = b.step("creating build directory", () -> {
             Files.createDirectories(imagesDir);
             Path dir = Files.createTempDirectory(imagesDir, ".build-" + name + "-");
@@ -130,13 +168,28 @@ public final class TinyImageBuilder {
             Path vmlinux = work.resolve(KERNEL_FILE);
             Path initrd = work.resolve(INITRD_FILE);
             Path root = work.resolve("root");
-            b.step("extracting kernel " + kver, () -> VmlinuxExtractor.extract(host.bootDir().resolve("vmlinuz-" + kver), vmlinux));
+            String kver;
+            String os;
+            if (flavor == KernelFlavor.VMCTL) {
+                KernelBuilder.Kernel k = b.step("building the vmctl kernel", () -> kernels.build(say));
+                b.step("building the vmctl kernel", () -> linkOrCopy(k.vmlinux(), vmlinux));
+                kver = k.release();
+                os = os(flavor, k.version());
+            } else {
+                kver = cloudKver;
+                os = os(flavor, kver);
+                b.step("extracting kernel " + kver, () -> VmlinuxExtractor.extract(host.bootDir().resolve("vmlinuz-" + cloudKver), vmlinux));
+            }
             b.step("creating the file tree", () -> skeleton(root));
             b.step("adding busybox", () -> addBusybox(root));
-            b.step("adding modules", () -> addModules(root, kver));
+            if (flavor == KernelFlavor.DEBIAN) {
+                b.step("adding modules", () -> addModules(root, cloudKver));
+            } else {
+                b.step("adding modules", () -> Files.writeString(root.resolve("lib/modules/load-order"), "")); // all built in
+            }
             b.step("adding qemu-ga", () -> copyWithLibraries(root, host.qemuGa(), "usr/sbin/qemu-ga"));
             b.step("adding tc", () -> addTc(root));
-            b.step("adding init and configuration", () -> addConfig(root, name));
+            b.step("adding init and configuration", () -> addConfig(root, name, os));
             b.step("writing initramfs", () -> {
                 try (CpioWriter w = new CpioWriter(Files.newOutputStream(initrd))) {
                     w.writeTree(root);
@@ -147,7 +200,7 @@ public final class TinyImageBuilder {
             String kernelSha = b.step("computing checksums", () -> sha256(vmlinux));
             String initrdSha = b.step("computing checksums", () -> sha256(initrd));
             long size = b.step("computing checksums", () -> Files.size(vmlinux) + Files.size(initrd));
-            ImageInfo info = new ImageInfo(name, OS, kver,
+            ImageInfo info = new ImageInfo(name, os, kver,
                     finalDir.resolve(KERNEL_FILE).toString(), kernelSha,
                     finalDir.resolve(INITRD_FILE).toString(), initrdSha,
                     null, null, size, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
@@ -170,12 +223,18 @@ public final class TinyImageBuilder {
 
     // ---- steps ----
 
-    /** Checks that every ingredient is installed; returns the kernel version to use. */
-    private String checkHost() throws IOException {
-        String kver = newestCloudKernel(host.bootDir()).orElseThrow(() -> missing(
-                "no " + host.bootDir() + "/vmlinuz-*-cloud-amd64 kernel", "linux-image-cloud-amd64"));
-        if (!Files.isDirectory(host.modulesDir().resolve(kver))) {
-            throw missing("no modules for kernel " + kver + " in " + host.modulesDir(), "linux-image-cloud-amd64");
+    /**
+     * Checks that every ingredient is installed; returns the cloud kernel version to use (DEBIAN), or null
+     * (VMCTL: the kernel builder checks its own tools).
+     */
+    private String checkHost(KernelFlavor flavor) throws IOException {
+        String kver = null;
+        if (flavor == KernelFlavor.DEBIAN) {
+            kver = newestCloudKernel(host.bootDir()).orElseThrow(() -> missing(
+                    "no " + host.bootDir() + "/vmlinuz-*-cloud-amd64 kernel", "linux-image-cloud-amd64"));
+            if (!Files.isDirectory(host.modulesDir().resolve(kver))) {
+                throw missing("no modules for kernel " + kver + " in " + host.modulesDir(), "linux-image-cloud-amd64");
+            }
         }
         if (!Files.isRegularFile(host.busybox())) throw missing("no " + host.busybox(), "busybox-static");
         if (Elf.read(host.busybox()).interpreter()) {
@@ -183,7 +242,7 @@ public final class TinyImageBuilder {
         }
         if (!Files.isRegularFile(host.qemuGa())) throw missing("no " + host.qemuGa(), "qemu-guest-agent");
         if (!Files.isRegularFile(host.tc())) throw missing("no " + host.tc(), "iproute2");
-        if (!Cmd.available("modinfo")) throw missing("no modinfo", "kmod");
+        if (flavor == KernelFlavor.DEBIAN && !Cmd.available("modinfo")) throw missing("no modinfo", "kmod");
         if (!Cmd.available("ldd")) throw missing("no ldd", "libc-bin");
         return kver;
     }
@@ -250,7 +309,7 @@ public final class TinyImageBuilder {
     private void addModules(Path root, String kver) throws IOException {
         LinkedHashMap<String, Path> order = new LinkedHashMap<>();
         Set<String> builtin = new LinkedHashSet<>();
-        for (String m : MODULES) resolveModule(kver, m, order, builtin, new LinkedHashSet<>());
+        for (String m : DEBIAN_MODULES) resolveModule(kver, m, order, builtin, new LinkedHashSet<>());
         Path dir = root.resolve("lib/modules");
         StringBuilder loadOrder = new StringBuilder();
         for (var e : order.entrySet()) {
@@ -351,7 +410,7 @@ public final class TinyImageBuilder {
         return libs;
     }
 
-    private static void addConfig(Path root, String imageName) throws IOException {
+    private static void addConfig(Path root, String imageName, String os) throws IOException {
         write(root, "init", resource("init.sh"), "rwxr-xr-x");
         write(root, "sbin/shutdown", """
                 #!/bin/sh
@@ -389,9 +448,19 @@ public final class TinyImageBuilder {
                 NAME="vmctl tiny"
                 ID=vmctl-tiny
                 ID_LIKE=debian
-                PRETTY_NAME="vmctl %s: busybox (Debian 12 packages)"
+                PRETTY_NAME="vmctl %s: %s"
                 VERSION_ID=1
-                """.formatted(imageName), "rw-r--r--");
+                """.formatted(imageName, os), "rw-r--r--");
+    }
+
+    /** A hard link to the cached kernel when the cache is on the same file system, else a copy. */
+    static void linkOrCopy(Path src, Path dst) throws IOException {
+        try {
+            Files.createLink(dst, src);
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+        }
+        setMode(dst, "rw-r--r--");
     }
 
     private static void install(Path work, Path finalDir) throws IOException {

@@ -12,5 +12,6 @@ public record VmView(
         String createdAt,
         String updatedAt,
         Long pid,
-        String error) {
+        String error,
+        java.util.List<NicView> nics) {
 }

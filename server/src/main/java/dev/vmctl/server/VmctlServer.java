@@ -4,6 +4,7 @@ import dev.vmctl.engine.AccelService;
 import dev.vmctl.engine.DataDir;
 import dev.vmctl.engine.EventBus;
 import dev.vmctl.engine.ImageService;
+import dev.vmctl.engine.NetService;
 import dev.vmctl.engine.Store;
 import dev.vmctl.engine.VmService;
 import dev.vmctl.host.HostCapabilities;
@@ -54,6 +55,7 @@ public final class VmctlServer implements AutoCloseable {
     private final ImageService images;
     private final AccelService accel;
     private final VmService vms;
+    private final NetService nets;
     private final List<Route> routes = new ArrayList<>();
     private final CompletableFuture<Map<String, HostCapabilities.Capability>> capabilities;
     private Javalin app;
@@ -64,7 +66,8 @@ public final class VmctlServer implements AutoCloseable {
         this.store = new Store(dir.database());
         this.images = new ImageService(dir, events);
         this.accel = new AccelService(dir, options.accel());
-        this.vms = new VmService(dir, store, events, images, accel, options.bootTimeout());
+        this.nets = new NetService(store, events, hostNet(dir));
+        this.vms = new VmService(dir, store, events, images, accel, nets, options.bootTimeout());
         this.capabilities = CompletableFuture.supplyAsync(HostCapabilities::probe);
     }
 
@@ -111,6 +114,35 @@ public final class VmctlServer implements AutoCloseable {
                 vms.writeFile(ctx.pathParam("id"), ctx.queryParam("path"), data);
                 Api.json(ctx, 200, Map.of("path", ctx.queryParam("path"), "bytes", data.length));
             });
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/nics", ctx -> {
+                NicBody b = Api.body(ctx, NicBody.class);
+                Api.json(ctx, 201, vms.addNic(ctx.pathParam("id"), b.network(), b.ip()));
+            });
+            route(cfg, HandlerType.PATCH, "/api/v1/vms/{id}/nics/{nic}", this::patchNic);
+            route(cfg, HandlerType.DELETE, "/api/v1/vms/{id}/nics/{nic}", ctx ->
+                    Api.json(ctx, 200, vms.removeNic(ctx.pathParam("id"), ctx.pathParam("nic"))));
+            route(cfg, HandlerType.GET, "/api/v1/networks", ctx -> Api.json(ctx, 200, nets.networks()));
+            route(cfg, HandlerType.POST, "/api/v1/networks", ctx -> {
+                NetworkBody b = Api.body(ctx, NetworkBody.class);
+                Api.json(ctx, 201, nets.createNetwork(b.name(), b.subnet(), b.vlan()));
+            });
+            route(cfg, HandlerType.GET, "/api/v1/networks/{name}", ctx -> Api.json(ctx, 200, nets.network(ctx.pathParam("name"))));
+            route(cfg, HandlerType.DELETE, "/api/v1/networks/{name}", ctx -> {
+                var v = nets.deleteNetwork(ctx.pathParam("name"));
+                vms.networkRemoved();
+                Api.json(ctx, 200, v);
+            });
+            route(cfg, HandlerType.GET, "/api/v1/routers", ctx -> Api.json(ctx, 200, nets.routers()));
+            route(cfg, HandlerType.POST, "/api/v1/routers", ctx -> {
+                RouterBody b = Api.body(ctx, RouterBody.class);
+                Api.json(ctx, 201, nets.createRouter(b.name(), b.networks(), b.routes()));
+            });
+            route(cfg, HandlerType.GET, "/api/v1/routers/{name}", ctx -> Api.json(ctx, 200, nets.router(ctx.pathParam("name"))));
+            route(cfg, HandlerType.DELETE, "/api/v1/routers/{name}", ctx -> {
+                var v = nets.deleteRouter(ctx.pathParam("name"));
+                vms.networkRemoved();
+                Api.json(ctx, 200, v);
+            });
             route(cfg, HandlerType.GET, "/api/v1/vms/{id}/files", ctx ->
                     ctx.contentType("application/octet-stream").result(vms.readFile(ctx.pathParam("id"), ctx.queryParam("path"))));
             routes.add(new Route("GET", "/api/v1/events"));
@@ -140,7 +172,45 @@ public final class VmctlServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- handlers
 
-    record CreateVmBody(String name, String image, Integer cpus, String memory, Integer memoryMiB, String accel, Boolean start) {}
+    record CreateVmBody(String name, String image, Integer cpus, String memory, Integer memoryMiB, String accel, Boolean start,
+                        List<NetService.NicRequest> nics) {}
+
+    record NicBody(String network, String ip) {}
+
+    record NetworkBody(String name, String subnet, Integer vlan) {}
+
+    record RouterBody(String name, List<String> networks, List<NetService.RouteSpec> routes) {}
+
+    private void patchNic(Context ctx) {
+        com.fasterxml.jackson.databind.JsonNode b;
+        try {
+            b = Api.JSON.readTree(ctx.body().isBlank() ? "{}" : ctx.body());
+        } catch (java.io.IOException e) {
+            throw new VmctlException(VmctlException.Kind.INVALID, "invalid JSON body", e.getMessage());
+        }
+        if (!b.isObject()) throw VmctlException.invalid("body", "not a JSON object", "{\"link\": \"down\"} and the like");
+        for (var it = b.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!List.of("link", "network", "ip", "impair").contains(f)) {
+                throw VmctlException.invalid(f, "unknown field", "impair, ip, link, network");
+            }
+        }
+        Map<String, String> impair = null;
+        boolean impairGiven = b.has("impair");
+        if (impairGiven && !b.get("impair").isNull()) {
+            if (!b.get("impair").isObject()) throw VmctlException.invalid("impair", "not an object", "{\"delay\": \"50ms\", …} or null");
+            impair = new LinkedHashMap<>();
+            for (var it = b.get("impair").fields(); it.hasNext(); ) {
+                var e = it.next();
+                impair.put(e.getKey(), e.getValue().asText());
+            }
+        }
+        String link = b.hasNonNull("link") ? b.get("link").asText() : null;
+        String network = b.hasNonNull("network") ? b.get("network").asText() : null;
+        String ip = b.hasNonNull("ip") ? b.get("ip").asText() : null;
+        Api.json(ctx, 200, vms.patchNic(ctx.pathParam("id"), ctx.pathParam("nic"),
+                new VmService.NicPatch(link, network, ip, impairGiven, impair)));
+    }
 
     private void createVm(Context ctx) {
         CreateVmBody b = Api.body(ctx, CreateVmBody.class);
@@ -149,7 +219,7 @@ public final class VmctlServer implements AutoCloseable {
         }
         String memory = b.memory() != null ? b.memory() : b.memoryMiB() != null ? b.memoryMiB().toString() : null;
         VmView v = vms.create(new VmService.CreateRequest(b.name(), b.image(), b.cpus(), memory, b.accel(),
-                Boolean.TRUE.equals(b.start())));
+                Boolean.TRUE.equals(b.start()), b.nics()));
         if (bool(ctx, "wait")) v = vms.awaitSettled(v.id(), timeout(ctx));
         ctx.header("Location", "/api/v1/vms/" + v.id());
         Api.json(ctx, 201, v);
@@ -265,6 +335,7 @@ public final class VmctlServer implements AutoCloseable {
         m.put("cpus", Runtime.getRuntime().availableProcessors());
         m.put("dataDir", dir.root().toString());
         m.put("images", images.names());
+        m.put("fabricNamespace", nets.host().fabric());
         Map<String, Object> caps = new LinkedHashMap<>();
         capabilities.join().forEach((k, v) -> caps.put(k, Map.of("available", v.available(), "detail", v.detail())));
         m.put("capabilities", caps);

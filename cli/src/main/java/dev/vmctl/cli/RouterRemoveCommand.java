@@ -1,0 +1,30 @@
+package dev.vmctl.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "rm", mixinStandardHelpOptions = true, aliases = "remove", description = "Remove a router; the networks it joined are no longer routed.")
+final class RouterRemoveCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "the router's name or id")
+    String name;
+
+    @Mixin
+    OutputOption output;
+
+    RouterRemoveCommand(CliContext ctx) { this.ctx = ctx; }
+
+    @Override
+    public Integer call() {
+        JsonNode json = ctx.api().delete("/api/v1/routers/" + ApiClient.seg(name));
+        if (output.json()) OutputOption.printJson(ctx.out(), json);
+        else ctx.out().println("removed router " + name);
+        ctx.out().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.vmctl.net;
+
+import dev.vmctl.model.VmctlException;
+
+import java.util.regex.Pattern;
+
+/**
+ * How vmctl names what it creates on the host, so it can find its own things again (reconciliation).
+ *
+ * <pre>
+ * namespace   fabric (one per server)   given by the caller, starts with "vmctl", e.g. vmctl-3fa2c1d0
+ *             router                    vmctl-r-&lt;routerId&gt;                      vmctl-r-0a1b2c3d
+ * fabric ns   segment bridge            vb&lt;netId&gt;                              vb5e6f7a8b      (10)
+ *             VM NIC tap                vt&lt;vmId12&gt;&lt;nic index, 1 hex digit&gt;    vt0123456789ab0 (15)
+ *             its ingress-shaping ifb   vi + the tap's suffix                    vi0123456789ab0 (15)
+ *             router port, fabric end   vr&lt;netId&gt;&lt;first 5 of routerId&gt;          vr5e6f7a8b0a1b2 (15)
+ *             NAT uplink, host end      vu&lt;routerId&gt;  (host namespace)          vu0a1b2c3d      (10)
+ * router ns   router port               r&lt;netId&gt;                               r5e6f7a8b       (9)
+ *             NAT uplink, router end    u&lt;routerId&gt;                            u0a1b2c3d       (9)
+ * </pre>
+ * netId and routerId are 8 lower-case hex digits, vmId12 is 12; interface names stay within Linux's
+ * 15 characters. A router's fabric end, whose name keeps only 5 digits of the router id, carries the
+ * full ids in its alias ("vmctl router=… net=…").
+ */
+public final class NetNames {
+    /** Every namespace vmctl creates starts with this. */
+    public static final String NS_PREFIX = "vmctl";
+    public static final String ROUTER_NS_PREFIX = "vmctl-r-";
+    public static final int IFNAMSIZ = 15;
+
+    private static final Pattern HEX8 = Pattern.compile("[0-9a-f]{8}");
+    private static final Pattern HEX12 = Pattern.compile("[0-9a-f]{12}");
+    private static final Pattern NETNS = Pattern.compile("vmctl[a-z0-9-]{0,43}");
+    private static final Pattern IFNAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,14}");
+
+    private NetNames() {}
+
+    /** The bridge of one segment (or, with bridge-per-vlan, of one VLAN of a segment). */
+    public static String bridge(String netId) {
+        return "vb" + hex8("netId", netId);
+    }
+
+    /** A VM NIC's tap; index 0..15 becomes one hex digit. */
+    public static String tap(String vmId12, int index) {
+        if (vmId12 == null || !HEX12.matcher(vmId12).matches()) {
+            throw VmctlException.invalid("vmId", "'" + vmId12 + "' is not 12 lower-case hex digits", "12 hex digits, e.g. 0123456789ab");
+        }
+        if (index < 0 || index > 15) throw VmctlException.invalid("nic index", String.valueOf(index), "0 to 15");
+        return "vt" + vmId12 + Integer.toHexString(index);
+    }
+
+    /** The ifb that shapes what enters a port: "vi" + the port's name after its two-letter prefix. */
+    public static String ifbFor(String port) {
+        checkIfName("port", port);
+        if (!port.startsWith("vt") || port.length() < 3) {
+            throw VmctlException.invalid("port", "'" + port + "' cannot be shaped: only vmctl taps/ports (vt…) have an ifb name", "a name starting with vt");
+        }
+        return "vi" + port.substring(2);
+    }
+
+    public static String routerNs(String routerId) {
+        return ROUTER_NS_PREFIX + hex8("routerId", routerId);
+    }
+
+    /** The router's own end of its link to a segment (lives in the router namespace). */
+    public static String routerPort(String netId) {
+        return "r" + hex8("netId", netId);
+    }
+
+    /** The fabric end of a router's link to a segment, attached to the segment's bridge. */
+    public static String routerPeer(String routerId, String netId) {
+        return "vr" + hex8("netId", netId) + hex8("routerId", routerId).substring(0, 5);
+    }
+
+    public static String uplinkHostEnd(String routerId) {
+        return "vu" + hex8("routerId", routerId);
+    }
+
+    public static String uplinkRouterEnd(String routerId) {
+        return "u" + hex8("routerId", routerId);
+    }
+
+    /** True for the names vmctl gives to links in a fabric namespace. */
+    public static boolean isFabricLink(String name) {
+        return name != null && name.length() > 2
+                && (name.startsWith("vb") || name.startsWith("vt") || name.startsWith("vi") || name.startsWith("vr"));
+    }
+
+    /** Checks a namespace name vmctl may own: starts with "vmctl", lower-case letters, digits, '-', ≤ 48 chars. */
+    public static String checkNetns(String name) {
+        if (name == null || !NETNS.matcher(name).matches()) {
+            throw VmctlException.invalid("namespace", "'" + name + "' is not a vmctl namespace name",
+                    "'vmctl' followed by up to 43 lower-case letters, digits or '-', e.g. vmctl-3fa2c1d0");
+        }
+        return name;
+    }
+
+    /** Checks an interface name: 1–15 characters, lower-case letters, digits, '_' or '-'. */
+    public static String checkIfName(String field, String name) {
+        if (name == null || !IFNAME.matcher(name).matches()) {
+            throw VmctlException.invalid(field, "'" + name + "' is not a usable interface name",
+                    "1 to " + IFNAMSIZ + " lower-case letters, digits, '_' or '-', starting with a letter or digit");
+        }
+        return name;
+    }
+
+    static String hex8(String field, String id) {
+        if (id == null || !HEX8.matcher(id).matches()) {
+            throw VmctlException.invalid(field, "'" + id + "' is not 8 lower-case hex digits", "8 hex digits, e.g. 5e6f7a8b");
+        }
+        return id;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.vmctl.snapshot;
+
+import dev.vmctl.host.Cmd;
+import dev.vmctl.host.CmdResult;
+import dev.vmctl.model.VmctlException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** File helpers of the snapshot store: checksums, sparse copies, hard links, fsync, tree removal. */
+final class SnapshotFiles {
+    /** A path we hand to QEMU or put into a socket address: absolute, and only these characters. */
+    private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/+-]*");
+    private static final Duration CP_TIMEOUT = Duration.ofMinutes(10);
+
+    private SnapshotFiles() {}
+
+    /** SHA-256 (lower-case hex) of the whole file. */
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * Copies {@code src} to {@code dst} (which must not exist) keeping holes ({@code cp --sparse=always}) and
+     * sharing blocks where the file system can ({@code --reflink=auto}: btrfs, xfs). A guest RAM file is
+     * mostly holes, so this is much cheaper than its apparent size.
+     */
+    static void copySparse(Path src, Path dst) {
+        if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
+            throw new VmctlException(VmctlException.Kind.CONFLICT, "copy " + src + ": " + dst + " already exists", null);
+        }
+        CmdResult r = Cmd.run(List.of("cp", "--reflink=auto", "--sparse=always", "--", src.toString(), dst.toString()),
+                null, null, CP_TIMEOUT);
+        if (!r.ok()) {
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "copy " + src + " to " + dst + ": " + r.stderrTail(), null);
+        }
+    }
+
+    /** Hard-links {@code src} at {@code dst} when both are on one file system, copies it otherwise. */
+    static void linkOrCopy(Path src, Path dst) throws IOException {
+        try {
+            Files.createLink(dst, src);
+        } catch (IOException | UnsupportedOperationException e) {
+            if (e instanceof NoSuchFileException) throw (NoSuchFileException) e;
+            Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+    }
+
+    /** fsync of a file or directory. */
+    static void fsync(Path p) throws IOException {
+        if (Files.isDirectory(p)) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                ch.force(true);
+            } catch (IOException e) {
+                // some file systems refuse fsync on directories; the data is synced anyway
+            }
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    /** Removes a directory tree without following symbolic links; no error when it does not exist. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                if (exc != null) throw exc;
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    static void deleteTreeQuietly(Path root) {
+        try {
+            deleteTree(root);
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: callers report orphans through SnapshotStore.orphans()
+        }
+    }
+
+    /**
+     * Checks that {@code p} is absolute, normalised and made only of {@code [A-Za-z0-9._/+-]}: such a path can
+     * be handed to QEMU inside an option string or URI without quoting.
+     */
+    static Path safePath(String what, Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        String s = abs.toString();
+        if (!SAFE_PATH.matcher(s).matches() || s.contains("/../") || s.contains("//")) {
+            throw VmctlException.invalid(what, "'" + s + "' has characters vmctl does not pass to QEMU",
+                    "an absolute path of letters, digits and . _ / + -");
+        }
+        return abs;
+    }
+}
