@@ -86,7 +86,7 @@ final class Render {
     static Table nicTable(List<NetViews.Nic> nics) {
         Table t = new Table("NAME", "NETWORK", "IP", "MAC", "LINK", "IMPAIR");
         for (NetViews.Nic n : nics) {
-            t.row(n.name(), n.network(), n.address(), n.mac(), n.link(), impair(n.impair()));
+            t.row(n.name(), n.network(), n.ip(), n.mac(), n.link(), impair(n.impair()));
         }
         return t;
     }

@@ -2,6 +2,7 @@ package dev.vmctl.cli;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Left-aligned columns separated by two spaces, headers in capitals, no trailing blanks. */
@@ -27,8 +28,9 @@ final class Table {
         return this;
     }
 
+    /** A null cell prints as "-". */
     Table row(Object... cells) {
-        return row(List.of(cells));
+        return row(Arrays.asList(cells));
     }
 
     void print(PrintWriter out) {
