@@ -22,6 +22,11 @@ final class ImageBuildCommand implements Callable<Integer> {
             description = "how long to wait for the build (default ${DEFAULT-VALUE})")
     Duration timeout;
 
+    @Option(names = "--kernel", paramLabel = "KERNEL", defaultValue = "vmctl",
+            description = "vmctl (a minimal kernel built from Debian's linux-source, cached; the first build takes minutes)"
+                    + " or debian (Debian's cloud kernel); default ${DEFAULT-VALUE}")
+    String kernel;
+
     @Mixin
     OutputOption output;
 
@@ -33,7 +38,13 @@ final class ImageBuildCommand implements Callable<Integer> {
         progress.println("building image " + name + "…");
         progress.flush();
         long start = System.nanoTime();
-        JsonNode json = ctx.api().post("/api/v1/images/" + ApiClient.seg(name) + "/build", null, timeout);
+        Thread follower = followProgress(progress);
+        JsonNode json;
+        try {
+            json = ctx.api().post("/api/v1/images/" + ApiClient.seg(name) + "/build?kernel=" + ApiClient.seg(kernel), null, timeout);
+        } finally {
+            if (follower != null) follower.interrupt();
+        }
         if (output.json()) {
             OutputOption.printJson(ctx.out(), json);
         } else {
@@ -41,5 +52,33 @@ final class ImageBuildCommand implements Callable<Integer> {
             Render.image(ctx.out(), Json.as(json, ImageInfo.class));
         }
         return 0;
+    }
+
+    /** Prints the server's image.progress events for this image while the build runs (best effort). */
+    private Thread followProgress(PrintWriter progress) {
+        java.io.InputStream in;
+        try {
+            in = ctx.api().stream("/api/v1/events", "text/event-stream", null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        return Thread.ofVirtual().start(() -> {
+            try (in; var r = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while (!Thread.currentThread().isInterrupted() && (line = r.readLine()) != null) {
+                    if (!line.startsWith("data:")) continue;
+                    JsonNode e = Json.parse(line.substring(5).trim());
+                    if (e.path("type").asText().startsWith("image.") && name.equals(e.path("name").asText())
+                            && !e.path("type").asText().equals("image.built")) {
+                        synchronized (progress) {
+                            progress.println("  " + e.path("message").asText());
+                            progress.flush();
+                        }
+                    }
+                }
+            } catch (Exception ignored) {
+                // the stream ends with the command
+            }
+        });
     }
 }

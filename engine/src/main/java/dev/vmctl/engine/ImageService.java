@@ -48,14 +48,19 @@ public final class ImageService {
         return i;
     }
 
-    public synchronized ImageInfo build(String name) {
+    public ImageInfo build(String name) {
+        return build(name, "vmctl");
+    }
+
+    public synchronized ImageInfo build(String name, String kernel) {
+        dev.vmctl.image.KernelFlavor flavor = dev.vmctl.image.KernelFlavor.parse(kernel == null ? "vmctl" : kernel);
         if (!BUILDABLE.contains(name)) {
             throw VmctlException.invalid("name", "vmctl cannot build an image called '" + name + "'", String.join(", ", BUILDABLE));
         }
         events.publish("image.progress", null, name, null, null, "build started");
         try {
             ImageInfo info = new TinyImageBuilder(dir.imagesDir())
-                    .build(name, msg -> events.publish("image.progress", null, name, null, null, msg));
+                    .build(name, flavor, msg -> events.publish("image.progress", null, name, null, null, msg));
             events.publish("image.built", null, name, null, null, "built " + info.kernelVersion());
             return info;
         } catch (RuntimeException e) {

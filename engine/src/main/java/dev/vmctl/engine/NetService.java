@@ -197,7 +197,7 @@ public final class NetService {
             }
             rr.add(new RouteRow(id, to.cidr(), via));
         }
-        RouterRow row = new RouterRow(id, name, prefix + "-r" + id.substring(0, 8), now());
+        RouterRow row = new RouterRow(id, name, prefix + "-r" + id.substring(0, 8), now()); // LinuxHostNet.routerNs
         try {
             realiseRouter(row, nets, rr);
             store.insertRouter(row, nets.stream().map(NetRow::id).toList(), rr);
@@ -315,14 +315,18 @@ public final class NetService {
         return nic.withNetwork(planned.networkId(), planned.ip());
     }
 
-    public static String mac(String vmId, int index) {
-        // locally administered unicast (0x52 = 0101 0010): 52:54:00 is QEMU's; use 52:54 + 3 bytes of the id + index
-        String h = vmId.length() >= 6 ? vmId.substring(0, 6) : String.format("%06d", 0);
-        return "52:54:" + h.substring(0, 2) + ":" + h.substring(2, 4) + ":" + h.substring(4, 6) + ":" + String.format("%02x", index);
+    /** A MAC for the NIC, unique among vmctl's NICs (deterministic per VM and index; retried on a clash). */
+    String mac(String vmId, int index) {
+        Set<String> used = new HashSet<>();
+        for (NicRow n : store.nics()) used.add(n.mac());
+        for (int attempt = 0; ; attempt++) {
+            String m = dev.vmctl.net.Macs.forNic(vmId, index, attempt);
+            if (!used.contains(m)) return m;
+        }
     }
 
     public static String tap(String vmId, int index) {
-        return "vt" + vmId + index;
+        return dev.vmctl.net.NetNames.tap(vmId, index);
     }
 
     synchronized List<NicView> nicViews(String vmId) {

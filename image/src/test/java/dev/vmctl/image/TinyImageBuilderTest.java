@@ -2,6 +2,7 @@ package dev.vmctl.image;
 
 import dev.vmctl.host.Cmd;
 import dev.vmctl.image.TinyImageBuilder.HostFiles;
+import dev.vmctl.model.ImageInfo;
 import dev.vmctl.model.VmctlException;
 import dev.vmctl.model.VmctlException.Kind;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,10 +50,14 @@ class TinyImageBuilderTest {
     }
 
     private VmctlException buildFails(HostFiles host) {
+        return buildFails(host, KernelFlavor.DEBIAN);
+    }
+
+    private VmctlException buildFails(HostFiles host, KernelFlavor flavor) {
         List<String> progress = new ArrayList<>();
         TinyImageBuilder b = new TinyImageBuilder(images, new ImageCatalog(images), host);
         try {
-            b.build("tiny", progress::add);
+            b.build("tiny", flavor, progress::add);
         } catch (VmctlException e) {
             assertThat(progress).first().isEqualTo("checking host packages");
             return e;
@@ -125,6 +130,54 @@ class TinyImageBuilderTest {
         try (var files = Files.list(images)) {
             assertThat(files.map(p -> p.getFileName().toString()).toList()).isEmpty();
         }
+    }
+
+    @Test
+    void theVmctlKernelNeedsNoCloudKernelButStillBusybox() {
+        // no /boot kernel at all: the VMCTL flavour gets past it and names the missing busybox
+        VmctlException e = buildFails(host(tmp.resolve("no-busybox"), script, script), KernelFlavor.VMCTL);
+        assertThat(e.getMessage()).doesNotContain("linux-image-cloud-amd64").contains("busybox-static");
+    }
+
+    /** The whole VMCTL path with a stand-in kernel source (no compiler): kernel from the cache, no modules. */
+    @Test
+    void theVmctlFlavourTakesTheKernelFromTheCacheAndShipsNoModules() throws Exception {
+        assumeTrue(Files.isRegularFile(Path.of("/bin/busybox")) && Files.isRegularFile(Path.of("/usr/sbin/qemu-ga"))
+                && Cmd.available("ldd"), "busybox-static, qemu-guest-agent or ldd missing");
+        Path cache = tmp.resolve("kernels");
+        KernelBuilder kernels = FakeKernelSource.builder(cache, FakeKernelSource.tarball(tmp), "CONFIG_64BIT=y\n");
+        TinyImageBuilder b = new TinyImageBuilder(images, new ImageCatalog(images), HostFiles.debian(), kernels);
+        List<String> progress = new ArrayList<>();
+        ImageInfo info = b.build("tiny", progress::add); // the default flavour: VMCTL
+        assertThat(info.kernelVersion()).isEqualTo(FakeKernelSource.RELEASE);
+        assertThat(info.os()).isEqualTo("busybox + vmctl kernel 6.1.999");
+        assertThat(Path.of(info.kernel())).hasContent(FakeKernelSource.VMLINUX);
+        assertThat(progress).contains("building the vmctl kernel").anyMatch(l -> l.contains("not in cache"))
+                .doesNotContain("extracting kernel");
+        List<CpioReader.Entry> entries = CpioReader.read(Files.readAllBytes(Path.of(info.initrd())));
+        assertThat(entries).extracting(CpioReader.Entry::name).contains("init", "bin/busybox", "usr/sbin/qemu-ga",
+                "usr/sbin/tc", "sbin/shutdown", "etc/acpi/PWRF/00000080", "lib/modules/load-order");
+        assertThat(entries).extracting(CpioReader.Entry::name).noneMatch(n -> n.endsWith(".ko"));
+        assertThat(entries.stream().filter(e -> e.name().equals("lib/modules/load-order")).findFirst().orElseThrow().text()).isEmpty();
+        assertThat(entries.stream().filter(e -> e.name().equals("etc/os-release")).findFirst().orElseThrow().text())
+                .contains("busybox + vmctl kernel 6.1.999");
+
+        // a rebuild takes the kernel from the cache
+        progress.clear();
+        b.build("tiny", KernelFlavor.VMCTL, progress::add);
+        assertThat(progress).anyMatch(l -> l.contains(": found in cache "));
+        assertThat(FakeKernelSource.compiles(cache)).isEqualTo(1);
+    }
+
+    @Test
+    void describesTheKernelInOs() {
+        assertThat(TinyImageBuilder.os(KernelFlavor.VMCTL, "6.1.192")).isEqualTo("busybox + vmctl kernel 6.1.192");
+        assertThat(TinyImageBuilder.os(KernelFlavor.DEBIAN, "6.1.0-56-cloud-amd64"))
+                .isEqualTo("busybox + Debian cloud kernel 6.1.0-56-cloud-amd64");
+        assertThat(KernelFlavor.parse("Debian")).isEqualTo(KernelFlavor.DEBIAN);
+        assertThat(KernelFlavor.parse("vmctl")).isEqualTo(KernelFlavor.VMCTL);
+        assertThatThrownBy(() -> KernelFlavor.parse("generic"))
+                .isInstanceOfSatisfying(VmctlException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
     }
 
     @Test

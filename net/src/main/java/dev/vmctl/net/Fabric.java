@@ -70,8 +70,16 @@ public final class Fabric {
 
     public boolean exists() { return ns.exists(); }
 
-    /** Deletes the namespace with all its bridges, taps and ifbs (QEMU processes must be gone first). */
+    /**
+     * Deletes the namespace with all its bridges, taps and ifbs (QEMU processes must be gone first).
+     * Router links (vr…) are deleted first, so the routers' ends are gone when this returns; the rest
+     * goes with the namespace. Fine when it does not exist.
+     */
     public void destroy() {
+        if (!ns.exists()) return;
+        for (LinkInfo l : ns.links()) {
+            if (l.name().startsWith("vr")) ns.deleteLink(l.name());
+        }
         ns.delete();
     }
 

@@ -62,8 +62,10 @@ public final class Netns {
     }
 
     /**
-     * Deletes the namespace; its links go with it (a veth's peer in another namespace too). Deleting
-     * one that does not exist is fine. Processes still running inside keep the (now nameless) namespace alive.
+     * Deletes the namespace's name; its links go with it (a veth's peer in another namespace too), but
+     * the kernel removes them in the background, a moment after this returns — delete links first where
+     * that matters. Deleting one that does not exist is fine. Processes still running inside keep the
+     * (now nameless) namespace and its links alive.
      */
     public void delete() {
         if (!exists()) return;

@@ -30,8 +30,16 @@ public final class RouterNs {
      * @param routerId 8 lower-case hex digits; the namespace is "vmctl-r-" + routerId
      */
     public RouterNs(String routerId, Fabric fabric) {
+        this(routerId, NetNames.routerNs(routerId), fabric);
+    }
+
+    /**
+     * @param nsName the router's namespace when the caller scopes it (e.g. per server:
+     *               "vmctl-&lt;fabric id&gt;-r&lt;routerId&gt;"); must start with "vmctl"
+     */
+    public RouterNs(String routerId, String nsName, Fabric fabric) {
         this.routerId = NetNames.hex8("routerId", routerId);
-        this.ns = Netns.of(NetNames.routerNs(routerId));
+        this.ns = Netns.of(nsName);
         this.fabric = fabric;
     }
 
@@ -52,8 +60,16 @@ public final class RouterNs {
 
     public boolean exists() { return ns.exists(); }
 
-    /** Deletes the router namespace; its links to segments (both veth ends) go with it. */
+    /**
+     * Deletes the router: first its links (so the fabric ends of its veth pairs are gone when this
+     * returns — the kernel tears down a deleted namespace's links only later, in the background), then
+     * the namespace. Fine when it does not exist.
+     */
     public void destroy() {
+        if (!ns.exists()) return;
+        for (LinkInfo l : ns.links()) {
+            if (!"lo".equals(l.name())) ns.deleteLink(l.name());
+        }
         ns.delete();
     }
 

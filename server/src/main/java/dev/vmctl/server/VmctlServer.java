@@ -4,6 +4,7 @@ import dev.vmctl.engine.AccelService;
 import dev.vmctl.engine.DataDir;
 import dev.vmctl.engine.EventBus;
 import dev.vmctl.engine.ImageService;
+import dev.vmctl.engine.LinuxHostNet;
 import dev.vmctl.engine.NetService;
 import dev.vmctl.engine.Store;
 import dev.vmctl.engine.VmService;
@@ -66,9 +67,10 @@ public final class VmctlServer implements AutoCloseable {
         this.store = new Store(dir.database());
         this.images = new ImageService(dir, events);
         this.accel = new AccelService(dir, options.accel());
-        this.nets = new NetService(store, events, hostNet(dir));
+        this.capabilities = CompletableFuture.completedFuture(HostCapabilities.probe());
+        this.nets = new NetService(store, events, new LinuxHostNet(LinuxHostNet.fabricName(dir.root()), capabilities.join()));
         this.vms = new VmService(dir, store, events, images, accel, nets, options.bootTimeout());
-        this.capabilities = CompletableFuture.supplyAsync(HostCapabilities::probe);
+
     }
 
     public VmctlServer start() {
@@ -95,7 +97,7 @@ public final class VmctlServer implements AutoCloseable {
             route(cfg, HandlerType.GET, "/api/v1/host", ctx -> Api.json(ctx, 200, host()));
             route(cfg, HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
             route(cfg, HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
-                var info = images.build(ctx.pathParam("name"));
+                var info = images.build(ctx.pathParam("name"), ctx.queryParam("kernel"));
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(info));
                 Api.json(ctx, 200, info);
             });

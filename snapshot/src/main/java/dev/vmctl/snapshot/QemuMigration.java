@@ -117,6 +117,7 @@ public final class QemuMigration {
         boolean stopped = false;
         Sink sink = null;
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            Files.deleteIfExists(ms.path()); // a stale socket file from a killed run
             server.bind(UnixDomainSocketAddress.of(ms.path()));
             sink = compress ? new ZstdSink(file) : new FileSink(file);
             Sink s = sink;

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * {"formatVersion":1, "name":"web1-warm", "createdAt":"2025-05-01T10:00:00Z", "parent":null,
  *  "vm":{"name":"web1", "image":"tiny", "kernel":"/data/images/tiny/vmlinux", "kernelSha256":"…",
  *        "initrd":"/data/images/tiny/initrd.cpio", "initrdSha256":"…", "cpus":1, "memoryMiB":256,
- *        "accel":"tcg", "extraCmdline":"vmctl.ip0=10.0.0.2/24", "nics":[{"id":"n0","mac":"52:54:00:12:34:56"}]},
+ *        "accel":"tcg", "extraCmdline":"vmctl.ip0=10.0.0.2/24", "nics":[{"index":0,"mac":"52:54:00:12:34:56"}]},
  *  "state":{"file":"state", "compressed":false, "ramMode":"file", "ramFile":"ram"},
  *  "disk":null,
  *  "files":[{"path":"initrd","size":…,"sha256":"…"}, {"path":"ram",…}, {"path":"state",…}, {"path":"vmlinux",…}]}
@@ -79,8 +79,8 @@ public record SnapshotManifest(int formatVersion, String name, String createdAt,
         }
     }
 
-    /** A boot NIC: QEMU netdev id and the MAC the VM had. */
-    public record Nic(String id, String mac) {}
+    /** A NIC of the VM: its number (root port rpN, see {@code QemuCommand.Nic}) and the MAC it had. */
+    public record Nic(int index, String mac) {}
 
     /** The state file and where RAM is ({@code ramFile} is null for {@link RamMode#STREAM}). */
     @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -139,8 +139,10 @@ public record SnapshotManifest(int formatVersion, String name, String createdAt,
         JsonNode tree;
         try {
             tree = JSON.readTree(json);
-        } catch (IOException e) {
+        } catch (JsonProcessingException e) {
             throw bad("manifest is not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw bad("manifest unreadable: " + e.getMessage());
         }
         if (tree == null || !tree.isObject()) throw bad("manifest is not a JSON object");
         JsonNode v = tree.get("formatVersion");
@@ -151,7 +153,7 @@ public record SnapshotManifest(int formatVersion, String name, String createdAt,
         SnapshotManifest m;
         try {
             m = JSON.treeToValue(tree, SnapshotManifest.class);
-        } catch (IOException e) {
+        } catch (JsonProcessingException e) {
             throw bad("manifest does not match format version 1: " + e.getOriginalMessage());
         }
         m.validate();
@@ -171,8 +173,9 @@ public record SnapshotManifest(int formatVersion, String name, String createdAt,
         if (vm == null) throw bad("vm missing");
         if (vm.cpus() < 1 || vm.memoryMiB() < 16) throw bad("vm cpus/memoryMiB out of range");
         if (!"tcg".equals(vm.accel()) && !"kvm".equals(vm.accel())) throw bad("vm accel must be tcg or kvm, not " + vm.accel());
+        Set<Integer> indexes = new HashSet<>();
         for (Nic n : vm.nics()) {
-            if (n == null || n.id() == null || !n.id().matches("[A-Za-z0-9_-]{1,32}")) throw bad("bad NIC id");
+            if (n == null || n.index() < 0 || n.index() > 63 || !indexes.add(n.index())) throw bad("bad or repeated NIC index");
             if (n.mac() == null || !MAC.matcher(n.mac()).matches()) throw bad("bad NIC mac " + (n == null ? null : n.mac()));
         }
         Set<String> names = new HashSet<>();

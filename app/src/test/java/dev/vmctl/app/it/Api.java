@@ -26,9 +26,13 @@ final class Api {
     Response delete(String path) { return send("DELETE", path, null); }
 
     Response send(String method, String path, Object body) {
+        return send(method, path, body, Duration.ofMinutes(4));
+    }
+
+    Response send(String method, String path, Object body, Duration timeout) {
         try {
             String b = body == null ? "" : body instanceof String s ? s : JSON.writeValueAsString(body);
-            HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(4))
+            HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                     .header("Content-Type", "application/json")
                     .method(method, b.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(b));
             HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());

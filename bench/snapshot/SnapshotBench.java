@@ -1,0 +1,256 @@
+// Snapshot benchmark, machine level (the snapshot module's API, no server): snapshot save time and size;
+// restore → agent answers vs cold boot → agent answers (interleaved, same idle gap before every run);
+// clone ×N at once: wall time and memory (PSS) per clone. Prints medians and the ratio restore ÷ cold boot.
+// Run with bench/snapshot/run (builds the modules and the class path).
+//
+//   java -cp CLASSPATH bench/snapshot/SnapshotBench.java RUNS CLONES KERNEL(vmctl|debian)
+import dev.vmctl.image.KernelFlavor;
+import dev.vmctl.image.TinyImageBuilder;
+import dev.vmctl.model.ImageInfo;
+import dev.vmctl.snapshot.CloneIdentity;
+import dev.vmctl.snapshot.QemuMigration;
+import dev.vmctl.snapshot.SnapshotManifest;
+import dev.vmctl.snapshot.SnapshotStore;
+import dev.vmctl.snapshot.Snapshotter;
+import dev.vmctl.snapshot.VerifiedSnapshot;
+import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QmpClient;
+import dev.vmctl.vmm.VmFiles;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+public class SnapshotBench {
+    static final int MEM = 256;
+    static final long GAP_MS = 1500;
+    static final List<Vm> all = Collections.synchronizedList(new ArrayList<>());
+    static Path dir;
+    static ImageInfo image;
+
+    public static void main(String[] a) throws Exception {
+        int runs = Integer.parseInt(a[0]);
+        int clones = Integer.parseInt(a[1]);
+        KernelFlavor flavor = KernelFlavor.valueOf(a[2].toUpperCase(Locale.ROOT));
+        dir = Files.createTempDirectory(Path.of("/tmp"), "vmctl-snapbench-");
+        try {
+            run(runs, clones, flavor);
+        } finally {
+            for (Vm v : all) v.close();
+            new ProcessBuilder("rm", "-rf", "--one-file-system", dir.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    static void run(int runs, int clones, KernelFlavor flavor) throws Exception {
+        image = new TinyImageBuilder(dir.resolve("images")).build("tiny", flavor, line -> { });
+        System.out.println("image: " + image.os() + ", guest RAM " + MEM + " MiB, 1 vCPU, TCG");
+        SnapshotStore store = new SnapshotStore(dir.resolve("snapshots"));
+
+        // ---- source VM (RAM in a shared file) and its snapshot saves
+        VmFiles sf = new VmFiles(dir.resolve("vms/src"));
+        Path ram = sf.dir().resolve("ram");
+        QemuCommand.Spec src = new QemuCommand.Spec("src", "src", 1, MEM, false, image.kernel(), image.initrd(), null, sf,
+                List.of(), ram, true, false);
+        List<Double> save = new ArrayList<>(), paused = new ArrayList<>(), total = new ArrayList<>();
+        long stateBytes = 0, ramAllocated = 0;
+        try (Vm vm = Vm.start(src)) {
+            vm.waitForAgent();
+            vm.agent.exec(List.of("/bin/sh", "-c", "echo bench > /tmp/hello.txt"), null, Duration.ofSeconds(10));
+            Thread.sleep(1000);
+            for (int i = 0; i < runs; i++) {
+                Thread.sleep(300);
+                Snapshotter.Result r = Snapshotter.take(store, i == 0 ? "bench" : "bench-" + i, vm.qmp, source(src, ram),
+                        new Snapshotter.Options(false, true, null, Duration.ofSeconds(60)));
+                save.add((double) r.save().millis());
+                paused.add((double) r.pausedMillis());
+                total.add((double) r.totalMillis());
+                stateBytes = r.save().fileBytes();
+                if (i > 0) store.delete("bench-" + i, null);
+            }
+            ramAllocated = Long.parseLong(new String(new ProcessBuilder("stat", "-c", "%b", store.dir("bench").resolve("ram").toString())
+                    .start().getInputStream().readAllBytes()).strip()) * 512;
+            // one save without x-ignore-shared (RAM streamed) for comparison: a clone-like source is not needed,
+            // the same VM saved with ramFile null streams its whole RAM
+            Snapshotter.Result s = Snapshotter.take(store, "bench-stream", vm.qmp, source(src, null),
+                    new Snapshotter.Options(true, true, null, Duration.ofSeconds(60)));
+            System.out.printf(Locale.ROOT, "save, RAM streamed + zstd (for comparison): %d ms, stream %d MiB, file %d MiB%n",
+                    s.save().millis(), s.save().streamBytes() >> 20, s.save().fileBytes() >> 20);
+            store.delete("bench-stream", null);
+        }
+        System.out.printf(Locale.ROOT, "save (x-ignore-shared), median of %d: stop → state on disk %.0f ms; VM paused (incl. RAM file copy) %.0f ms;"
+                + " whole snapshot incl. SHA-256 + commit %.0f ms%n", runs, median(save), median(paused), median(total));
+        SnapshotManifest m = store.get("bench");
+        System.out.printf(Locale.ROOT, "snapshot size: state %d KiB, RAM file %d MiB apparent / %d MiB allocated, total apparent %d MiB%n",
+                stateBytes >> 10, m.file("ram").size() >> 20, ramAllocated >> 20, m.totalBytes() >> 20);
+
+        long tv = System.nanoTime();
+        VerifiedSnapshot v = store.verify("bench");
+        System.out.printf(Locale.ROOT, "verify (SHA-256 of every file): %d ms%n", (System.nanoTime() - tv) / 1_000_000);
+
+        // ---- restore vs cold boot, interleaved
+        List<Double> cold = new ArrayList<>(), restore = new ArrayList<>(), running = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            Thread.sleep(GAP_MS);
+            QemuCommand.Spec cs = new QemuCommand.Spec("cold" + i, "cold" + i, 1, MEM, false, image.kernel(), image.initrd(), null,
+                    new VmFiles(dir.resolve("vms/cold" + i)));
+            try (Vm vm = Vm.start(cs)) {
+                vm.waitForAgent();
+                cold.add(ms(System.nanoTime() - vm.t0));
+            }
+            Thread.sleep(GAP_MS);
+            try (Vm vm = Vm.start(v.cloneSpec("r" + i, "r" + i, new VmFiles(dir.resolve("vms/r" + i)), List.of()))) {
+                v.load(vm.qmp, true, Duration.ofSeconds(30));
+                running.add(ms(System.nanoTime() - vm.t0));
+                vm.waitForAgent();
+                restore.add(ms(System.nanoTime() - vm.t0));
+            }
+            System.out.printf(Locale.ROOT, "run %d: cold boot → agent %.0f ms   restore → running %.0f ms, → agent %.0f ms%n",
+                    i + 1, cold.getLast(), running.getLast(), restore.getLast());
+        }
+
+        // ---- clone ×N at once
+        Thread.sleep(GAP_MS);
+        long t0 = System.nanoTime();
+        List<Vm> cl = new ArrayList<>();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Vm>> fs = new ArrayList<>();
+            for (int i = 1; i <= clones; i++) {
+                int k = i;
+                fs.add(ex.submit(() -> {
+                    Vm vm = Vm.start(v.cloneSpec("c" + k, "clone-" + k, new VmFiles(dir.resolve("vms/c" + k)), List.of()));
+                    v.load(vm.qmp, true, Duration.ofSeconds(60));
+                    vm.waitForAgent();
+                    CloneIdentity.apply(vm.agent, CloneIdentity.Spec.of("clone-" + k, List.of()), Duration.ofSeconds(30));
+                    return vm;
+                }));
+            }
+            for (Future<Vm> f : fs) cl.add(f.get());
+        }
+        double wall = ms(System.nanoTime() - t0);
+        Thread.sleep(2000);
+        List<Double> pss = new ArrayList<>(), rss = new ArrayList<>();
+        for (Vm vm : cl) {
+            pss.add(vm.rollupKb("Pss:") / 1024.0);
+            rss.add(vm.rollupKb("Rss:") / 1024.0);
+        }
+        double pssSum = pss.stream().mapToDouble(Double::doubleValue).sum();
+        for (Vm vm : cl) vm.close();
+        Thread.sleep(GAP_MS);
+        // memory of one cold-booted VM for comparison
+        double coldPss;
+        QemuCommand.Spec cs = new QemuCommand.Spec("coldmem", "coldmem", 1, MEM, false, image.kernel(), image.initrd(), null,
+                new VmFiles(dir.resolve("vms/coldmem")));
+        try (Vm vm = Vm.start(cs)) {
+            vm.waitForAgent();
+            Thread.sleep(2000);
+            coldPss = vm.rollupKb("Pss:") / 1024.0;
+        }
+
+        double mc = median(cold), mr = median(restore);
+        System.out.printf(Locale.ROOT, "%nmedians of %d: cold boot → agent answers %.0f ms; restore → running %.0f ms, → agent answers %.0f ms;"
+                + " ratio restore ÷ cold boot %.3f%n", runs, mc, median(running), mr, mr / mc);
+        System.out.printf(Locale.ROOT, "clone ×%d at once (start → all agents answer, hostnames set): %.0f ms; PSS per clone median %.0f MiB"
+                + " (min %.0f, max %.0f; sum %.0f MiB), RSS median %.0f MiB; one cold-booted VM: PSS %.0f MiB%n",
+                clones, wall, median(pss), Collections.min(pss), Collections.max(pss), pssSum, median(rss), coldPss);
+    }
+
+    static Snapshotter.Source source(QemuCommand.Spec s, Path ram) {
+        return new Snapshotter.Source(s.name(), image.name(), Path.of(image.kernel()), image.kernelSha256(), Path.of(image.initrd()),
+                image.initrdSha256(), s.cpus(), s.memoryMiB(), s.kvm(), s.extraCmdline(), List.<SnapshotManifest.Nic>of(), ram, null);
+    }
+
+    static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    /** One QEMU, this JVM's child, killed by its handle. */
+    static final class Vm implements AutoCloseable {
+        final QemuCommand.Spec spec;
+        final Process p;
+        final long t0;
+        final QmpClient qmp;
+        GuestAgentClient agent;
+
+        Vm(QemuCommand.Spec spec, Process p, long t0, QmpClient qmp) {
+            this.spec = spec;
+            this.p = p;
+            this.t0 = t0;
+            this.qmp = qmp;
+        }
+
+        static Vm start(QemuCommand.Spec spec) throws IOException {
+            Files.createDirectories(spec.files().dir());
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(QemuCommand.argv(spec)).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.files().qemuLog().toFile())).start();
+            long deadline = t0 + 15_000_000_000L;
+            while (true) {
+                try {
+                    Vm vm = new Vm(spec, p, t0, QmpClient.connect(spec.files().qmpSocket(), Duration.ofMillis(500)));
+                    all.add(vm);
+                    return vm;
+                } catch (RuntimeException e) {
+                    if (!p.isAlive() || System.nanoTime() > deadline) {
+                        p.destroyForcibly();
+                        throw new IllegalStateException(spec.id() + ": no QMP: " + e.getMessage() + "\n"
+                                + Files.readString(spec.files().qemuLog()));
+                    }
+                }
+            }
+        }
+
+        void waitForAgent() {
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                if (!p.isAlive()) throw new IllegalStateException(spec.id() + ": qemu exited");
+                try {
+                    if (agent == null) agent = GuestAgentClient.connect(spec.files().agentSocket(), Duration.ofSeconds(1));
+                    if (agent.ping(Duration.ofMillis(500))) return;
+                } catch (RuntimeException e) {
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException ie) {
+                        throw new IllegalStateException(ie);
+                    }
+                }
+            }
+            throw new IllegalStateException(spec.id() + ": agent did not answer");
+        }
+
+        long rollupKb(String key) throws IOException {
+            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "smaps_rollup"))) {
+                if (l.startsWith(key)) return Long.parseLong(l.substring(key.length()).strip().split("\\s+")[0]);
+            }
+            return -1;
+        }
+
+        @Override
+        public void close() {
+            if (agent != null) agent.close();
+            qmp.close();
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.host.HostCapabilities;
+import dev.vmctl.model.Impairment;
+import dev.vmctl.net.Fabric;
+import dev.vmctl.net.LinkInfo;
+import dev.vmctl.net.LinkShape;
+import dev.vmctl.net.NetNames;
+import dev.vmctl.net.Netns;
+import dev.vmctl.net.RouterNs;
+import dev.vmctl.net.Shaper;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** {@link HostNet} on Linux bridges, taps, veths and tc in vmctl-owned namespaces (the net module). */
+public final class LinuxHostNet implements HostNet {
+    private final Fabric fabric;
+    private final Shaper shaper;
+    private final String routerPrefix;
+
+    public LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps) {
+        this.fabric = Fabric.forHost(fabricName, caps);
+        this.shaper = Shaper.forHost(fabric.netns(), caps);
+        this.routerPrefix = fabricName + "-r";
+    }
+
+    /** The fabric namespace of a data directory: "vmctl-" + 8 hex digits of SHA-256 of its path. */
+    public static String fabricName(Path dataDir) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(dataDir.toAbsolutePath().normalize().toString()
+                    .getBytes(StandardCharsets.UTF_8));
+            return "vmctl-" + HexFormat.of().formatHex(h, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The router namespace of router {@code routerId} of this server. */
+    public String routerNs(String routerId) {
+        return routerPrefix + routerId.substring(0, 8);
+    }
+
+    private RouterNs router(String netns) {
+        if (!netns.startsWith(routerPrefix)) throw new IllegalArgumentException("not a router of " + fabric.name() + ": " + netns);
+        return new RouterNs(netns.substring(routerPrefix.length()), netns, fabric);
+    }
+
+    @Override public String fabric() { return fabric.name(); }
+    @Override public boolean fabricExists() { return fabric.exists(); }
+    @Override public void ensureFabric() { fabric.ensure(); }
+
+    @Override
+    public void destroyFabric() {
+        fabric.destroy();
+    }
+
+    @Override public void ensureBridge(String bridge, Integer vlan) { fabric.ensureBridge(bridge); }
+    @Override public void deleteBridge(String bridge) { if (fabric.exists()) fabric.deleteBridge(bridge); }
+
+    @Override
+    public void ensureTap(String tap, String bridge, Integer vlan, boolean up) {
+        fabric.ensureTap(tap, bridge, vlan);
+        fabric.setUp(tap, up);
+    }
+
+    @Override public void setTapUp(String tap, boolean up) { fabric.setUp(tap, up); }
+
+    @Override
+    public void deleteTap(String tap) {
+        if (!fabric.exists()) return;
+        fabric.deleteLink(NetNames.ifbFor(tap));
+        fabric.deleteLink(tap);
+    }
+
+    @Override
+    public String applyRate(String tap, long rateKbit) {
+        shaper.apply(tap, LinkShape.rate(rateKbit * 1000));
+        return "tbf on the tap (host→guest) and on an ifb for its ingress (guest→host)";
+    }
+
+    @Override
+    public String applyHostNetem(String tap, Impairment i) {
+        long bps = i.rateKbit() * 1000;
+        shaper.apply(tap, new LinkShape(bps, bps, new LinkShape.Netem(Duration.ofMillis(i.delayMs()), Duration.ofMillis(i.jitterMs()),
+                i.lossPercent(), i.corruptPercent(), i.duplicatePercent())));
+        return "netem on the host (what the guest sends)";
+    }
+
+    @Override public void clearShaping(String tap) { if (fabric.exists()) shaper.clear(tap); }
+    @Override public boolean hostNetem() { return shaper.hostNetem(); }
+    @Override public String vlanMechanism() { return fabric.vlanMechanism(); }
+
+    @Override public void ensureRouter(String netns) { router(netns).ensure(); }
+
+    @Override
+    public void deleteRouter(String netns) {
+        if (netns.startsWith(routerPrefix)) {
+            router(netns).destroy();
+        } else {
+            Netns.of(netns).delete();
+        }
+    }
+
+    @Override
+    public void connectRouter(String netns, String leg, String bridge, String addressCidr) {
+        router(netns).connect(leg, bridge, addressCidr);
+    }
+
+    @Override public void replaceRoute(String netns, String to, String via) { router(netns).replaceRoute(to, via); }
+
+    @Override
+    public List<String> fabricLinks() {
+        return fabric.exists() ? fabric.links().stream().map(LinkInfo::name).toList() : List.of();
+    }
+
+    @Override public List<String> namespaces(String prefix) { return Netns.list(prefix); }
+
+    static <T> T orNull(Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

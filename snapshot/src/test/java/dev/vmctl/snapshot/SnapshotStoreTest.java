@@ -1,0 +1,308 @@
+package dev.vmctl.snapshot;
+
+import dev.vmctl.host.Cmd;
+import dev.vmctl.model.VmctlException;
+import dev.vmctl.snapshot.SnapshotCorruptException.Damage;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.VmFiles;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The store without QEMU: synthetic snapshot files. */
+class SnapshotStoreTest {
+    @TempDir
+    Path tmp;
+    SnapshotStore store;
+
+    @BeforeEach
+    void setUp() {
+        store = new SnapshotStore(tmp.resolve("snapshots"));
+    }
+
+    static SnapshotManifest manifestTemplate(boolean ramFile) {
+        return new SnapshotManifest(SnapshotManifest.FORMAT_VERSION, "ignored", SnapshotStore.now(), null,
+                new SnapshotManifest.Vm("web1", "tiny", "/images/tiny/vmlinux", null, "/images/tiny/initrd.cpio", null, 1, 256,
+                        "tcg", "vmctl.ip0=10.0.0.2/24", List.of(new SnapshotManifest.Nic(0, "52:54:00:12:34:56"))),
+                new SnapshotManifest.State(SnapshotManifest.STATE_FILE, false,
+                        ramFile ? SnapshotManifest.RamMode.FILE : SnapshotManifest.RamMode.STREAM, ramFile ? SnapshotManifest.RAM_FILE : null),
+                null, List.of());
+    }
+
+    /** A snapshot with random state, a sparse RAM file, a kernel and an initrd. */
+    SnapshotManifest create(String name) throws IOException {
+        try (SnapshotStore.Draft d = store.begin(name)) {
+            Random r = new Random(name.hashCode());
+            byte[] state = new byte[70_000];
+            r.nextBytes(state);
+            Files.write(d.path(SnapshotManifest.STATE_FILE), state);
+            try (RandomAccessFile f = new RandomAccessFile(d.path(SnapshotManifest.RAM_FILE).toFile(), "rw")) {
+                f.setLength(64L << 20);
+                f.seek(5 << 20);
+                f.write("guest memory".getBytes(StandardCharsets.UTF_8));
+            }
+            Files.writeString(d.path(SnapshotManifest.KERNEL_FILE), "kernel " + name);
+            Files.writeString(d.path(SnapshotManifest.INITRD_FILE), "initrd " + name);
+            assertThat(Files.list(store.root()).map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith(".tmp-" + name + "-"));
+            assertThat(store.exists(name)).isFalse();
+            return d.commit(manifestTemplate(true));
+        }
+    }
+
+    @Test
+    void createListGetVerify() throws IOException {
+        SnapshotManifest m = create("web1-warm");
+        assertThat(m.name()).isEqualTo("web1-warm");
+        assertThat(m.files()).extracting(SnapshotManifest.FileEntry::path)
+                .containsExactly("initrd", "ram", "state", "vmlinux");
+        assertThat(m.file("ram").size()).isEqualTo(64L << 20);
+        assertThat(m.vm().kernelSha256()).isEqualTo(m.file("vmlinux").sha256());
+        assertThat(store.list()).containsExactly(m);
+        assertThat(store.get("web1-warm")).isEqualTo(m);
+        assertThat(store.orphans()).isEmpty();
+        VerifiedSnapshot v = store.verify("web1-warm");
+        assertThat(v.ramFile()).isEqualTo(store.dir("web1-warm").resolve("ram"));
+        assertThat(v.ignoreShared()).isTrue();
+        // the manifest is plain JSON, written last
+        String json = Files.readString(store.dir("web1-warm").resolve("manifest.json"));
+        assertThat(json).contains("\"formatVersion\" : 1", "\"ramMode\" : \"file\"", "\"parent\" : null");
+        assertThat(SnapshotManifest.fromJson(json.getBytes(StandardCharsets.UTF_8))).isEqualTo(m);
+    }
+
+    @Test
+    void cloneSpecFollowsTheSnapshotLayout() throws IOException {
+        create("s1");
+        VerifiedSnapshot v = store.verify("s1");
+        VmFiles files = new VmFiles(tmp.resolve("vms/c1"));
+        QemuCommand.Spec spec = v.cloneSpec("c1", "c1", files, List.of(new QemuCommand.Nic(0, "tap1", "52:54:00:00:00:01")));
+        assertThat(spec.memoryMiB()).isEqualTo(256);
+        assertThat(spec.kvm()).isFalse();
+        assertThat(spec.kernel()).isEqualTo(v.kernel().toString());
+        assertThat(spec.ramFile()).isEqualTo(v.ramFile());
+        assertThat(spec.ramShared()).isFalse();
+        assertThat(spec.incoming()).isTrue();
+        assertThat(spec.extraCmdline()).isEqualTo("vmctl.ip0=10.0.0.2/24");
+        assertThat(String.join(" ", QemuCommand.argv(spec))).contains("share=off", "-incoming defer", "mem-path=" + v.ramFile());
+        assertThatThrownBy(() -> v.cloneSpec("c1", "c1", files, List.of()))
+                .isInstanceOf(VmctlException.class).hasMessageContaining("taken with NIC(s) [0]");
+    }
+
+    @Test
+    void nameRulesAndConflicts() throws IOException {
+        for (String bad : List.of("", "Web", "-x", "a/b", "..", "a b", "x".repeat(64))) {
+            assertThatThrownBy(() -> store.begin(bad)).isInstanceOf(VmctlException.class)
+                    .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.INVALID);
+        }
+        create("s1");
+        assertThatThrownBy(() -> store.begin("s1")).isInstanceOf(VmctlException.class)
+                .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.CONFLICT);
+        assertThatThrownBy(() -> store.get("nope")).isInstanceOf(VmctlException.class)
+                .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.NOT_FOUND);
+    }
+
+    @Test
+    void anAbandonedDraftLeavesNothing() throws IOException {
+        try (SnapshotStore.Draft d = store.begin("s1")) {
+            Files.writeString(d.path("state"), "x");
+        }
+        assertThat(Files.list(store.root())).isEmpty();
+        assertThat(store.list()).isEmpty();
+    }
+
+    @Test
+    void flippedByteAndTruncatedFileAreRefusedNamingFileAndDamage() throws IOException {
+        create("s1");
+        Path dir = store.dir("s1");
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("state").toFile(), "rw")) {
+            f.seek(1234);
+            int b = f.read();
+            f.seek(1234);
+            f.write(b ^ 0x01);
+        }
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("ram").toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        assertThatThrownBy(() -> store.verify("s1"))
+                .isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("snapshot s1 is damaged and will not be restored")
+                .hasMessageContaining("ram: truncated (1048576 of 67108864 bytes)")
+                .hasMessageContaining("state: corrupted (content does not match its SHA-256")
+                .satisfies(e -> assertThat(((SnapshotCorruptException) e).problems())
+                        .extracting(SnapshotCorruptException.Problem::file, SnapshotCorruptException.Problem::damage)
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple("ram", Damage.TRUNCATED),
+                                org.assertj.core.groups.Tuple.tuple("state", Damage.CORRUPTED)));
+        assertThat(((VmctlException) catchVerify("s1")).kind()).isEqualTo(VmctlException.Kind.INVALID);
+    }
+
+    @Test
+    void missingGrownAndUnexpectedFilesAreRefused() throws IOException {
+        create("s1");
+        Path dir = store.dir("s1");
+        Files.delete(dir.resolve("initrd"));
+        Files.writeString(dir.resolve("vmlinux"), "kernel s1 and more");
+        Files.writeString(dir.resolve("extra"), "x");
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("/etc/passwd"));
+        SnapshotCorruptException e = (SnapshotCorruptException) catchVerify("s1");
+        assertThat(e.problems()).extracting(SnapshotCorruptException.Problem::file, SnapshotCorruptException.Problem::damage)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("extra", Damage.UNEXPECTED),
+                        org.assertj.core.groups.Tuple.tuple("initrd", Damage.MISSING),
+                        org.assertj.core.groups.Tuple.tuple("link", Damage.UNEXPECTED),
+                        org.assertj.core.groups.Tuple.tuple("vmlinux", Damage.GROWN));
+        Files.delete(dir.resolve("link")); // (JUnit warns about links to outside its temporary directory)
+    }
+
+    @Test
+    void unreadableOrForeignManifests() throws IOException {
+        create("s1");
+        Path mf = store.dir("s1").resolve("manifest.json");
+        String json = Files.readString(mf);
+        Files.writeString(mf, json.replace("\"formatVersion\" : 1", "\"formatVersion\" : 2"));
+        assertThatThrownBy(() -> store.get("s1")).hasMessageContaining("format version 2 is not supported");
+        Files.writeString(mf, json.replace("\"parent\" : null", "\"parent\" : null, \"surprise\" : 1"));
+        assertThatThrownBy(() -> store.get("s1")).hasMessageContaining("surprise");
+        Files.writeString(mf, json.replace("\"path\" : \"ram\"", "\"path\" : \"../ram\""));
+        assertThatThrownBy(() -> store.get("s1")).hasMessageContaining("bad file name ../ram");
+        Files.writeString(mf, "{");
+        assertThatThrownBy(() -> store.get("s1")).hasMessageContaining("not JSON");
+        assertThat(store.list()).isEmpty();
+        assertThat(store.orphans()).containsExactly(store.dir("s1"));
+        Files.writeString(mf, json);
+        assertThat(store.list()).hasSize(1);
+    }
+
+    @Test
+    void deleteAsksTheInUseHook() throws IOException {
+        create("s1");
+        assertThatThrownBy(() -> store.delete("s1", n -> n.equals("s1")))
+                .isInstanceOf(VmctlException.class).hasMessage("snapshot s1 is in use by clones")
+                .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.CONFLICT);
+        assertThat(store.exists("s1")).isTrue();
+        store.delete("s1", n -> false);
+        assertThat(store.exists("s1")).isFalse();
+        assertThat(Files.list(store.root())).isEmpty();
+        assertThatThrownBy(() -> store.delete("s1", null)).isInstanceOf(VmctlException.class)
+                .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.NOT_FOUND);
+    }
+
+    @Test
+    void orphansAreFoundAndRemoved() throws IOException {
+        create("s1");
+        Files.createDirectories(store.root().resolve(".tmp-s2-123"));
+        Files.createDirectories(store.root().resolve("half"));
+        Files.writeString(store.root().resolve("stray"), "x");
+        assertThat(store.orphans()).extracting(p -> p.getFileName().toString()).containsExactly(".tmp-s2-123", "half", "stray");
+        store.removeOrphans();
+        assertThat(store.orphans()).isEmpty();
+        assertThat(store.list()).extracting(SnapshotManifest::name).containsExactly("s1");
+    }
+
+    @Test
+    void exportImportRoundTripKeepsHolesAndVerifies() throws IOException {
+        assumeTrue(Cmd.available("tar") && Cmd.available("zstd"));
+        SnapshotManifest m = create("s1");
+        Path archive = store.exportTo("s1", tmp.resolve("s1.tar.zst"));
+        assertThat(Files.size(archive)).isLessThan(1 << 20); // the 64 MiB RAM file is a hole
+        SnapshotStore other = new SnapshotStore(tmp.resolve("other"));
+        SnapshotManifest imported = other.importFrom(archive);
+        assertThat(imported).isEqualTo(m);
+        other.verify("s1");
+        // allocated blocks of the imported RAM file: still sparse
+        long blocks = Long.parseLong(Cmd.check("stat", "-c", "%b", other.dir("s1").resolve("ram").toString()).stdout().strip());
+        assertThat(blocks * 512).isLessThan(8 << 20);
+        assertThatThrownBy(() -> other.importFrom(archive)).isInstanceOf(VmctlException.class)
+                .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.CONFLICT);
+        SnapshotManifest renamed = other.importFrom(archive, "s1-copy");
+        assertThat(renamed.name()).isEqualTo("s1-copy");
+        assertThat(other.verify("s1-copy").manifest().files()).isEqualTo(m.files());
+        assertThat(other.orphans()).isEmpty();
+    }
+
+    @Test
+    void exportRefusesADamagedSnapshot() throws IOException {
+        assumeTrue(Cmd.available("tar") && Cmd.available("zstd"));
+        create("s1");
+        Files.writeString(store.dir("s1").resolve("state"), "tampered");
+        assertThatThrownBy(() -> store.exportTo("s1", tmp.resolve("s1.tar.zst"))).isInstanceOf(SnapshotCorruptException.class);
+        assertThat(tmp.resolve("s1.tar.zst")).doesNotExist();
+    }
+
+    @Test
+    void importRefusesUnsafeOrDamagedArchives() throws IOException {
+        assumeTrue(Cmd.available("tar") && Cmd.available("zstd"));
+        create("s1");
+        Path src = store.dir("s1");
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        SnapshotStore target = new SnapshotStore(tmp.resolve("target"));
+
+        // a symbolic link inside
+        Path a1 = archive(work, "link", d -> Files.createSymbolicLink(d.resolve("s1/evil"), Path.of("/etc/passwd")), src);
+        assertThatThrownBy(() -> target.importFrom(a1)).hasMessageContaining("not a vmctl snapshot archive")
+                .hasMessageContaining("evil");
+        // a nested directory / path with ..
+        Path a2 = archive(work, "nested", d -> Files.createDirectories(d.resolve("s1/sub")), src);
+        assertThatThrownBy(() -> target.importFrom(a2)).hasMessageContaining("nested directory not allowed");
+        // two top-level directories
+        Path a3 = archive(work, "two", d -> Files.createDirectories(d.resolve("s2")), src);
+        assertThatThrownBy(() -> target.importFrom(a3)).hasMessageContaining("more than one top-level directory");
+        // absolute member names and ../ (tar -P keeps them in the archive)
+        Path a4 = work.resolve("abs.tar.zst");
+        Files.writeString(work.resolve("x"), "x");
+        Cmd.check("tar", "--zstd", "-P", "-cf", a4.toString(), work.resolve("x").toString());
+        assertThatThrownBy(() -> target.importFrom(a4)).hasMessageContaining("entry outside a snapshot directory");
+        Path a5 = work.resolve("dotdot.tar.zst");
+        Cmd.check("tar", "--zstd", "-P", "-cf", a5.toString(), "-C", src.toString(), "../s1/state");
+        assertThatThrownBy(() -> target.importFrom(a5)).hasMessageContaining("not a vmctl snapshot archive");
+        // a file the manifest does not match
+        Path a6 = archive(work, "damaged", d -> Files.writeString(d.resolve("s1/state"), "tampered"), src);
+        assertThatThrownBy(() -> target.importFrom(a6)).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("state: truncated");
+        // not an archive at all
+        Path a7 = work.resolve("junk.tar.zst");
+        Files.writeString(a7, "junk");
+        assertThatThrownBy(() -> target.importFrom(a7)).hasMessageContaining("not a zstd-compressed tar");
+
+        assertThat(target.list()).isEmpty();
+        assertThat(Files.list(target.root())).isEmpty();
+        assertThat(Path.of("/etc/passwd")).exists();
+        Files.delete(work.resolve("link/s1/evil"));
+    }
+
+    interface Tweak {
+        void apply(Path dir) throws IOException;
+    }
+
+    /** Copies the snapshot directory, changes the copy and archives it the way exportTo does. */
+    static Path archive(Path work, String label, Tweak tweak, Path snapshotDir) throws IOException {
+        Path d = Files.createDirectories(work.resolve(label));
+        Cmd.check("cp", "-a", snapshotDir.toString(), d.resolve("s1").toString());
+        tweak.apply(d);
+        Path out = work.resolve(label + ".tar.zst");
+        List<String> argv = new java.util.ArrayList<>(List.of("tar", "--zstd", "-cf", out.toString(), "-C", d.toString()));
+        try (var s = Files.list(d)) {
+            s.map(p -> p.getFileName().toString()).sorted().forEach(argv::add);
+        }
+        Cmd.check(argv);
+        return out;
+    }
+
+    private Throwable catchVerify(String name) {
+        try {
+            store.verify(name);
+        } catch (RuntimeException e) {
+            return e;
+        }
+        throw new AssertionError("verify(" + name + ") passed");
+    }
+}
