@@ -57,7 +57,11 @@ public final class NetService {
               [ -e "/sys/class/net/$name" ] || ip link set "vmtmp$i" name "$name"
               ip link set "$name" up
               ip -4 addr flush dev "$name"
-              [ "$cidr" = "-" ] || ip addr add "$cidr" dev "$name"
+              if [ "$cidr" != "-" ]; then
+                ip addr add "$cidr" dev "$name"
+                # gratuitous ARP: peers that cached this address for another MAC (a reused address) learn the new one
+                arping -q -U -c 2 -I "$name" "${cidr%/*}" </dev/null >/dev/null 2>&1 &
+              fi
               i=$((i+1)); shift 3
             done
             [ "$gw" = "-" ] || ip route replace default via "$gw"

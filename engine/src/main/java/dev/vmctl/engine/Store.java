@@ -190,7 +190,8 @@ public final class Store implements AutoCloseable {
 
     // ---------------------------------------------------------------- networks, routers, NICs
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     public synchronized void insertNetwork(NetRows.NetRow n) {
         exec("INSERT INTO networks (id, name, subnet, gateway, vlan, bridge, created_at) VALUES (?,?,?,?,?,?,?)",

@@ -30,10 +30,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -67,12 +69,23 @@ public final class KernelBuilder {
     /** Part of the cache key: bump it when the build steps change what they produce. */
     static final int RECIPE = 1;
     /** The compile step count of the default fragment (for a percentage before any build has run here). */
-    static final int DEFAULT_COMPILE_STEPS = 1900;
+    static final int DEFAULT_COMPILE_STEPS = 1750;
 
     private static final Pattern FRAGMENT_SET = Pattern.compile("(CONFIG_[A-Za-z0-9_]+)=(y|n|m|-?[0-9]+|0x[0-9a-fA-F]+|\"[^\"\\\\]*\")");
     private static final Pattern FRAGMENT_UNSET = Pattern.compile("# (CONFIG_[A-Za-z0-9_]+) is not set");
     private static final Pattern COMPILE_STEP = Pattern.compile("^  [A-Z][A-Z0-9_]* +\\S");
     private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    /** Commands running for a build; killed (with their children) if the JVM exits meanwhile. */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Process p : RUNNING) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }, "vmctl-kernel-build-cleanup"));
+    }
     private static final List<String> MAKE_ENV_DROP = List.of("ARCH", "SUBARCH", "CROSS_COMPILE", "O", "KBUILD_OUTPUT",
             "KCONFIG_CONFIG", "KCONFIG_ALLCONFIG", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "CC", "LD", "LLVM",
             "CFLAGS", "KCFLAGS", "KAFLAGS", "INSTALL_PATH", "LOCALVERSION", "KBUILD_EXTRA_SYMBOLS");
@@ -98,6 +111,7 @@ public final class KernelBuilder {
     private final String fragment;
     private final Path tarball;
     private final boolean checkTools;
+    private final Supplier<String> versionLookup;
     private volatile String sourceVersion;
 
     /** The default fragment, built in {@link #defaultCacheDir()}. */
@@ -111,19 +125,20 @@ public final class KernelBuilder {
 
     /** @param fragment config fragment text (see the resource {@value #FRAGMENT_RESOURCE} for the format) */
     public KernelBuilder(Path cacheDir, String fragment) {
-        this(cacheDir, fragment, SOURCE_TARBALL, null, true);
+        this(cacheDir, fragment, SOURCE_TARBALL, KernelBuilder::installedSourceVersion, true);
     }
 
     /**
-     * @param sourceVersion the source package version; null: ask dpkg-query
+     * @param versionLookup the source package version (dpkg-query in production); throws UNAVAILABLE when
+     *                      the package is not installed
      * @param checkTools    check that the compiler and friends are installed before building (tests with a
      *                      stand-in source tarball skip it)
      */
-    KernelBuilder(Path cacheDir, String fragment, Path tarball, String sourceVersion, boolean checkTools) {
+    KernelBuilder(Path cacheDir, String fragment, Path tarball, Supplier<String> versionLookup, boolean checkTools) {
         this.cacheDir = cacheDir.toAbsolutePath().normalize();
         this.fragment = fragment;
         this.tarball = tarball;
-        this.sourceVersion = sourceVersion;
+        this.versionLookup = versionLookup;
         this.checkTools = checkTools;
     }
 
@@ -175,15 +190,19 @@ public final class KernelBuilder {
     public String sourceVersion() {
         String v = sourceVersion;
         if (v != null) return v;
+        v = versionLookup.get();
+        sourceVersion = v;
+        return v;
+    }
+
+    private static String installedSourceVersion() {
         if (!Cmd.available("dpkg-query")) throw missing("no dpkg-query to find the version of " + SOURCE_PACKAGE, "dpkg");
         CmdResult r = Cmd.run(List.of("dpkg-query", "-W", "-f=${Status}\t${Version}", SOURCE_PACKAGE));
         String[] f = r.stdout().split("\t", 2);
         if (!r.ok() || f.length < 2 || !f[0].endsWith(" installed") || f[1].isBlank()) {
             throw missing(SOURCE_PACKAGE + " is not installed", SOURCE_PACKAGE);
         }
-        v = f[1].strip();
-        sourceVersion = v;
-        return v;
+        return f[1].strip();
     }
 
     /** The cache key: 16 hex digits of SHA-256 over the recipe version, the source package version and the fragment. */
@@ -209,6 +228,30 @@ public final class KernelBuilder {
         return readCached(key, cacheDir.resolve(key));
     }
 
+    /** The newest cached kernel built from this fragment, whatever the source version. */
+    private Optional<Kernel> cachedFromAnySource() {
+        if (!Files.isDirectory(cacheDir)) return Optional.empty();
+        Kernel best = null;
+        long bestTime = Long.MIN_VALUE;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(cacheDir, "[0-9a-f]*")) {
+            for (Path d : ds) {
+                Path f = d.resolve("fragment");
+                if (!d.getFileName().toString().matches("[0-9a-f]{16}") || !Files.isRegularFile(f)) continue;
+                if (!Files.readString(f).equals(fragment)) continue;
+                Optional<Kernel> k = readCached(d.getFileName().toString(), d);
+                if (k.isEmpty()) continue;
+                long t = Files.getLastModifiedTime(d.resolve(VMLINUX)).toMillis();
+                if (t > bestTime) {
+                    best = k.get();
+                    bestTime = t;
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(best);
+    }
+
     private static Optional<Kernel> readCached(String key, Path dir) {
         Path vmlinux = dir.resolve(VMLINUX);
         Path release = dir.resolve("release");
@@ -232,7 +275,18 @@ public final class KernelBuilder {
      */
     public Kernel build(Consumer<String> progress) {
         Consumer<String> say = progress == null ? s -> { } : progress;
-        String version = sourceVersion();
+        String version;
+        try {
+            version = sourceVersion();
+        } catch (VmctlException e) {
+            // no linux-source-6.1 (e.g. a machine that only runs VMs): a kernel built here earlier from the
+            // same fragment still serves
+            Optional<Kernel> any = cachedFromAnySource();
+            if (any.isEmpty()) throw e;
+            say.accept("kernel " + any.get().key() + ": found in cache " + any.get().dir() + " (" + SOURCE_PACKAGE
+                    + " is not installed: using the kernel built earlier from the same fragment)");
+            return any.get();
+        }
         String key = key();
         Path dir = cacheDir.resolve(key);
         Optional<Kernel> hit = readCached(key, dir);
@@ -529,6 +583,7 @@ public final class KernelBuilder {
         env.put("KBUILD_BUILD_USER", "vmctl");
         env.put("KBUILD_BUILD_HOST", "vmctl");
         Process p = pb.start();
+        RUNNING.add(p);
         int[] steps = {0};
         Thread reader = Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -554,6 +609,8 @@ public final class KernelBuilder {
         } catch (InterruptedException e) {
             kill(p);
             throw e;
+        } finally {
+            RUNNING.remove(p);
         }
         log.line("(exit " + p.exitValue() + ")");
         if (p.exitValue() != 0) throw new StepFailure(label(argv) + " exited with status " + p.exitValue());
@@ -610,7 +667,7 @@ public final class KernelBuilder {
                 "last lines of " + failedLog + ":\n" + String.join("\n", log.tail()), cause);
     }
 
-    private static VmctlException missing(String what, String debianPackage) {
+    static VmctlException missing(String what, String debianPackage) {
         return new VmctlException(Kind.UNAVAILABLE, what + " (install the Debian package " + debianPackage + ")",
                 "apt-get install " + debianPackage);
     }

@@ -47,7 +47,14 @@ final class FakeKernelSource {
     }
 
     static KernelBuilder builder(Path cache, Path tarball, String fragment) {
-        return new KernelBuilder(cache, fragment, tarball, "6.1.999-1", false);
+        return new KernelBuilder(cache, fragment, tarball, () -> "6.1.999-1", false);
+    }
+
+    /** As if linux-source-6.1 were not installed. */
+    static KernelBuilder withoutSource(Path cache, String fragment) {
+        return new KernelBuilder(cache, fragment, Path.of("/nonexistent/linux-source-6.1.tar.xz"), () -> {
+            throw KernelBuilder.missing(KernelBuilder.SOURCE_PACKAGE + " is not installed", KernelBuilder.SOURCE_PACKAGE);
+        }, true);
     }
 
     static long compiles(Path cache) throws IOException {

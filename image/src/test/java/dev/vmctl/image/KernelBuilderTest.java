@@ -219,10 +219,29 @@ class KernelBuilderTest {
 
     @Test
     void aMissingSourcePackageIsNamed() {
-        KernelBuilder b = new KernelBuilder(cache, FRAGMENT, cache.resolve("nope.tar.xz"), "6.1.1-1", true);
+        KernelBuilder b = new KernelBuilder(cache, FRAGMENT, cache.resolve("nope.tar.xz"), () -> "6.1.1-1", true);
         VmctlException e = catchThrowableOfType(VmctlException.class, () -> b.build(null));
         assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE);
-        assertThat(e.getMessage()).contains("linux-source-6.1");
+        assertThat(e.getMessage()).contains("no " + cache.resolve("nope.tar.xz")).contains("linux-source-6.1");
+
+        VmctlException notInstalled = catchThrowableOfType(VmctlException.class,
+                () -> FakeKernelSource.withoutSource(cache, FRAGMENT).build(null));
+        assertThat(notInstalled.kind()).isEqualTo(Kind.UNAVAILABLE);
+        assertThat(notInstalled.getMessage()).contains("linux-source-6.1 is not installed");
+    }
+
+    /** Without the source package, a kernel built earlier from the same fragment still serves. */
+    @Test
+    void withoutTheSourcePackageTheCachedKernelOfTheFragmentServes() {
+        KernelBuilder.Kernel built = FakeKernelSource.builder(cache, tarball, FRAGMENT).build(null);
+        FakeKernelSource.builder(cache, tarball, FRAGMENT + "CONFIG_OTHER=y\n").build(null);
+        List<String> progress = new ArrayList<>();
+        KernelBuilder.Kernel k = FakeKernelSource.withoutSource(cache, FRAGMENT).build(progress::add);
+        assertThat(k.cacheHit()).isTrue();
+        assertThat(k.vmlinux()).isEqualTo(built.vmlinux());
+        assertThat(progress).singleElement().asString().contains("found in cache").contains("is not installed");
+        assertThatThrownBy(() -> FakeKernelSource.withoutSource(cache, FRAGMENT + "CONFIG_NEW=y\n").build(null))
+                .isInstanceOfSatisfying(VmctlException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UNAVAILABLE));
     }
 
     private List<String> leftovers() throws IOException {

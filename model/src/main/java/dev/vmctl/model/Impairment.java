@@ -18,7 +18,7 @@ public record Impairment(int delayMs, int jitterMs, double lossPercent, long rat
         return delayMs > 0 || jitterMs > 0 || lossPercent > 0 || corruptPercent > 0 || duplicatePercent > 0;
     }
 
-    public boolean isEmpty() { return !hasRate() && !hasNetem(); }
+    public boolean none() { return !hasRate() && !hasNetem(); }
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,6})(?:\\.(\\d+))?\\s*(us|ms|s)?");
     private static final Pattern PERCENT = Pattern.compile("(\\d{1,3}(?:\\.\\d{1,4})?)\\s*%?");
@@ -38,7 +38,7 @@ public record Impairment(int delayMs, int jitterMs, double lossPercent, long rat
         }
         Impairment i = new Impairment(delay, jitter, pct("impair.loss", m.get("loss")), rate("impair.rate", m.get("rate")),
                 pct("impair.corrupt", m.get("corrupt")), pct("impair.duplicate", m.get("duplicate")));
-        if (i.isEmpty()) {
+        if (i.none()) {
             throw VmctlException.invalid("impair", "no impairment given", "one or more of delay, jitter, loss, rate, corrupt, duplicate; null clears");
         }
         return i;

@@ -225,6 +225,9 @@ public final class QemuMigration {
                     throw new VmctlException(Kind.INTERNAL, "snapshot restore: zstd -dc " + file.getFileName() + " failed", null);
                 }
             }
+            if (!st.equals("paused") && !st.equals("running")) {
+                throw new VmctlException(Kind.INTERNAL, "snapshot restore: qemu is '" + st + "' after loading " + file.getFileName(), null);
+            }
             if (resume && st.equals("paused")) {
                 qmp(qmp, "cont", null, deadline);
                 st = "running";

@@ -51,7 +51,8 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
 
     void buildImage() {
         // the first build on a machine compiles the vmctl kernel (minutes); later ones reuse the cache
-        Api.Response r = api.send("POST", "/api/v1/images/tiny/build", null, java.time.Duration.ofMinutes(30));
+        String kernel = System.getProperty("vmctl.it.kernel", "vmctl");
+        Api.Response r = api.send("POST", "/api/v1/images/tiny/build?kernel=" + kernel, null, java.time.Duration.ofMinutes(30));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
     }
 
