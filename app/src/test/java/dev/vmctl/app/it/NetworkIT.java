@@ -171,10 +171,17 @@ class NetworkIT {
             ok(r);
         }
         ok(f.cli.run("link", "impair", "a", "eth0", "--rate", "10mbit"));
-        double toA = mbit("a", ip("c"));     // c → a: egress of a's tap (tbf)
-        double fromA = mbit("c", ip("a"));   // a → c: ingress of a's tap (ifb + tbf)
-        assertThat(toA).as("host→guest rate").isBetween(8.5, 11.5);
-        assertThat(fromA).as("guest→host rate").isBetween(8.5, 11.5);
+        // three samples per direction: none may exceed the limit by more than 15 %, and the best must reach
+        // 85 % of it (a busy host slows TCG guests down, never speeds them up)
+        List<Double> toA = new ArrayList<>(), fromA = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            toA.add(mbit("a", ip("c")));     // c → a: egress of a's tap (tbf)
+            fromA.add(mbit("c", ip("a")));   // a → c: ingress of a's tap (ifb + tbf)
+        }
+        assertThat(toA).as("host→guest rate samples").allSatisfy(x -> assertThat(x).isLessThan(11.5));
+        assertThat(fromA).as("guest→host rate samples").allSatisfy(x -> assertThat(x).isLessThan(11.5));
+        assertThat(java.util.Collections.max(toA)).as("host→guest rate " + toA).isBetween(8.5, 11.5);
+        assertThat(java.util.Collections.max(fromA)).as("guest→host rate " + fromA).isBetween(8.5, 11.5);
         ok(f.cli.run("link", "clear", "a", "eth0"));
         assertThat(mbit("a", ip("c"))).as("unshaped").isGreaterThan(12);
         String qdiscs = Cmd.run("ip", "netns", "exec", fabric, "tc", "qdisc", "show").stdout();
@@ -258,6 +265,28 @@ class NetworkIT {
 
     @Test
     @Order(9)
+    void aServerCrashKeepsNetworksAppliesStateAndRemovesOrphans() throws Exception {
+        ok(f.cli.run("link", "impair", "a", "eth0", "--rate", "20mbit"));
+        String tapA = f.api.get("/api/v1/vms/a").json().path("nics").get(0).path("tap").asText();
+        f.server.kill9();
+        // leftovers that look like vmctl's but that no database row knows
+        Cmd.check("ip", "-n", fabric, "tuntap", "add", "dev", "vt0000deadbeef0", "mode", "tap");
+        Cmd.check("ip", "-n", fabric, "link", "add", "name", "vb0000dead", "type", "bridge");
+        // and shaping lost behind vmctl's back: the restart puts it back
+        Cmd.check("ip", "netns", "exec", fabric, "tc", "qdisc", "del", "dev", tapA, "root");
+        f.server.start();
+        String links = Cmd.run("ip", "-n", fabric, "link", "show").stdout();
+        assertThat(links).doesNotContain("vt0000deadbeef0").doesNotContain("vb0000dead").contains(tapA);
+        assertThat(Cmd.run("ip", "netns", "exec", fabric, "tc", "qdisc", "show", "dev", tapA).stdout()).contains("tbf");
+        JsonNode nic = f.api.get("/api/v1/vms/a").json().path("nics").get(0);
+        assertThat(nic.path("impair").path("rateKbit").asLong()).isEqualTo(20_000);
+        assertThat(f.api.get("/api/v1/vms/a").json().path("state").asText()).isEqualTo("RUNNING");
+        assertThat(pings("a", "198.18.20.7")).as("routing survives the restart").isTrue();
+        ok(f.cli.run("link", "clear", "a", "eth0"));
+    }
+
+    @Test
+    @Order(10)
     void removingEverythingLeavesNothingOnTheHost() {
         List<String> taps = new ArrayList<>();
         for (JsonNode vm : f.api.get("/api/v1/vms").json()) {
