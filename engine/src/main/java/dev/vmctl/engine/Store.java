@@ -78,6 +78,9 @@ public final class Store implements AutoCloseable {
              CREATE UNIQUE INDEX nics_ip ON nics(network_id, ip)"""},
     };
 
+    /** The schema version a fresh or migrated database has. */
+    public static final int SCHEMA_VERSION = MIGRATIONS.length;
+
     private final Connection db;
 
     public Store(Path file) {
@@ -257,7 +260,10 @@ public final class Store implements AutoCloseable {
     }
 
     public synchronized void upsertNic(NetRows.NicRow n) {
-        exec("INSERT OR REPLACE INTO nics (vm_id, idx, network_id, mac, ip, link_up, impair) VALUES (?,?,?,?,?,?,?)",
+        // a real upsert: OR REPLACE would silently delete another NIC holding the same address or MAC
+        exec("INSERT INTO nics (vm_id, idx, network_id, mac, ip, link_up, impair) VALUES (?,?,?,?,?,?,?) "
+                        + "ON CONFLICT (vm_id, idx) DO UPDATE SET network_id=excluded.network_id, mac=excluded.mac, ip=excluded.ip, "
+                        + "link_up=excluded.link_up, impair=excluded.impair",
                 "save nic " + n.name(), n.vmId(), n.index(), n.networkId(), n.mac(), n.ip(), n.linkUp() ? 1 : 0,
                 n.impair() == null ? null : toJson(n.impair()));
     }

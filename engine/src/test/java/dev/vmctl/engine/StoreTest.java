@@ -23,18 +23,42 @@ class StoreTest {
     void migratesAFreshFileAndSurvivesReopen() {
         Path db = tmp.resolve("vmctl.db");
         try (Store s = new Store(db)) {
-            assertThat(s.schemaVersion()).isEqualTo(1);
+            assertThat(s.schemaVersion()).isEqualTo(Store.SCHEMA_VERSION);
             s.insert(row("a1", "web1"));
             s.update(s.byIdOrName("web1").orElseThrow().withState(VmState.PREPARING, null, "2026-01-01T00:00:01Z")
                     .withProcess(1234L, 99L, "tcg"));
         }
         try (Store s = new Store(db)) {
-            assertThat(s.schemaVersion()).isEqualTo(1);
+            assertThat(s.schemaVersion()).isEqualTo(Store.SCHEMA_VERSION);
             VmRow r = s.byIdOrName("a1").orElseThrow();
             assertThat(r.state()).isEqualTo(VmState.PREPARING);
             assertThat(r.pid()).isEqualTo(1234L);
             assertThat(r.pidStart()).isEqualTo(99L);
             assertThat(r.runAccel()).isEqualTo("tcg");
+        }
+    }
+
+    @Test
+    void nicsGoWithTheirVmAndKeepNetworksInUse() {
+        try (Store s = new Store(tmp.resolve("vmctl.db"))) {
+            s.insertNetwork(new NetRows.NetRow("n1", "front", "198.18.10.0/24", "198.18.10.1", 20, "vbn1", "t"));
+            s.insert(row("a1", "web1"));
+            s.upsertNic(new NetRows.NicRow("a1", 0, "n1", "52:54:00:00:00:01", "198.18.10.2", false,
+                    new dev.vmctl.model.Impairment(50, 5, 2.0, 10_000, 0, 0)));
+            NetRows.NicRow back = s.nics("a1").getFirst();
+            assertThat(back.linkUp()).isFalse();
+            assertThat(back.impair().delayMs()).isEqualTo(50);
+            assertThat(s.network("front").orElseThrow().vlan()).isEqualTo(20);
+            // the same address twice on one network is refused by the database itself
+            s.insert(row("a2", "web2"));
+            assertThatThrownBy(() -> s.upsertNic(new NetRows.NicRow("a2", 0, "n1", "52:54:00:00:00:02", "198.18.10.2", true, null)))
+                    .isInstanceOf(VmctlException.class);
+            // a network with NICs cannot go; deleting the VM takes its NICs along
+            assertThatThrownBy(() -> s.deleteNetwork("n1")).isInstanceOf(VmctlException.class);
+            s.delete("a1");
+            assertThat(s.nics()).isEmpty();
+            s.deleteNetwork("n1");
+            assertThat(s.networks()).isEmpty();
         }
     }
 
