@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -76,6 +77,11 @@ public final class Store implements AutoCloseable {
                PRIMARY KEY (vm_id, idx)
              )""", """
              CREATE UNIQUE INDEX nics_ip ON nics(network_id, ip)"""},
+            {"""
+             CREATE TABLE vm_sources (
+               vm_id       TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+               snapshot    TEXT NOT NULL
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -266,6 +272,27 @@ public final class Store implements AutoCloseable {
                         + "link_up=excluded.link_up, impair=excluded.impair",
                 "save nic " + n.name(), n.vmId(), n.index(), n.networkId(), n.mac(), n.ip(), n.linkUp() ? 1 : 0,
                 n.impair() == null ? null : toJson(n.impair()));
+    }
+
+    /** The snapshot a VM was cloned from (it maps that snapshot's RAM), if any. */
+    public synchronized void setSource(String vmId, String snapshot) {
+        exec("INSERT INTO vm_sources (vm_id, snapshot) VALUES (?,?) ON CONFLICT (vm_id) DO UPDATE SET snapshot=excluded.snapshot",
+                "record snapshot of vm", vmId, snapshot);
+    }
+
+    public synchronized String sourceOf(String vmId) {
+        List<String> r = rows("SELECT snapshot FROM vm_sources WHERE vm_id=?", rs -> rs.getString(1), vmId);
+        return r.isEmpty() ? null : r.getFirst();
+    }
+
+    /** VM names per snapshot they were cloned from. */
+    public synchronized Map<String, List<String>> clonesBySnapshot() {
+        Map<String, List<String>> m = new java.util.TreeMap<>();
+        for (String[] r : rows("SELECT s.snapshot, v.name FROM vm_sources s JOIN vms v ON v.id = s.vm_id ORDER BY v.name",
+                rs -> new String[]{rs.getString(1), rs.getString(2)})) {
+            m.computeIfAbsent(r[0], k -> new ArrayList<>()).add(r[1]);
+        }
+        return m;
     }
 
     public synchronized void deleteNic(String vmId, int index) {

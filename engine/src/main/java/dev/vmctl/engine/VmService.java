@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vmctl.host.Procs;
 import dev.vmctl.model.ExecResult;
 import dev.vmctl.model.ImageInfo;
+import dev.vmctl.model.Names;
 import dev.vmctl.model.VmOperation;
 import dev.vmctl.model.VmSpec;
 import dev.vmctl.model.VmState;
@@ -129,18 +130,63 @@ public final class VmService implements AutoCloseable {
         return view(r);
     }
 
+    /** How a boot starts: a cold boot from the image, a reset of the running QEMU, or a snapshot load. */
+    sealed interface BootPlan permits Cold, Reboot, FromSnapshot {}
+
+    record Cold() implements BootPlan {}
+
+    record Reboot() implements BootPlan {}
+
+    /** A clone (fresh identity, RAM mapped copy-on-write) or a roll-back of this VM (its own RAM file). */
+    record FromSnapshot(dev.vmctl.snapshot.VerifiedSnapshot snapshot, boolean asClone) implements BootPlan {}
+
     private void boot(String id, boolean reboot) {
+        boot(id, reboot ? new Reboot() : new Cold());
+    }
+
+    private void boot(String id, BootPlan plan) {
         VmRuntime rt = runtimes.get(id);
         try {
             VmRow r = row(id);
-            if (!reboot) {
-                ImageInfo img = images.usable(r.image());
-                AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
-                events.publish("vm.progress", id, r.name(), null, VmState.PREPARING,
-                        "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
-                rt = launch(r, img, d);
+            switch (plan) {
+                case Cold c -> {
+                    ImageInfo img = images.usable(r.image());
+                    AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
+                    events.publish("vm.progress", id, r.name(), null, VmState.PREPARING,
+                            "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
+                    VmFiles files = dir.vm(r.id());
+                    prepareFiles(files, true);
+                    List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+                    rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
+                            img.kernel(), img.initrd(), null, files, nics, files.ramFile(), true, false));
+                }
+                case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
+                case FromSnapshot fs -> {
+                    dev.vmctl.snapshot.VerifiedSnapshot snap = fs.snapshot();
+                    VmFiles files = dir.vm(r.id());
+                    prepareFiles(files, true);
+                    List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+                    QemuCommand.Spec spec;
+                    if (fs.asClone()) {
+                        spec = snap.cloneSpec(r.id(), r.name(), files, nics);
+                    } else if (snap.ramFile() != null) {
+                        snap.copyRamTo(files.ramFile());
+                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
+                    } else {
+                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, null, false);
+                    }
+                    events.publish("vm.progress", id, r.name(), null, VmState.PREPARING,
+                            (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
+                    rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
+                    snap.load(rt.qmp, true, Duration.ofMinutes(2));
+                }
             }
             waitForAgent(rt, r.name(), Instant.now().plus(bootTimeout));
+            if (plan instanceof FromSnapshot fs && fs.asClone()) {
+                List<dev.vmctl.snapshot.CloneIdentity.Nic> ids = new ArrayList<>();
+                for (NetRows.NicRow n : store.nics(id)) ids.add(new dev.vmctl.snapshot.CloneIdentity.Nic(n.name(), n.mac(), null, null));
+                dev.vmctl.snapshot.CloneIdentity.apply(rt.agent, dev.vmctl.snapshot.CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+            }
             net.configureGuest(id, rt.agent);
             applyLinkStates(rt, id);
             synchronized (lock(id)) {
@@ -156,19 +202,21 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    private VmRuntime launch(VmRow r, ImageInfo img, AccelService.Decision d) {
-        VmFiles files = dir.vm(r.id());
+    private void prepareFiles(VmFiles files, boolean freshRam) {
         try {
             Files.createDirectories(files.dir());
             for (Path p : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) Files.deleteIfExists(p);
+            if (freshRam) Files.deleteIfExists(files.ramFile());
         } catch (IOException e) {
             throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);
         }
-        List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+    }
+
+    private VmRuntime launch(VmRow r, String accelName, QemuCommand.Spec spec) {
+        VmFiles files = spec.files();
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", net.host().fabric()));
         argv.add("setsid"); // own session: a Ctrl-C or kill of the server's process group does not reach the VM
-        argv.addAll(QemuCommand.argv(new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
-                img.kernel(), img.initrd(), null, files, nics, null, false, false)));
+        argv.addAll(QemuCommand.argv(spec));
         ProcessBuilder pb = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(files.qemuLog().toFile()))
@@ -185,7 +233,7 @@ public final class VmService implements AutoCloseable {
         VmRuntime rt = new VmRuntime(r.id(), files, pid, start, p, p.toHandle());
         runtimes.put(r.id(), rt);
         synchronized (lock(r.id())) {
-            store.update(row(r.id()).withProcess(pid, start, d.accel()));
+            store.update(row(r.id()).withProcess(pid, start, accelName));
         }
         p.onExit().thenRun(() -> onProcessExit(rt));
         connectQmp(rt, Instant.now().plusSeconds(15));
@@ -674,6 +722,181 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- snapshots, restore, clones
+
+    private dev.vmctl.snapshot.SnapshotStore snapshots;
+
+    /** Wires the snapshot store (the server creates it in DATA/snapshots). */
+    public void snapshots(dev.vmctl.snapshot.SnapshotStore store) {
+        this.snapshots = store;
+    }
+
+    public dev.vmctl.snapshot.SnapshotStore snapshotStore() {
+        return snapshots;
+    }
+
+    /** Memory, device state (and disk) of a running VM; the VM is paused for tens of milliseconds and keeps running. */
+    public dev.vmctl.snapshot.Snapshotter.Result snapshot(String key, String name) {
+        Names.check("name", name);
+        VmRow r = row(key);
+        VmRuntime rt;
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            if (r.state() != VmState.RUNNING) {
+                throw new VmctlException(VmctlException.Kind.WRONG_STATE, "snapshot: vm " + r.name() + " is " + r.state(),
+                        "current state: " + r.state() + "; snapshot is allowed in: [RUNNING]");
+            }
+            if (snapshots.exists(name)) {
+                throw VmctlException.conflict("snapshot " + name + " already exists", "choose another name or remove it first");
+            }
+            claim(r, "snapshotting");
+            rt = runtimes.get(r.id());
+        }
+        String vmId = r.id();
+        try {
+            List<String> args = Procs.cmdline(rt.pid).orElse(List.of());
+            Path kernel = Path.of(argAfter(args, "-kernel"));
+            Path initrd = Path.of(argAfter(args, "-initrd"));
+            String imageName = row(vmId).image();
+            ImageInfo img = images.list().stream().filter(i -> i.name().equals(imageName)).findFirst().orElse(null);
+            boolean fromImage = img != null && kernel.toString().equals(img.kernel());
+            Path ram = ramShared(rt) ? rt.files.ramFile() : null;
+            List<dev.vmctl.snapshot.SnapshotManifest.Nic> nics = store.nics(r.id()).stream()
+                    .map(n -> new dev.vmctl.snapshot.SnapshotManifest.Nic(n.index(), n.mac())).toList();
+            VmRow now = row(r.id());
+            var src = new dev.vmctl.snapshot.Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
+                    initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
+                    nics, ram, null);
+            String parent = store.sourceOf(r.id());
+            var res = dev.vmctl.snapshot.Snapshotter.take(snapshots, name, rt.qmp, src,
+                    new dev.vmctl.snapshot.Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
+            events.publish("snapshot.created", r.id(), now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
+            return res;
+        } finally {
+            busy.remove(r.id());
+        }
+    }
+
+    private static String argAfter(List<String> args, String flag) {
+        int i = args.indexOf(flag);
+        if (i < 0 || i + 1 >= args.size()) throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu has no " + flag + " argument", null);
+        return args.get(i + 1);
+    }
+
+    /** Whether the VM's RAM is its own shared file (snapshots skip it in the stream and copy the file). */
+    private static boolean ramShared(VmRuntime rt) {
+        try {
+            return rt.qmp.execute("qom-get", Map.of("path", "/objects/mem0", "property", "share"), Duration.ofSeconds(5)).asBoolean(false);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Rolls a VM back to a snapshot: its QEMU is replaced by one loaded from the snapshot. */
+    public VmView restore(String key, String snapshotName) {
+        if (snapshotName == null || snapshotName.isBlank()) throw VmctlException.invalid("snapshot", "missing", "the name of a snapshot (vmctl snapshot ls)");
+        VmRow r = row(key);
+        dev.vmctl.snapshot.VerifiedSnapshot snap = snapshots.verify(snapshotName);
+        List<NetRows.NicRow> nics = store.nics(r.id());
+        List<String> want = snap.manifest().vm().nics().stream().map(n -> n.index() + "=" + n.mac()).sorted().toList();
+        List<String> have = nics.stream().map(n -> n.index() + "=" + n.mac()).sorted().toList();
+        if (!want.equals(have)) {
+            throw VmctlException.conflict("restore vm " + r.name() + " from " + snapshotName + ": the VM's NICs " + have
+                    + " differ from the snapshot's " + want, "restore a VM from its own snapshot, or clone the snapshot instead");
+        }
+        VmRuntime old;
+        synchronized (lock(r.id())) {
+            r = row(r.id());
+            if (r.state() != VmState.RUNNING && r.state() != VmState.STOPPED && r.state() != VmState.ERROR) {
+                throw new VmctlException(VmctlException.Kind.WRONG_STATE, "restore: vm " + r.name() + " is " + r.state(),
+                        "current state: " + r.state() + "; restore is allowed in: [RUNNING, STOPPED, ERROR]");
+            }
+            claim(r, "restoring");
+            old = runtimes.get(r.id());
+            if (old != null) old.expectedExit = true;
+        }
+        String id = r.id();
+        try {
+            if (old != null) kill(old, Duration.ofSeconds(2));
+            synchronized (lock(id)) {
+                store.update(row(id).withProcess(null, null, row(id).runAccel()));
+                r = transition(id, VmState.PREPARING, null, "restoring " + snapshotName);
+            }
+        } catch (RuntimeException e) {
+            busy.remove(id);
+            throw e;
+        }
+        Thread.ofVirtual().name("restore-" + r.name()).start(() -> boot(id, new FromSnapshot(snap, false)));
+        return view(r);
+    }
+
+    public record CloneRequest(Integer count, String name, String network, Boolean start) {}
+
+    /** New VMs from a snapshot: each maps the snapshot's RAM copy-on-write and gets its own name, MAC, IP, hostname, machine-id. */
+    public List<VmView> cloneSnapshot(String snapshotName, CloneRequest req) {
+        int count = req.count() == null ? 1 : req.count();
+        if (count < 1 || count > 64) throw VmctlException.invalid("count", count + " is out of range", "1..64");
+        String pattern = req.name() == null ? snapshotName + "-{n}" : req.name();
+        if (count > 1 && !pattern.contains("{n}")) {
+            throw VmctlException.invalid("name", "'" + pattern + "' has no {n} for " + count + " clones", "a pattern such as web-{n}");
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            String n = pattern.replace("{n}", Integer.toString(i));
+            Names.check("name", n);
+            if (store.byIdOrName(n).isPresent()) throw VmctlException.conflict("clone: vm name " + n + " is already in use", "choose another pattern");
+            names.add(n);
+        }
+        dev.vmctl.snapshot.VerifiedSnapshot snap = snapshots.verify(snapshotName);
+        var m = snap.manifest().vm();
+        if (!m.nics().isEmpty() && req.network() == null) {
+            throw VmctlException.invalid("network", "snapshot " + snapshotName + " has " + m.nics().size() + " NIC(s): say which network the clones join",
+                    "names of existing networks: " + net.networks().stream().map(dev.vmctl.model.NetworkView::name).toList());
+        }
+        boolean start = req.start() == null || req.start();
+        List<VmView> out = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (String n : names) {
+            String now = now();
+            VmRow row = new VmRow(newId(), n, VmState.REQUESTED, m.image(), m.cpus(), m.memoryMiB(), m.accel(), null, now, now,
+                    null, null, null);
+            List<NetService.NicRequest> reqs = m.nics().stream().map(x -> new NetService.NicRequest(req.network(), null)).toList();
+            List<NetRows.NicRow> planned = net.planNics(row.id(), reqs);
+            // the snapshot's NIC numbers (device layout) with the clone's own MACs and addresses
+            List<NetRows.NicRow> nics = new ArrayList<>();
+            for (int i = 0; i < planned.size(); i++) {
+                NetRows.NicRow p = planned.get(i);
+                nics.add(new NetRows.NicRow(p.vmId(), m.nics().get(i).index(), p.networkId(), p.mac(), p.ip(), true, null));
+            }
+            store.insert(row);
+            net.saveNics(nics);
+            store.setSource(row.id(), snapshotName);
+            events.publish("vm.state", row.id(), n, null, VmState.REQUESTED, "cloned from " + snapshotName);
+            ids.add(row.id());
+        }
+        for (String id : ids) {
+            if (start) {
+                synchronized (lock(id)) {
+                    claim(row(id), "starting");
+                    transition(id, VmState.PREPARING, null, "cloning");
+                }
+                Thread.ofVirtual().name("clone-" + id).start(() -> boot(id, new FromSnapshot(snap, true)));
+            }
+            out.add(view(row(id)));
+        }
+        return out;
+    }
+
+    /** Removes a snapshot unless VMs cloned from it still exist. */
+    public void deleteSnapshot(String name) {
+        Map<String, List<String>> clones = store.clonesBySnapshot();
+        snapshots.delete(name, n -> clones.containsKey(n));
+    }
+
+    public Map<String, List<String>> clonesBySnapshot() {
+        return store.clonesBySnapshot();
+    }
+
     // ---------------------------------------------------------------- process exits and reconciliation
 
     private void onProcessExit(VmRuntime rt) {
@@ -806,7 +1029,7 @@ public final class VmService implements AutoCloseable {
         }
         VmFiles f = dir.vm(id);
         try {
-            for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile())) Files.deleteIfExists(p);
+            for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile(), f.ramFile())) Files.deleteIfExists(p);
         } catch (IOException ignored) {
             // best effort: reconcile removes the folder with the VM
         }

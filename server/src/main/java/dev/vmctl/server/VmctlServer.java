@@ -70,11 +70,13 @@ public final class VmctlServer implements AutoCloseable {
         this.capabilities = CompletableFuture.completedFuture(HostCapabilities.probe());
         this.nets = new NetService(store, events, new LinuxHostNet(LinuxHostNet.fabricName(dir.root()), capabilities.join()));
         this.vms = new VmService(dir, store, events, images, accel, nets, options.bootTimeout());
+        this.vms.snapshots(new dev.vmctl.snapshot.SnapshotStore(dir.root().resolve("snapshots")));
 
     }
 
     public VmctlServer start() {
         vms.reconcile();
+        for (Path orphan : vms.snapshotStore().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.concurrency.useVirtualThreads = true;
@@ -123,6 +125,63 @@ public final class VmctlServer implements AutoCloseable {
             route(cfg, HandlerType.PATCH, "/api/v1/vms/{id}/nics/{nic}", this::patchNic);
             route(cfg, HandlerType.DELETE, "/api/v1/vms/{id}/nics/{nic}", ctx ->
                     Api.json(ctx, 200, vms.removeNic(ctx.pathParam("id"), ctx.pathParam("nic"))));
+            route(cfg, HandlerType.GET, "/api/v1/snapshots", ctx -> Api.json(ctx, 200,
+                    vms.snapshotStore().list().stream().map(this::snapshotView).toList()));
+            route(cfg, HandlerType.POST, "/api/v1/snapshots", ctx -> {
+                SnapshotBody b = Api.body(ctx, SnapshotBody.class);
+                if (b.vm() == null) throw VmctlException.invalid("vm", "missing", "the name or id of a running VM");
+                var res = vms.snapshot(b.vm(), b.name());
+                Map<String, Object> v = snapshotView(res.manifest());
+                v.put("pausedMillis", res.pausedMillis());
+                v.put("totalMillis", res.totalMillis());
+                Api.json(ctx, 201, v);
+            });
+            route(cfg, HandlerType.GET, "/api/v1/snapshots/{name}", ctx ->
+                    Api.json(ctx, 200, snapshotView(vms.snapshotStore().get(ctx.pathParam("name")))));
+            route(cfg, HandlerType.DELETE, "/api/v1/snapshots/{name}", ctx -> {
+                var m = vms.snapshotStore().get(ctx.pathParam("name"));
+                Map<String, Object> v = snapshotView(m);
+                vms.deleteSnapshot(m.name());
+                Api.json(ctx, 200, v);
+            });
+            route(cfg, HandlerType.POST, "/api/v1/snapshots/{name}/clone", ctx -> {
+                CloneBody b = Api.body(ctx, CloneBody.class);
+                List<VmView> clones = vms.cloneSnapshot(ctx.pathParam("name"), new VmService.CloneRequest(b.count(), b.name(), b.network(), b.start()));
+                if (bool(ctx, "wait")) clones = clones.stream().map(c -> vms.awaitSettled(c.id(), timeout(ctx))).toList();
+                Api.json(ctx, 201, clones);
+            });
+            route(cfg, HandlerType.GET, "/api/v1/snapshots/{name}/export", ctx -> {
+                var m = vms.snapshotStore().get(ctx.pathParam("name"));
+                Path tmp = Files.createTempFile(dir.root(), ".export-", ".tar.zst");
+                try {
+                    Files.deleteIfExists(tmp);
+                    vms.snapshotStore().exportTo(m.name(), tmp);
+                    ctx.contentType("application/zstd");
+                    ctx.header("Content-Disposition", "attachment; filename=\"" + m.name() + ".tar.zst\"");
+                    try (var in = Files.newInputStream(tmp); var out = ctx.res().getOutputStream()) {
+                        in.transferTo(out);
+                    }
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            });
+            route(cfg, HandlerType.POST, "/api/v1/snapshots/import", ctx -> {
+                Path tmp = Files.createTempFile(dir.root(), ".import-", ".tar.zst");
+                try {
+                    try (var in = ctx.req().getInputStream()) {
+                        Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    if (Files.size(tmp) == 0) throw VmctlException.invalid("body", "empty", "a snapshot archive made by vmctl snapshot export");
+                    var m = vms.snapshotStore().importFrom(tmp, ctx.queryParam("name"));
+                    Api.json(ctx, 201, snapshotView(m));
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            });
+            route(cfg, HandlerType.POST, "/api/v1/vms/{id}/restore", ctx -> {
+                RestoreBody b = Api.body(ctx, RestoreBody.class);
+                settle(ctx, vms.restore(ctx.pathParam("id"), b.snapshot()));
+            });
             route(cfg, HandlerType.GET, "/api/v1/networks", ctx -> Api.json(ctx, 200, nets.networks()));
             route(cfg, HandlerType.POST, "/api/v1/networks", ctx -> {
                 NetworkBody b = Api.body(ctx, NetworkBody.class);
@@ -178,6 +237,32 @@ public final class VmctlServer implements AutoCloseable {
                         List<NetService.NicRequest> nics) {}
 
     record NicBody(String network, String ip) {}
+
+    record SnapshotBody(String vm, String name) {}
+
+    record CloneBody(Integer count, String name, String network, Boolean start) {}
+
+    record RestoreBody(String snapshot) {}
+
+    private Map<String, Object> snapshotView(dev.vmctl.snapshot.SnapshotManifest m) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("name", m.name());
+        v.put("createdAt", m.createdAt());
+        v.put("parent", m.parent());
+        v.put("vm", m.vm().name());
+        v.put("image", m.vm().image());
+        v.put("cpus", m.vm().cpus());
+        v.put("memoryMiB", m.vm().memoryMiB());
+        v.put("accel", m.vm().accel());
+        v.put("ramMode", m.state().ramMode() == null ? null : m.state().ramMode().name().toLowerCase());
+        v.put("compressed", m.state().compressed());
+        v.put("nics", m.vm().nics());
+        v.put("sizeBytes", m.files().stream().mapToLong(f -> f.size()).sum());
+        v.put("files", m.files());
+        v.put("formatVersion", m.formatVersion());
+        v.put("clones", vms.clonesBySnapshot().getOrDefault(m.name(), List.of()));
+        return v;
+    }
 
     record NetworkBody(String name, String subnet, Integer vlan) {}
 

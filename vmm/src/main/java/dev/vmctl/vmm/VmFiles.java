@@ -13,4 +13,6 @@ public record VmFiles(Path dir) {
     public Path console() { return dir.resolve("console.log"); }
     public Path qemuLog() { return dir.resolve("qemu.log"); }
     public Path pidFile() { return dir.resolve("qemu.pid"); }
+    /** Guest RAM (memory-backend-file, share=on) so that the VM can be snapshotted with x-ignore-shared. */
+    public Path ramFile() { return dir.resolve("ram"); }
 }
