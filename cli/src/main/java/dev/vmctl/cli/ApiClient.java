@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -16,6 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -78,6 +82,53 @@ final class ApiClient implements AutoCloseable {
         HttpResponse<byte[]> resp = exchange(req, HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() >= 400) throw errorOf(req, resp.statusCode(), new String(resp.body(), StandardCharsets.UTF_8));
         return resp.body();
+    }
+
+    /**
+     * POSTs a file as the raw request body, streamed from disk (snapshot import).
+     *
+     * @throws CliException when the file cannot be read (exit 1)
+     */
+    JsonNode postFile(String path, Path file, String contentType, Duration timeout) {
+        HttpRequest.BodyPublisher body;
+        try {
+            body = HttpRequest.BodyPublishers.ofFile(file);
+        } catch (FileNotFoundException e) {
+            throw CliException.failed("cannot read " + file + ": no such file", null, e);
+        }
+        return send(request(path, timeout).header("Content-Type", contentType).POST(body).build());
+    }
+
+    /**
+     * GETs a possibly large body straight into {@code target} (created or truncated), never holding it in
+     * memory (snapshot export). The timeout bounds the wait for the answer to begin, not the transfer.
+     *
+     * @return the number of bytes written
+     * @throws CliException on a 4xx/5xx answer (nothing is written then), or when the transfer or the
+     *                      write fails part way (what was written stays for the caller to remove)
+     */
+    long download(String path, String accept, Path target, Duration timeout) {
+        InputStream in = stream(path, accept, timeout);
+        long n = 0;
+        try (in; OutputStream out = Files.newOutputStream(target)) {
+            byte[] buf = new byte[1 << 16];
+            int r;
+            while (true) {
+                try {
+                    r = in.read(buf);
+                } catch (IOException e) {
+                    throw CliException.failed("GET " + path + ": the transfer broke off after " + n + " bytes",
+                            e.getMessage(), e);
+                }
+                if (r < 0) break;
+                out.write(buf, 0, r);
+                n += r;
+            }
+        } catch (IOException e) {
+            throw CliException.failed("cannot write " + target + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()), null, e);
+        }
+        return n;
     }
 
     JsonNode delete(String path) {

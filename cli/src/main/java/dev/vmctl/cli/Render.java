@@ -200,6 +200,38 @@ final class Render {
         return present.isEmpty() ? "-" : String.join(",", present);
     }
 
+    /** A snapshot in full: what it was taken of, how its RAM is kept, its files and the VMs cloned from it. */
+    static void snapshot(PrintWriter out, SnapshotView s) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("name", s.name());
+        f.put("vm", s.vm());
+        f.put("parent", s.parent());
+        f.put("image", s.image());
+        f.put("cpus", s.cpus() == null ? null : String.valueOf(s.cpus()));
+        f.put("memory", s.memory());
+        f.put("accel", s.accel());
+        f.put("ram", s.ram());
+        f.put("size", s.size());
+        f.put("created", time(s.createdAt()));
+        f.put("format", s.formatVersion() == null ? null : String.valueOf(s.formatVersion()));
+        f.put("clones", s.clones().isEmpty() ? "none" : joined(s.clones()));
+        if (s.nics().isEmpty()) f.put("nics", "none");
+        keyValues(out, f, "");
+        if (!s.nics().isEmpty()) {
+            out.println("nics:");
+            Table t = new Table("INDEX", "MAC");
+            for (SnapshotView.Nic n : s.nics()) t.row(n.index(), n.mac());
+            t.print(out, "  ");
+        }
+        if (!s.files().isEmpty()) {
+            out.println("files:");
+            Table t = new Table("PATH", "SIZE", "SHA256");
+            for (SnapshotView.FileEntry e : s.files()) t.row(e.path(), e.size() == null ? null : bytes(e.size()), e.sha256());
+            t.print(out, "  ");
+        }
+        out.flush();
+    }
+
     static void image(PrintWriter out, ImageInfo i) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", i.name());

@@ -11,11 +11,11 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * start, stop and reboot: {@code POST /api/v1/vms/NAME/ACTION} (202 with the VM), then by default
- * wait until the VM has done it, printing each state change.
+ * start, stop, reboot and restore: {@code POST /api/v1/vms/NAME/ACTION} (202 with the VM), then by
+ * default wait until the VM has done it, printing each state change.
  */
 abstract sealed class VmActionCommand implements Callable<Integer>
-        permits VmStartCommand, VmStopCommand, VmRebootCommand {
+        permits VmStartCommand, VmStopCommand, VmRebootCommand, VmRestoreCommand {
     private final CliContext ctx;
     private final String action;
     private final VmWaiter.Goal goal;
@@ -42,11 +42,21 @@ abstract sealed class VmActionCommand implements Callable<Integer>
         this.hint = hint;
     }
 
+    /** The request's JSON body; null sends none. */
+    Object body() {
+        return null;
+    }
+
+    /** How long the action's request itself may take (the wait afterwards has its own --timeout). */
+    Duration requestTimeout() {
+        return ApiClient.DEFAULT_TIMEOUT;
+    }
+
     @Override
     public Integer call() {
         long startNanos = System.nanoTime();
-        JsonNode json = ctx.api().post("/api/v1/vms/" + ApiClient.seg(name) + "/" + action, null,
-                ApiClient.DEFAULT_TIMEOUT);
+        JsonNode json = ctx.api().post("/api/v1/vms/" + ApiClient.seg(name) + "/" + action, body(),
+                requestTimeout());
         PrintWriter progress = output.json() ? ctx.err() : ctx.out();
         if (wait) {
             json = new VmWaiter(ctx.api(), progress, CliContext.POLL_INTERVAL)

@@ -6,7 +6,9 @@ import dev.vmctl.model.VmView;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -27,13 +29,22 @@ final class VmWaiter {
         /** reboot: out of RUNNING once (or a new updatedAt), then RUNNING. */
         REBOOT(EnumSet.of(ERROR, STOPPED, DESTROYED)),
         /** stop: STOPPED. */
-        STOP(EnumSet.of(ERROR, DESTROYED));
+        STOP(EnumSet.of(ERROR, DESTROYED)),
+        /**
+         * restore: RUNNING from the snapshot. Like REBOOT an answer still showing the old RUNNING VM is
+         * not the end (it must leave RUNNING once, or its updatedAt move); like START an old STOPPED or
+         * ERROR view is not a failure yet.
+         */
+        RESTORE(EnumSet.of(ERROR, STOPPED, DESTROYED));
 
         final Set<VmState> failures;
 
         Goal(Set<VmState> failures) { this.failures = failures; }
 
         VmState target() { return this == STOP ? STOPPED : RUNNING; }
+
+        /** An answer that still shows the VM RUNNING is the state before the action, not its result. */
+        boolean mustLeaveRunning() { return this == REBOOT || this == RESTORE; }
     }
 
     private final ApiClient api;
@@ -66,7 +77,7 @@ final class VmWaiter {
         while (true) {
             boolean moved = vm.state() != initial.state() || !Objects.equals(vm.updatedAt(), initial.updatedAt());
             if (vm.state() == goal.target()
-                    && (goal != Goal.REBOOT || leftRunning || moved)) {
+                    && (!goal.mustLeaveRunning() || leftRunning || moved)) {
                 return json;
             }
             // A start answered with the old STOPPED/ERROR view has not been acted on yet: keep polling
@@ -87,8 +98,50 @@ final class VmWaiter {
         }
     }
 
+    /**
+     * Waits for several new VMs at once (clones): polls each one that has not settled, printing one line
+     * per state change per VM, until every one is RUNNING or in a failure state (ERROR, STOPPED,
+     * DESTROYED), or the timeout passes. Never throws for a VM that failed or is still on its way: the
+     * caller shows them all and then reports.
+     *
+     * @param first the VMs as the server's answer showed them (one progress line each)
+     * @return each VM's JSON as last read, in the order given
+     */
+    List<JsonNode> awaitAll(List<JsonNode> first, Duration timeout, long startNanos, String hint) {
+        int n = first.size();
+        List<JsonNode> json = new ArrayList<>(first);
+        List<VmView> vms = new ArrayList<>(n);
+        for (JsonNode j : first) vms.add(Json.as(j, VmView.class));
+        long deadline = startNanos + timeout.toNanos();
+        for (VmView vm : vms) print(label(vm), vm, Goal.START, startNanos, hint);
+        while (true) {
+            boolean pending = false;
+            for (VmView vm : vms) pending |= !settled(vm);
+            if (!pending || System.nanoTime() - deadline > 0) return json;
+            sleep();
+            for (int i = 0; i < n; i++) {
+                VmView vm = vms.get(i);
+                if (settled(vm)) continue;
+                JsonNode next = api.get("/api/v1/vms/" + ApiClient.seg(vm.id() != null ? vm.id() : vm.name()));
+                VmView v = Json.as(next, VmView.class);
+                if (v.state() != vm.state()) print(label(vm), v, Goal.START, startNanos, hint);
+                json.set(i, next);
+                vms.set(i, v);
+            }
+        }
+    }
+
+    /** RUNNING, or a state a new VM does not come back from by itself. */
+    static boolean settled(VmView vm) {
+        return vm.state() == RUNNING || Goal.START.failures.contains(vm.state());
+    }
+
+    private static String label(VmView vm) {
+        return vm.name() != null ? vm.name() : vm.id();
+    }
+
     private static boolean startable(Goal goal, VmState s) {
-        return goal == Goal.START && (s == STOPPED || s == ERROR);
+        return (goal == Goal.START || goal == Goal.RESTORE) && (s == STOPPED || s == ERROR);
     }
 
     private static CliException failure(String label, VmView vm, Goal goal) {
