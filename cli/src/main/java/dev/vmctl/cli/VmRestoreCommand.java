@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.Map;
 
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = {"Roll a VM back to one of its snapshots (memory, devices and disk); waits until it is"
-                + " RUNNING again unless --no-wait.",
+        description = {"Roll a VM back to a snapshot; waits until it is RUNNING again unless --no-wait.",
+                "Memory, device state and disk come back as they were when the snapshot was taken.",
                 "  vmctl vm restore web1 --snapshot web1-warm"})
 final class VmRestoreCommand extends VmActionCommand {
     /** The server checks the snapshot's files (SHA-256) before it answers. */

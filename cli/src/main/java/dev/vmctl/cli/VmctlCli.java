@@ -26,7 +26,8 @@ import java.util.Properties;
         synopsisSubcommandLabel = "COMMAND",
         description = "Boot and manage QEMU microVMs through a vmctl server.",
         subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
-                RouterCommand.class, LinkCommand.class, NicCommand.class, EventsCommand.class, HelpCommand.class},
+                RouterCommand.class, LinkCommand.class, NicCommand.class, SnapshotCommand.class, EventsCommand.class,
+                HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",

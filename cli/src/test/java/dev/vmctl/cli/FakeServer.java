@@ -21,7 +21,9 @@ import java.util.concurrent.Executors;
 
 /** A stand-in for the vmctl server on a random port: canned answers per route, every request recorded. */
 final class FakeServer implements AutoCloseable {
-    record Request(String method, String path, String query, Map<String, List<String>> headers, String body) {
+    /** {@code body} is the request body as UTF-8 text, {@code bytes} the same body as it came. */
+    record Request(String method, String path, String query, Map<String, List<String>> headers, String body,
+                   byte[] bytes) {
         JsonNode json() {
             try {
                 return Json.parse(body);
@@ -88,7 +90,10 @@ final class FakeServer implements AutoCloseable {
     }
 
     static void reply(HttpExchange ex, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        reply(ex, status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void reply(HttpExchange ex, int status, String contentType, byte[] bytes) throws IOException {
         ex.getResponseHeaders().set("Content-Type", contentType);
         ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         try (OutputStream os = ex.getResponseBody()) {
@@ -98,9 +103,10 @@ final class FakeServer implements AutoCloseable {
 
     private void dispatch(HttpExchange ex) throws IOException {
         try (ex) {
-            String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            byte[] bytes = ex.getRequestBody().readAllBytes();
             Request req = new Request(ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                    ex.getRequestURI().getRawQuery(), Map.copyOf(ex.getRequestHeaders()), body);
+                    ex.getRequestURI().getRawQuery(), Map.copyOf(ex.getRequestHeaders()),
+                    new String(bytes, StandardCharsets.UTF_8), bytes);
             requests.add(req);
             Handler h = routes.get(req.method() + " " + req.path());
             if (h == null) {

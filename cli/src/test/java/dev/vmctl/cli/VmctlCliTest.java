@@ -34,7 +34,7 @@ class VmctlCliTest {
     void helpListsTheCommands() {
         CliRun r = CliRun.run(server.url(), "--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("Usage: vmctl", "doctor", "image", "vm", "events", "Exit codes:", "VMCTL_URL");
+        assertThat(r.out()).contains("Usage: vmctl", "doctor", "image", "vm", "snapshot", "events", "Exit codes:", "VMCTL_URL");
         assertThat(server.requests()).isEmpty();
     }
 
