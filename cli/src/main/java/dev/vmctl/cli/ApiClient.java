@@ -76,6 +76,12 @@ final class ApiClient implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
     }
 
+    /** POSTs raw bytes as {@code contentType}, exactly as given (a topology file). */
+    JsonNode postBytes(String path, byte[] data, String contentType, Duration timeout) {
+        return send(request(path, timeout).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(data)).build());
+    }
+
     /** GETs raw bytes (file download from a VM). */
     byte[] getBytes(String path, Duration timeout) {
         HttpRequest req = request(path, timeout).build();

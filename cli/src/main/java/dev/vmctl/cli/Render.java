@@ -232,6 +232,112 @@ final class Render {
         out.flush();
     }
 
+    /**
+     * A topology report as a diff: one line per step ({@code +} create, {@code -} delete, {@code ~} change),
+     * its status and time aligned after it (none while only planned), a failed or skipped step's reason
+     * indented on the lines below, then the server's summary.
+     */
+    static void report(PrintWriter out, TopologyViews.Report r) {
+        List<String> lefts = new ArrayList<>();
+        List<String> statuses = new ArrayList<>();
+        int width = 0;
+        for (TopologyViews.Step s : r.steps()) {
+            String left = sign(s.verb()) + " " + stepText(s);
+            String status = stepStatus(s);
+            lefts.add(left);
+            statuses.add(status);
+            if (!status.isEmpty()) width = Math.max(width, left.length());
+        }
+        for (int i = 0; i < r.steps().size(); i++) {
+            String left = lefts.get(i);
+            String status = statuses.get(i);
+            out.println(status.isEmpty() ? left : left + " ".repeat(width - left.length() + 2) + status);
+            String error = r.steps().get(i).error();
+            if (error != null && !error.isBlank()) {
+                for (String l : error.strip().split("\\R")) out.println(("    " + l).stripTrailing());
+            }
+        }
+        if (r.summary() != null && !r.summary().isBlank()) {
+            out.println(r.summary());
+        } else {
+            out.println("topology " + r.topology() + ": " + (r.succeeded() ? "done" : "not every step succeeded"));
+        }
+        out.flush();
+    }
+
+    private static String sign(String verb) {
+        return switch (verb == null ? "" : verb) {
+            case "create" -> "+";
+            case "delete" -> "-";
+            case "change" -> "~";
+            default -> " ";
+        };
+    }
+
+    /** The server's description ({@code create vm shop-svc-api (api-handler) on public, internal}). */
+    private static String stepText(TopologyViews.Step s) {
+        if (s.description() != null && !s.description().isBlank()) return s.description().strip().replace('\n', ' ');
+        List<String> parts = new ArrayList<>();
+        for (String p : new String[]{s.verb(), s.type(), s.name()}) if (p != null && !p.isBlank()) parts.add(p);
+        return String.join(" ", parts);
+    }
+
+    /** {@code done 2.1s}, {@code failed}, {@code skipped}; empty for planned. */
+    private static String stepStatus(TopologyViews.Step s) {
+        String status = s.status() == null ? "" : s.status();
+        if (status.equals("planned")) return "";
+        if (s.millis() != null && !status.isEmpty()) return status + " " + millis(s.millis());
+        return status;
+    }
+
+    /** {@code 850ms}, {@code 2.1s}. */
+    static String millis(long ms) {
+        return ms < 1000 ? ms + "ms" : String.format(Locale.ROOT, "%.1fs", ms / 1000.0);
+    }
+
+    /** A deployed topology: its file, state, networks and routers, then each node's VMs. */
+    static void topology(PrintWriter out, TopologyViews.Topology t) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("name", t.name());
+        f.put("file", t.file());
+        f.put("state", t.state());
+        f.put("applied", time(t.appliedAt()));
+        f.put("networks", t.networks().isEmpty() ? "none" : joined(t.networks()));
+        f.put("routers", t.routers().isEmpty() ? "none" : joined(t.routers()));
+        if (t.nodes().isEmpty()) f.put("nodes", "none");
+        keyValues(out, f, "");
+        for (TopologyViews.Node n : t.nodes()) {
+            out.println("node " + n.name() + ": " + (n.state() == null ? "UNKNOWN" : n.state()));
+            nodeVms(out, n, "  ");
+        }
+        out.flush();
+    }
+
+    /** One node: {@code node: shop/svc}, its state, and its VMs as a table. */
+    static void node(PrintWriter out, TopologyViews.Node n) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("node", n.ref());
+        f.put("state", n.state() == null ? "UNKNOWN" : n.state());
+        if (n.vms().isEmpty()) f.put("vms", "none");
+        keyValues(out, f, "");
+        if (n.vms().isEmpty()) return;
+        out.println("vms:");
+        nodeVms(out, n, "  ");
+    }
+
+    /** VM NAME ROLE STATE IPS, then {@code error (VM): ...} for each VM with an error. */
+    private static void nodeVms(PrintWriter out, TopologyViews.Node n, String indent) {
+        Table t = new Table("VM", "NAME", "ROLE", "STATE", "IPS");
+        for (TopologyViews.NodeVm v : n.vms()) t.row(v.name(), v.vm(), v.role(), v.state(), joined(v.ips()));
+        t.print(out, indent);
+        for (TopologyViews.NodeVm v : n.vms()) {
+            if (v.error() != null && !v.error().isBlank()) {
+                out.println(indent + "error (" + v.name() + "): " + v.error().strip().replace('\n', ' '));
+            }
+        }
+        out.flush();
+    }
+
     static void image(PrintWriter out, ImageInfo i) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", i.name());

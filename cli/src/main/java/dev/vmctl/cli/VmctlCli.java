@@ -26,8 +26,8 @@ import java.util.Properties;
         synopsisSubcommandLabel = "COMMAND",
         description = "Boot and manage QEMU microVMs through a vmctl server.",
         subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
-                RouterCommand.class, LinkCommand.class, NicCommand.class, SnapshotCommand.class, EventsCommand.class,
-                HelpCommand.class},
+                RouterCommand.class, LinkCommand.class, NicCommand.class, UpCommand.class, DownCommand.class,
+                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, EventsCommand.class, HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",
@@ -35,7 +35,8 @@ import java.util.Properties;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
-                "1:the server refused or failed the request, or a wait ended in ERROR or timed out",
+                "1:the server refused or failed the request, a wait ended in ERROR or timed out, or a step of"
+                        + " up/down failed",
                 "2:usage error",
                 "3:the server cannot be reached",
                 "124:vm exec: the command timed out",

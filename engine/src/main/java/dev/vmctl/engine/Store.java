@@ -82,6 +82,22 @@ public final class Store implements AutoCloseable {
                vm_id       TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
                snapshot    TEXT NOT NULL
              )"""},
+            {"""
+             CREATE TABLE topologies (
+               name        TEXT PRIMARY KEY,
+               spec        TEXT NOT NULL,
+               file        TEXT,
+               applied_at  TEXT NOT NULL
+             )""", """
+             CREATE TABLE labels (
+               kind        TEXT NOT NULL,
+               id          TEXT NOT NULL,
+               topology    TEXT NOT NULL,
+               node        TEXT,
+               local_name  TEXT NOT NULL,
+               role        TEXT,
+               PRIMARY KEY (kind, id)
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -195,6 +211,62 @@ public final class Store implements AutoCloseable {
         } catch (SQLException e) {
             throw VmctlException.internal("query vms: " + e.getMessage(), e);
         }
+    }
+
+    // ---------------------------------------------------------------- topologies and labels
+
+    public record TopologyRow(String name, String spec, String file, String appliedAt) {}
+
+    /** Which topology (and node, role) a VM, network or router belongs to; kind is vm, network or router. */
+    public record Label(String kind, String id, String topology, String node, String localName, String role) {}
+
+    public synchronized void saveTopology(TopologyRow t) {
+        exec("INSERT INTO topologies (name, spec, file, applied_at) VALUES (?,?,?,?) ON CONFLICT (name) DO UPDATE SET "
+                + "spec=excluded.spec, file=excluded.file, applied_at=excluded.applied_at", "save topology " + t.name(),
+                t.name(), t.spec(), t.file(), t.appliedAt());
+    }
+
+    public synchronized void deleteTopology(String name) {
+        exec("DELETE FROM topologies WHERE name=?", "delete topology " + name, name);
+        exec("DELETE FROM labels WHERE topology=?", "delete labels of " + name, name);
+    }
+
+    public synchronized List<TopologyRow> topologies() {
+        return rows("SELECT * FROM topologies ORDER BY name", rs -> new TopologyRow(rs.getString("name"), rs.getString("spec"),
+                rs.getString("file"), rs.getString("applied_at")));
+    }
+
+    public synchronized void label(Label l) {
+        exec("INSERT INTO labels (kind, id, topology, node, local_name, role) VALUES (?,?,?,?,?,?) ON CONFLICT (kind, id) DO UPDATE SET "
+                + "topology=excluded.topology, node=excluded.node, local_name=excluded.local_name, role=excluded.role",
+                "label " + l.kind() + " " + l.id(), l.kind(), l.id(), l.topology(), l.node(), l.localName(), l.role());
+    }
+
+    public synchronized void unlabel(String kind, String id) {
+        exec("DELETE FROM labels WHERE kind=? AND id=?", "unlabel", kind, id);
+    }
+
+    /** Labels of a topology whose objects still exist (labels of vanished objects are dropped on the way). */
+    public synchronized List<Label> labels(String topology) {
+        List<Label> all = rows("SELECT * FROM labels WHERE topology=? ORDER BY kind, node, local_name", rs -> new Label(
+                rs.getString("kind"), rs.getString("id"), rs.getString("topology"), rs.getString("node"),
+                rs.getString("local_name"), rs.getString("role")), topology);
+        List<Label> live = new ArrayList<>();
+        for (Label l : all) {
+            boolean exists = switch (l.kind()) {
+                case "vm" -> byIdOrName(l.id()).isPresent();
+                case "network" -> network(l.id()).isPresent();
+                default -> router(l.id()).isPresent();
+            };
+            if (exists) live.add(l); else unlabel(l.kind(), l.id());
+        }
+        return live;
+    }
+
+    public synchronized Optional<Label> labelOf(String kind, String id) {
+        List<Label> r = rows("SELECT * FROM labels WHERE kind=? AND id=?", rs -> new Label(rs.getString("kind"), rs.getString("id"),
+                rs.getString("topology"), rs.getString("node"), rs.getString("local_name"), rs.getString("role")), kind, id);
+        return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }
 
     // ---------------------------------------------------------------- networks, routers, NICs

@@ -57,6 +57,7 @@ public final class VmctlServer implements AutoCloseable {
     private final AccelService accel;
     private final VmService vms;
     private final NetService nets;
+    private final dev.vmctl.engine.TopologyService topologies;
     private final List<Route> routes = new ArrayList<>();
     private final CompletableFuture<Map<String, HostCapabilities.Capability>> capabilities;
     private Javalin app;
@@ -71,6 +72,7 @@ public final class VmctlServer implements AutoCloseable {
         this.nets = new NetService(store, events, new LinuxHostNet(LinuxHostNet.fabricName(dir.root()), capabilities.join()));
         this.vms = new VmService(dir, store, events, images, accel, nets, options.bootTimeout());
         this.vms.snapshots(new dev.vmctl.snapshot.SnapshotStore(dir.root().resolve("snapshots")));
+        this.topologies = new dev.vmctl.engine.TopologyService(store, events, vms, nets, images, options.bootTimeout());
 
     }
 
@@ -182,6 +184,26 @@ public final class VmctlServer implements AutoCloseable {
                 RestoreBody b = Api.body(ctx, RestoreBody.class);
                 settle(ctx, vms.restore(ctx.pathParam("id"), b.snapshot()));
             });
+            route(cfg, HandlerType.GET, "/api/v1/topologies", ctx -> Api.json(ctx, 200, topologies.topologies()));
+            route(cfg, HandlerType.POST, "/api/v1/topologies", ctx -> {
+                String text = ctx.body();
+                if (text.isBlank()) throw VmctlException.invalid("body", "empty", "a topology file (YAML or JSON), see /api/v1/topology.schema.json");
+                Api.json(ctx, 200, topologies.apply(text, ctx.queryParam("file"), bool(ctx, "dryRun"), bool(ctx, "rollbackOnError")));
+            });
+            route(cfg, HandlerType.GET, "/api/v1/topologies/{name}", ctx -> Api.json(ctx, 200, topologies.view(ctx.pathParam("name"))));
+            route(cfg, HandlerType.DELETE, "/api/v1/topologies/{name}", ctx -> Api.json(ctx, 200, topologies.down(ctx.pathParam("name"))));
+            route(cfg, HandlerType.GET, "/api/v1/topology.schema.json", ctx -> ctx.contentType("application/schema+json")
+                    .result(new String(dev.vmctl.topology.TopologySpec.class.getResourceAsStream("topology.schema.json").readAllBytes(),
+                            StandardCharsets.UTF_8)));
+            route(cfg, HandlerType.GET, "/api/v1/nodes", ctx -> Api.json(ctx, 200, topologies.allNodes()));
+            route(cfg, HandlerType.GET, "/api/v1/nodes/{topology}/{node}", ctx ->
+                    Api.json(ctx, 200, topologies.node(ctx.pathParam("topology"), ctx.pathParam("node"))));
+            route(cfg, HandlerType.POST, "/api/v1/nodes/{topology}/{node}/start", ctx ->
+                    Api.json(ctx, 200, topologies.startNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
+            route(cfg, HandlerType.POST, "/api/v1/nodes/{topology}/{node}/stop", ctx ->
+                    Api.json(ctx, 200, topologies.stopNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
+            route(cfg, HandlerType.DELETE, "/api/v1/nodes/{topology}/{node}", ctx ->
+                    Api.json(ctx, 200, topologies.removeNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
             route(cfg, HandlerType.GET, "/api/v1/networks", ctx -> Api.json(ctx, 200, nets.networks()));
             route(cfg, HandlerType.POST, "/api/v1/networks", ctx -> {
                 NetworkBody b = Api.body(ctx, NetworkBody.class);

@@ -1,0 +1,513 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.model.NetworkView;
+import dev.vmctl.model.RouterView;
+import dev.vmctl.model.VmState;
+import dev.vmctl.model.VmView;
+import dev.vmctl.model.VmctlException;
+import dev.vmctl.topology.Current;
+import dev.vmctl.topology.StartOrder;
+import dev.vmctl.topology.TopologyPlan;
+import dev.vmctl.topology.TopologySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Topologies (networks, routers and nodes of VMs from one file) deployed and removed as a unit.
+ * apply = parse → validate → diff against what carries the topology's labels → execute in stages
+ * (deletions, networks, routers, VMs per node in start order) with bounded parallelism; progress on the
+ * event stream; a report naming each element that failed and why; optional roll-back.
+ */
+public final class TopologyService {
+    private static final Logger log = LoggerFactory.getLogger(TopologyService.class);
+
+    private final Store store;
+    private final EventBus events;
+    private final VmService vms;
+    private final NetService nets;
+    private final ImageService images;
+    private final int parallelBoots;
+    private final Duration bootTimeout;
+    private final Map<String, Object> busy = new ConcurrentHashMap<>();
+
+    public TopologyService(Store store, EventBus events, VmService vms, NetService nets, ImageService images, Duration bootTimeout) {
+        this.store = store;
+        this.events = events;
+        this.vms = vms;
+        this.nets = nets;
+        this.images = images;
+        this.bootTimeout = bootTimeout;
+        // TCG boots are CPU-bound: two per core keeps the cores busy without starving the agents
+        this.parallelBoots = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+    }
+
+    public int parallelBoots() { return parallelBoots; }
+
+    /** One element's outcome in a report. */
+    public record Step(String verb, String type, String name, String description, String status, String error, Long millis) {}
+
+    public record Report(String topology, boolean dryRun, boolean ok, String summary, List<Step> steps, long durationMs,
+                         int parallelBoots, boolean rolledBack) {}
+
+    // ---------------------------------------------------------------- apply
+
+    public Report apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+        TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+        if (busy.putIfAbsent(spec.name(), Boolean.TRUE) != null) {
+            throw VmctlException.conflict("topology " + spec.name() + " is being changed", "wait until the running up/down has finished");
+        }
+        try {
+            Current current = current(spec.name());
+            TopologyPlan plan = TopologyPlan.of(spec, current);
+            checkConflicts(spec, plan);
+            if (dryRun || plan.isEmpty()) {
+                List<Step> steps = plan.actions().stream()
+                        .map(a -> new Step(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList();
+                String summary = plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
+                        : plan.actions().size() + " change(s) planned (dry run)";
+                if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
+                return new Report(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
+            }
+            return execute(spec, text, fileName, plan, rollbackOnError);
+        } finally {
+            busy.remove(spec.name());
+        }
+    }
+
+    /** Names the plan would create must not belong to something outside the topology. */
+    private void checkConflicts(TopologySpec spec, TopologyPlan plan) {
+        List<String> clashes = new ArrayList<>();
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (!a.verb().equals("create")) continue;
+            // a re-created network or router follows the delete of the same name in this plan: no clash
+            if (a instanceof TopologyPlan.CreateNetwork cn && cn.reason() != null) continue;
+            if (a instanceof TopologyPlan.CreateRouter cr && cr.reason() != null) continue;
+            String n = a.deployedName();
+            switch (a.type()) {
+                case "vm" -> store.byIdOrName(n).ifPresent(r -> clashes.add("vm " + n));
+                case "network" -> store.network(n).ifPresent(r -> clashes.add("network " + n));
+                default -> store.router(n).ifPresent(r -> clashes.add("router " + n));
+            }
+        }
+        if (!clashes.isEmpty()) {
+            throw VmctlException.conflict("topology " + spec.name() + ": " + String.join(", ", clashes)
+                    + " already exist(s) outside this topology", "remove or rename them, or rename the topology");
+        }
+    }
+
+    private Report execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback) {
+        long t0 = System.nanoTime();
+        String topo = spec.name();
+        List<Step> steps = Collections.synchronizedList(new ArrayList<>());
+        List<Runnable> undo = Collections.synchronizedList(new ArrayList<>());
+        store.saveTopology(new Store.TopologyRow(topo, text, fileName, Instant.now().toString()));
+        progress(topo, "applying " + plan.actions().size() + " change(s) with up to " + parallelBoots + " boots at once");
+
+        // 1. deletions (VMs in parallel, then routers, then networks); changes delete their old VM first
+        List<TopologyPlan.Action> vmDeletes = plan.actions().stream()
+                .filter(a -> a instanceof TopologyPlan.DeleteVm || a instanceof TopologyPlan.ChangeVm).toList();
+        parallel(vmDeletes, a -> step(steps, a, () -> vms.destroy(deployedOld(a), true)));
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.DeleteRouter) step(steps, a, () -> { nets.deleteRouter(a.deployedName()); vms.networkRemoved(); });
+        }
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.DeleteNetwork) step(steps, a, () -> { nets.deleteNetwork(a.deployedName()); vms.networkRemoved(); });
+        }
+        // 2. networks and routers
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.CreateNetwork cn) {
+                step(steps, a, () -> {
+                    NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan());
+                    store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
+                    undo.add(() -> nets.deleteNetwork(v.id()));
+                });
+            }
+        }
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.CreateRouter cr) {
+                step(steps, a, () -> {
+                    List<String> netNames = cr.router().networks().stream().map(spec::networkName).toList();
+                    List<NetService.RouteSpec> routes = cr.router().routes().stream()
+                            .map(r -> new NetService.RouteSpec(r.to(), r.via())).toList();
+                    RouterView v = nets.createRouter(cr.deployedName(), netNames, routes);
+                    store.label(new Store.Label("router", v.id(), topo, null, cr.router().name(), null));
+                    undo.add(() -> nets.deleteRouter(v.id()));
+                });
+            }
+        }
+        // 3. VMs: create all (REQUESTED), then start node by node in start order, nodes in parallel
+        Map<String, List<TopologyPlan.Action>> byNode = new LinkedHashMap<>();
+        for (TopologyPlan.Action a : plan.actions()) {
+            String node = a instanceof TopologyPlan.CreateVm c ? c.node() : a instanceof TopologyPlan.ChangeVm c ? c.node() : null;
+            if (node != null) byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(a);
+        }
+        Map<String, String> created = new ConcurrentHashMap<>(); // local vm key node/vm → id
+        int total = byNode.values().stream().mapToInt(List::size).sum();
+        AtomicInteger running = new AtomicInteger();
+        // VMs with fixed addresses first, so an allocated address never takes one a later VM asks for
+        List<Map.Entry<String, TopologyPlan.Action>> toCreate = new ArrayList<>();
+        for (var e : byNode.entrySet()) for (TopologyPlan.Action a : e.getValue()) toCreate.add(Map.entry(e.getKey(), a));
+        toCreate.sort(java.util.Comparator.comparing(x -> vmOf(x.getValue()).nics().stream().anyMatch(n -> n.ip() != null) ? 0 : 1));
+        for (var e : toCreate) {
+            {
+                TopologyPlan.Action a = e.getValue();
+                TopologySpec.Vm vm = vmOf(a);
+                try {
+                    List<NetService.NicRequest> nics = vm.nics().stream()
+                            .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
+                    VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
+                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics));
+                    store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.role()));
+                    created.put(e.getKey() + "/" + vm.name(), v.id());
+                    undo.add(() -> vms.destroy(v.id(), true));
+                } catch (RuntimeException ex) {
+                    steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                }
+            }
+        }
+        Semaphore slots = new Semaphore(parallelBoots);
+        List<Runnable> nodeJobs = new ArrayList<>();
+        for (var e : byNode.entrySet()) {
+            String node = e.getKey();
+            StartOrder order = StartOrder.of(spec.node(node));
+            Map<String, TopologyPlan.Action> actionOf = new LinkedHashMap<>();
+            for (TopologyPlan.Action a : e.getValue()) {
+                TopologySpec.Vm vm = a instanceof TopologyPlan.CreateVm c ? c.vm() : ((TopologyPlan.ChangeVm) a).vm();
+                actionOf.put(vm.name(), a);
+            }
+            nodeJobs.add(() -> {
+                String failedBefore = null;
+                for (List<String> stage : order.stages()) {
+                    List<String> todo = stage.stream().filter(actionOf::containsKey).toList();
+                    if (failedBefore != null) {
+                        for (String v : todo) {
+                            TopologyPlan.Action a = actionOf.get(v);
+                            if (created.containsKey(node + "/" + v)) {
+                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "skipped",
+                                        "not started: " + failedBefore + " (which must start before it) failed", null));
+                            }
+                        }
+                        continue;
+                    }
+                    List<String> failed = Collections.synchronizedList(new ArrayList<>());
+                    parallel(todo, v -> {
+                        TopologyPlan.Action a = actionOf.get(v);
+                        String id = created.get(node + "/" + v);
+                        if (id == null) return; // creation failed, already reported
+                        long s0 = System.nanoTime();
+                        try {
+                            slots.acquireUninterruptibly();
+                            VmView r;
+                            try {
+                                vms.start(id);
+                                r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
+                            } finally {
+                                slots.release();
+                            }
+                            long ms = (System.nanoTime() - s0) / 1_000_000;
+                            if (r.state() == VmState.RUNNING) {
+                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, ms));
+                                progress(topo, running.incrementAndGet() + "/" + total + " VMs running (" + a.deployedName() + ")");
+                            } else {
+                                failed.add(v);
+                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed",
+                                        r.state() + ": " + firstLine(r.error()), ms));
+                                progress(topo, a.deployedName() + " failed: " + firstLine(r.error()));
+                            }
+                        } catch (RuntimeException ex) {
+                            failed.add(v);
+                            steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                        }
+                    });
+                    if (!failed.isEmpty()) failedBefore = node + "/" + failed.getFirst();
+                }
+            });
+        }
+        parallel(nodeJobs, Runnable::run);
+
+        boolean ok = steps.stream().noneMatch(s -> s.status().equals("failed") || s.status().equals("skipped"));
+        boolean rolledBack = false;
+        if (!ok && rollback) {
+            progress(topo, "rolling back what this run created");
+            List<Runnable> u = new ArrayList<>(undo);
+            Collections.reverse(u);
+            for (Runnable r : u) {
+                try {
+                    r.run();
+                } catch (RuntimeException ex) {
+                    log.warn("topology {}: roll back: {}", topo, ex.getMessage());
+                }
+            }
+            vms.networkRemoved();
+            if (current(topo).vms().isEmpty() && current(topo).networks().isEmpty()) store.deleteTopology(topo);
+            rolledBack = true;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        long failures = steps.stream().filter(s -> !s.status().equals("done")).count();
+        String summary = ok ? "topology " + topo + ": " + steps.size() + " change(s) applied in " + ms / 1000.0 + " s"
+                : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)");
+        progress(topo, summary);
+        return new Report(topo, false, ok, summary, sortSteps(steps), ms, parallelBoots, rolledBack);
+    }
+
+    private static TopologySpec.Vm vmOf(TopologyPlan.Action a) {
+        return a instanceof TopologyPlan.CreateVm c ? c.vm() : ((TopologyPlan.ChangeVm) a).vm();
+    }
+
+    private static List<Step> sortSteps(List<Step> steps) {
+        List<Step> s = new ArrayList<>(steps);
+        List<String> order = List.of("delete", "change", "create");
+        s.sort((a, b) -> {
+            int c = Integer.compare(typeRank(a.type()), typeRank(b.type()));
+            return c != 0 ? c : Integer.compare(order.indexOf(a.verb()), order.indexOf(b.verb()));
+        });
+        return s;
+    }
+
+    private static int typeRank(String t) {
+        return switch (t) { case "network" -> 0; case "router" -> 1; default -> 2; };
+    }
+
+    private static String deployedOld(TopologyPlan.Action a) {
+        return a instanceof TopologyPlan.ChangeVm c ? c.old().topologyVmName() : a.deployedName();
+    }
+
+    private void step(List<Step> steps, TopologyPlan.Action a, Runnable r) {
+        long s0 = System.nanoTime();
+        try {
+            r.run();
+            if (!(a instanceof TopologyPlan.ChangeVm)) {
+                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, (System.nanoTime() - s0) / 1_000_000));
+            }
+        } catch (RuntimeException e) {
+            steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", e.getMessage(), null));
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+
+    private void progress(String topo, String msg) {
+        events.publish("topology.progress", null, topo, null, null, msg);
+    }
+
+    private static <T> void parallel(List<T> items, java.util.function.Consumer<T> work) {
+        if (items.isEmpty()) return;
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (T t : items) fs.add(ex.submit(() -> work.accept(t)));
+            for (Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (Exception e) {
+                    log.warn("parallel task: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- current state, down, nodes
+
+    /** What carries the topology's labels, in the topology's own (local) names. */
+    public Current current(String topo) {
+        List<Current.Network> networks = new ArrayList<>();
+        List<Current.Router> routers = new ArrayList<>();
+        List<Current.Vm> vmsNow = new ArrayList<>();
+        Map<String, String> netLocal = new LinkedHashMap<>();
+        List<Store.Label> labels = store.labels(topo);
+        for (Store.Label l : labels) if (l.kind().equals("network")) netLocal.put(l.id(), l.localName());
+        for (Store.Label l : labels) {
+            switch (l.kind()) {
+                case "network" -> store.network(l.id()).ifPresent(n -> networks.add(new Current.Network(l.localName(), n.subnet(), n.vlan())));
+                case "router" -> store.router(l.id()).ifPresent(r -> routers.add(new Current.Router(l.localName(),
+                        store.routerNetworks(r.id()).stream().map(id -> netLocal.getOrDefault(id, id)).toList(),
+                        store.routes(r.id()).stream().map(x -> new TopologySpec.Route(x.to(), x.via())).toList())));
+                default -> store.byIdOrName(l.id()).ifPresent(r -> vmsNow.add(new Current.Vm(r.name(), l.node(), l.localName(), l.role(),
+                        r.image(), r.cpus(), r.memoryMiB(), store.nics(r.id()).stream()
+                        .map(n -> new Current.Nic(netLocal.getOrDefault(n.networkId(), n.networkId()), n.ip())).toList())));
+            }
+        }
+        return new Current(networks, routers, vmsNow);
+    }
+
+    public Report down(String topo) {
+        if (store.topologies().stream().noneMatch(t -> t.name().equals(topo)) && store.labels(topo).isEmpty()) {
+            throw VmctlException.notFound("topology", topo);
+        }
+        if (busy.putIfAbsent(topo, Boolean.TRUE) != null) {
+            throw VmctlException.conflict("topology " + topo + " is being changed", "wait until the running up/down has finished");
+        }
+        try {
+            long t0 = System.nanoTime();
+            List<Step> steps = Collections.synchronizedList(new ArrayList<>());
+            List<Store.Label> labels = store.labels(topo);
+            progress(topo, "destroying " + labels.size() + " element(s)");
+            parallel(labels.stream().filter(l -> l.kind().equals("vm")).toList(), l -> {
+                String name = store.byIdOrName(l.id()).map(VmRow::name).orElse(l.id());
+                stepOf(steps, "vm", name, () -> vms.destroy(l.id(), true));
+            });
+            for (Store.Label l : labels) {
+                if (l.kind().equals("router")) stepOf(steps, "router", l.localName(), () -> nets.deleteRouter(l.id()));
+            }
+            for (Store.Label l : labels) {
+                if (l.kind().equals("network")) stepOf(steps, "network", l.localName(), () -> nets.deleteNetwork(l.id()));
+            }
+            vms.networkRemoved();
+            boolean ok = steps.stream().allMatch(s -> s.status().equals("done"));
+            if (ok) store.deleteTopology(topo);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            String summary = "topology " + topo + ": " + steps.size() + " element(s) destroyed in " + ms / 1000.0 + " s"
+                    + (ok ? "" : " (some failed: run vmctl down " + topo + " again)");
+            progress(topo, summary);
+            return new Report(topo, false, ok, summary, steps, ms, parallelBoots, false);
+        } finally {
+            busy.remove(topo);
+        }
+    }
+
+    private void stepOf(List<Step> steps, String type, String name, Runnable r) {
+        long s0 = System.nanoTime();
+        try {
+            r.run();
+            steps.add(new Step("delete", type, name, "delete " + type + " " + name, "done", null, (System.nanoTime() - s0) / 1_000_000));
+        } catch (RuntimeException e) {
+            steps.add(new Step("delete", type, name, "delete " + type + " " + name, "failed", e.getMessage(), null));
+        }
+    }
+
+    public record NodeView(String topology, String name, String state, List<NodeVm> vms) {}
+
+    public record NodeVm(String name, String vm, String role, VmState state, List<String> ips, String error) {}
+
+    public record TopologyView(String name, String file, String appliedAt, String state, List<String> networks, List<String> routers,
+                               List<NodeView> nodes) {}
+
+    public List<TopologyView> topologies() {
+        return store.topologies().stream().map(t -> view(t.name())).toList();
+    }
+
+    public TopologyView view(String topo) {
+        Store.TopologyRow row = store.topologies().stream().filter(t -> t.name().equals(topo)).findFirst()
+                .orElseThrow(() -> VmctlException.notFound("topology", topo));
+        List<Store.Label> labels = store.labels(topo);
+        List<String> networks = labels.stream().filter(l -> l.kind().equals("network")).map(Store.Label::localName).toList();
+        List<String> routers = labels.stream().filter(l -> l.kind().equals("router")).map(Store.Label::localName).toList();
+        List<NodeView> nodes = nodes(topo);
+        String state = nodes.isEmpty() ? "EMPTY" : aggregate(nodes.stream().map(NodeView::state).toList());
+        return new TopologyView(topo, row.file(), row.appliedAt(), state, networks, routers, nodes);
+    }
+
+    public List<NodeView> nodes(String topo) {
+        Map<String, List<NodeVm>> byNode = new LinkedHashMap<>();
+        for (Store.Label l : store.labels(topo)) {
+            if (!l.kind().equals("vm")) continue;
+            VmView v = vms.get(l.id());
+            byNode.computeIfAbsent(l.node(), k -> new ArrayList<>()).add(new NodeVm(v.name(), l.localName(), l.role(), v.state(),
+                    v.nics().stream().map(n -> n.ip()).toList(), v.error()));
+        }
+        List<NodeView> out = new ArrayList<>();
+        for (var e : byNode.entrySet()) {
+            out.add(new NodeView(topo, e.getKey(), aggregate(e.getValue().stream().map(x -> x.state().name()).toList()), e.getValue()));
+        }
+        return out;
+    }
+
+    public List<NodeView> allNodes() {
+        List<NodeView> out = new ArrayList<>();
+        for (Store.TopologyRow t : store.topologies()) out.addAll(nodes(t.name()));
+        return out;
+    }
+
+    /** One word for many states: the common state, ERROR if any, else MIXED. */
+    private static String aggregate(List<String> states) {
+        if (states.contains("ERROR")) return "ERROR";
+        Set<String> set = new java.util.HashSet<>(states);
+        return set.size() == 1 ? set.iterator().next() : "MIXED";
+    }
+
+    private TopologySpec spec(String topo) {
+        Store.TopologyRow row = store.topologies().stream().filter(t -> t.name().equals(topo)).findFirst()
+                .orElseThrow(() -> VmctlException.notFound("topology", topo));
+        return dev.vmctl.topology.TopologyParser.parse(row.spec(), row.file() == null ? topo : row.file());
+    }
+
+    private Map<String, String> nodeVmIds(String topo, String node) {
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (Store.Label l : store.labels(topo)) if (l.kind().equals("vm") && node.equals(l.node())) ids.put(l.localName(), l.id());
+        if (ids.isEmpty()) throw VmctlException.notFound("node", topo + "/" + node);
+        return ids;
+    }
+
+    /** Starts a node's VMs in start order (each stage RUNNING before the next starts). */
+    public NodeView startNode(String topo, String node) {
+        Map<String, String> ids = nodeVmIds(topo, node);
+        StartOrder order = StartOrder.of(spec(topo).node(node));
+        for (List<String> stage : order.stages()) {
+            List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
+            List<String> errors = Collections.synchronizedList(new ArrayList<>());
+            parallel(stageIds, id -> {
+                VmView v = vms.get(id);
+                if (v.state() != VmState.RUNNING) {
+                    vms.start(id);
+                    VmView r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
+                    if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+                }
+            });
+            if (!errors.isEmpty()) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "start node " + topo + "/" + node + ": " + String.join("; ", errors),
+                        "the VMs after it in start order were not started");
+            }
+        }
+        events.publish("node.state", null, topo + "/" + node, null, null, "started");
+        return node(topo, node);
+    }
+
+    /** Stops a node's VMs in reverse start order. */
+    public NodeView stopNode(String topo, String node) {
+        Map<String, String> ids = nodeVmIds(topo, node);
+        StartOrder order = StartOrder.of(spec(topo).node(node));
+        for (List<String> stage : order.stopStages()) {
+            List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
+            parallel(stageIds, id -> {
+                VmView v = vms.get(id);
+                if (v.state() == VmState.RUNNING || v.state() == VmState.PREPARING) {
+                    vms.stop(id);
+                    vms.awaitSettled(id, Duration.ofSeconds(60));
+                }
+            });
+        }
+        events.publish("node.state", null, topo + "/" + node, null, null, "stopped");
+        return node(topo, node);
+    }
+
+    public NodeView removeNode(String topo, String node) {
+        Map<String, String> ids = nodeVmIds(topo, node);
+        NodeView before = node(topo, node);
+        parallel(new ArrayList<>(ids.values()), id -> vms.destroy(id, true));
+        events.publish("node.state", null, topo + "/" + node, null, null, "removed");
+        return before;
+    }
+
+    public NodeView node(String topo, String node) {
+        return nodes(topo).stream().filter(n -> n.name().equals(node)).findFirst()
+                .orElseThrow(() -> VmctlException.notFound("node", topo + "/" + node));
+    }
+}

@@ -1,0 +1,118 @@
+package dev.vmctl.topology;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.vmctl.model.Sizes;
+import dev.vmctl.model.VmSpec;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A topology file as written (apiVersion {@value #API_VERSION}, kind {@value #KIND}): networks, routers
+ * and nodes of VMs. Names are topology-local; the deployed names are {@link #networkName},
+ * {@link #routerName} and {@link #vmName}. Instances returned by {@link TopologyParser} are validated;
+ * optional values the file leaves out are null (scalars) or empty (lists) — use the {@code effective…}
+ * accessors for the defaults.
+ *
+ * <p>The record components are the file's field names (the JSON Schema {@code topology.schema.json}
+ * lists the same, checked by a test), so the records serialise back to an equivalent file.
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record TopologySpec(String apiVersion, String kind, String name, List<Network> networks,
+                           List<Router> routers, List<Node> nodes) {
+    public static final String API_VERSION = "vmctl/v1";
+    public static final String KIND = "Topology";
+
+    public TopologySpec {
+        networks = copy(networks);
+        routers = copy(routers);
+        nodes = copy(nodes);
+    }
+
+    /** A segment: {@code subnet} in CIDR form; the first host address (.1) is the gateway (a router's port). */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Network(String name, String subnet, Integer vlan) {}
+
+    /** A router joining declared networks (at its gateway address on each), with optional static routes. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Router(String name, List<String> networks, List<Route> routes) {
+        public Router {
+            networks = copy(networks);
+            routes = copy(routes);
+        }
+    }
+
+    /** A static route of a router: destination network {@code to} (CIDR) via a next hop on one of its networks. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Route(String to, String via) {}
+
+    /** A named group of VMs handled as one unit. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Node(String name, List<Vm> vms) {
+        public Node {
+            vms = copy(vms);
+        }
+
+        public Vm vm(String name) {
+            return vms.stream().filter(v -> name.equals(v.name())).findFirst().orElse(null);
+        }
+    }
+
+    /**
+     * One VM of a node. {@code memory} as written ("128M", "1G", "256"); {@code startBefore} names VMs
+     * of the same node that start only once this one is RUNNING.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Vm(String name, String role, String image, Integer cpus, String memory, String accel,
+                     List<Nic> nics, List<String> startBefore) {
+        public static final int DEFAULT_CPUS = 1;
+        public static final int DEFAULT_MEMORY_MIB = 128;
+
+        public Vm {
+            nics = copy(nics);
+            startBefore = copy(startBefore);
+        }
+
+        public int effectiveCpus() { return cpus == null ? DEFAULT_CPUS : cpus; }
+
+        /** Memory in MiB (128 when not given); -1 when not a size (never for a validated spec). */
+        public int memoryMiB() { return memory == null ? DEFAULT_MEMORY_MIB : (int) Sizes.parseMiB(memory); }
+
+        public VmSpec.Accel effectiveAccel() { return VmSpec.Accel.parse("accel", accel); }
+
+        /** The network names of the NICs, in NIC order (eth0, eth1, …). */
+        public List<String> networkNames() { return nics.stream().map(Nic::network).toList(); }
+    }
+
+    /**
+     * A NIC on a declared network; {@code ip} is optional (null: the engine allocates one). In the file
+     * either the network name alone or {@code {network: …, ip: …}}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Nic(String network, String ip) {}
+
+    // ---- deployed names ------------------------------------------------------------------------
+
+    /** The deployed name of a network of this topology: {@code <topology>-<network>}. */
+    public String networkName(String network) { return name + "-" + network; }
+
+    /** The deployed name of a router of this topology: {@code <topology>-<router>}. */
+    public String routerName(String router) { return name + "-" + router; }
+
+    /** The deployed name of a VM of this topology: {@code <topology>-<node>-<vm>}. */
+    public String vmName(String node, String vm) { return name + "-" + node + "-" + vm; }
+
+    public Node node(String name) {
+        return nodes.stream().filter(n -> name.equals(n.name())).findFirst().orElse(null);
+    }
+
+    public Network network(String name) {
+        return networks.stream().filter(n -> name.equals(n.name())).findFirst().orElse(null);
+    }
+
+    /** An unmodifiable copy; null elements stand for items the parser could not read (never in a valid spec). */
+    private static <T> List<T> copy(List<T> l) {
+        return l == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(l));
+    }
+}

@@ -1,0 +1,158 @@
+package dev.vmctl.topology;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A YAML document read token by token (Jackson's YAMLParser) into a small tree that remembers where
+ * every mapping, key, item and scalar starts, so that later checks can point at the line and column.
+ */
+final class YamlTree {
+    private static final YAMLFactory FACTORY = new YAMLFactory();
+
+    private YamlTree() {}
+
+    /** 1-based line and column; (0, 0) when unknown. */
+    record Loc(int line, int column) {
+        static final Loc NONE = new Loc(0, 0);
+
+        static Loc of(JsonLocation l) {
+            return l == null || l.getLineNr() < 1 ? NONE : new Loc(l.getLineNr(), Math.max(1, l.getColumnNr()));
+        }
+    }
+
+    sealed interface Y permits YMap, YList, YScalar {
+        Loc loc();
+
+        /** "a mapping", "a list", "a string 'x'", … for messages about wrong types. */
+        String describe();
+    }
+
+    record Entry(String key, Loc keyLoc, Y value) {}
+
+    record YMap(Loc loc, List<Entry> entries) implements Y {
+        public String describe() { return "a mapping"; }
+    }
+
+    record YList(Loc loc, List<Y> items) implements Y {
+        public String describe() { return "a list"; }
+    }
+
+    enum ScalarKind { STRING, INT, FLOAT, BOOL, NULL, ALIAS }
+
+    record YScalar(Loc loc, ScalarKind kind, String text) implements Y {
+        public String describe() {
+            return switch (kind) {
+                case STRING -> "a string '" + text + "'";
+                case INT -> "an integer " + text;
+                case FLOAT -> "a number " + text;
+                case BOOL -> "a boolean " + text;
+                case NULL -> "nothing (null)";
+                case ALIAS -> "an alias *" + text;
+            };
+        }
+    }
+
+    /** A duplicate key or a second document: reported, the reading goes on. */
+    record Issue(Loc loc, String path, String message, String allowed) {}
+
+    /** The document's root (null when the text holds no document), or a syntax error. */
+    record Result(Y root, List<Issue> issues) {}
+
+    /** Thrown for text that is not YAML: where and what. */
+    static final class SyntaxError extends Exception {
+        final Loc loc;
+
+        SyntaxError(Loc loc, String message) {
+            super(message, null, false, false);
+            this.loc = loc;
+        }
+    }
+
+    static Result read(String text) throws SyntaxError {
+        List<Issue> issues = new ArrayList<>();
+        try (YAMLParser p = FACTORY.createParser(text)) {
+            JsonToken t = p.nextToken();
+            if (t == null) return new Result(null, issues);
+            Y root = value(p, "", issues);
+            JsonToken more = p.nextToken();
+            if (more != null) {
+                issues.add(new Issue(Loc.of(p.currentTokenLocation()), "",
+                        "a second YAML document ('---') follows; a topology file holds exactly one", null));
+            }
+            return new Result(root, issues);
+        } catch (StreamReadException e) {
+            throw syntax(e);
+        } catch (IOException e) {
+            throw new SyntaxError(Loc.NONE, "cannot read the text: " + e.getMessage());
+        }
+    }
+
+    private static Y value(YAMLParser p, String path, List<Issue> issues) throws IOException {
+        JsonToken t = p.currentToken();
+        Loc loc = Loc.of(p.currentTokenLocation());
+        switch (t) {
+            case START_OBJECT -> {
+                List<Entry> entries = new ArrayList<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    Loc keyLoc = Loc.of(p.currentTokenLocation());
+                    p.nextToken();
+                    String child = path.isEmpty() ? key : path + "." + key;
+                    Y v = value(p, child, issues);
+                    Entry first = entries.stream().filter(e -> e.key().equals(key)).findFirst().orElse(null);
+                    if (first != null) {
+                        issues.add(new Issue(keyLoc, child, "duplicate field '" + key + "' (first at line "
+                                + first.keyLoc().line() + ")", "each field once"));
+                    } else {
+                        entries.add(new Entry(key, keyLoc, v));
+                    }
+                }
+                return new YMap(loc, entries);
+            }
+            case START_ARRAY -> {
+                List<Y> items = new ArrayList<>();
+                int i = 0;
+                while (p.nextToken() != JsonToken.END_ARRAY) items.add(value(p, path + "[" + i++ + "]", issues));
+                return new YList(loc, items);
+            }
+            case VALUE_STRING -> {
+                return new YScalar(loc, p.isCurrentAlias() ? ScalarKind.ALIAS : ScalarKind.STRING, p.getText());
+            }
+            case VALUE_NUMBER_INT -> { return new YScalar(loc, ScalarKind.INT, p.getText()); }
+            case VALUE_NUMBER_FLOAT -> { return new YScalar(loc, ScalarKind.FLOAT, p.getText()); }
+            case VALUE_TRUE, VALUE_FALSE -> { return new YScalar(loc, ScalarKind.BOOL, p.getText()); }
+            case VALUE_NULL -> { return new YScalar(loc, ScalarKind.NULL, null); }
+            default -> { return new YScalar(loc, ScalarKind.STRING, p.getText()); }
+        }
+    }
+
+    private static SyntaxError syntax(StreamReadException e) {
+        Throwable c = e.getCause();
+        if (c instanceof MarkedYAMLException m && m.getProblemMark() != null) {
+            Mark pm = m.getProblemMark();
+            StringBuilder msg = new StringBuilder("YAML syntax error: ").append(oneLine(m.getProblem()));
+            if (m.getContext() != null) {
+                msg.append("; ").append(oneLine(m.getContext()));
+                Mark cm = m.getContextMark();
+                if (cm != null) msg.append(" at line ").append(cm.getLine() + 1).append(", column ").append(cm.getColumn() + 1);
+            }
+            return new SyntaxError(new Loc(pm.getLine() + 1, pm.getColumn() + 1), msg.toString());
+        }
+        String msg = e.getOriginalMessage() == null ? String.valueOf(e.getMessage()) : e.getOriginalMessage();
+        return new SyntaxError(Loc.of(e.getLocation()), "YAML syntax error: " + oneLine(msg));
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\n\\s*", " ");
+    }
+}
