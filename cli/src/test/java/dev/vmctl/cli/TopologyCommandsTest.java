@@ -100,7 +100,7 @@ class TopologyCommandsTest {
     @Test
     void upPostsTheFileByteForByteAndShowsTheSteps() throws IOException {
         server.json("POST", "/api/v1/topologies", 200, APPLIED);
-        // CRLF, a BOM-less UTF-8 comment, trailing blanks and no final newline all travel as they are
+        // CRLF, non-ASCII text, trailing blanks and no final newline all travel as they are
         String text = "# café ✓  \r\n" + SHOP_YAML.replace("\n", "\r\n") + "# end   ";
         Path f = file("shop.yaml", text);
 
