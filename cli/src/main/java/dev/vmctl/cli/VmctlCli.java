@@ -108,7 +108,10 @@ public final class VmctlCli implements Runnable {
         int code;
         if (ex instanceof CliException e) {
             err.println("error: " + e.getMessage());
-            if (e.detail() != null && !e.detail().isBlank()) err.println("  " + e.detail());
+            if (e.detail() != null && !e.detail().isBlank()) {
+                // a detail of several lines (every problem of a topology file) stays indented under the error
+                for (String line : e.detail().strip().split("\\R")) err.println(("  " + line).stripTrailing());
+            }
             code = e.exitCode();
         } else {
             err.println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

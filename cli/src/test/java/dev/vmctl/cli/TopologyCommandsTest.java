@@ -212,10 +212,10 @@ class TopologyCommandsTest {
     }
 
     @Test
-    void upValidationErrorIsPrintedAsUsual() throws IOException {
+    void upValidationErrorIsPrintedAsUsualWithEveryProblemIndented() throws IOException {
         server.json("POST", "/api/v1/topologies", 400, """
                 {"error":"shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size",\
-                "detail":"shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size (e.g. 128M, 1G); \
+                "detail":"shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size (e.g. 128M, 1G)\\n\
                 shop.yaml:12:66: nodes[0].vms[2].nics[0]: unknown network 'publik' (allowed: public, internal)"}""");
         Path f = file("shop.yaml", SHOP_YAML);
         CliRun r = CliRun.run(server.url(), "up", "-f", f.toString());
@@ -223,9 +223,10 @@ class TopologyCommandsTest {
         assertThat(r.out()).isEqualTo("applying topology shop from " + f + "…\n");
         assertThat(r.err()).isEqualTo("""
                 error: shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size
-                  shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size (e.g. 128M, 1G); \
-                shop.yaml:12:66: nodes[0].vms[2].nics[0]: unknown network 'publik' (allowed: public, internal)
+                  shop.yaml:11:56: nodes[0].vms[1].memory: '128Q' is not a size (e.g. 128M, 1G)
+                  shop.yaml:12:66: nodes[0].vms[2].nics[0]: unknown network 'publik' (allowed: public, internal)
                 """);
+        assertThat(post().bytes()).isEqualTo(SHOP_YAML.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
