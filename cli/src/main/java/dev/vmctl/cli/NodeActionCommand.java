@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
  * {@code DELETE}); the server answers when all of the node's VMs are done, with the node.
  */
 abstract sealed class NodeActionCommand implements Callable<Integer>
-        permits NodeStartCommand, NodeStopCommand, NodeRemoveCommand {
+        permits NodeStartCommand, NodeStopCommand, NodeRemoveCommand, NodeRestoreCommand {
     private final CliContext ctx;
     private final String doing;
     private final String did;

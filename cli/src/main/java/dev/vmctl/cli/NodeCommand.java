@@ -8,6 +8,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "node", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
         description = "List, start, stop and remove nodes: the groups of VMs of a topology, handled as one (TOPOLOGY/NODE).",
         subcommands = {NodeListCommand.class, NodeShowCommand.class, NodeStartCommand.class, NodeStopCommand.class,
+                NodeSnapshotCommand.class, NodeRestoreCommand.class,
                 NodeRemoveCommand.class})
 final class NodeCommand implements Runnable {
     @Spec

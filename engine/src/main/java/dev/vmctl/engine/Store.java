@@ -98,6 +98,14 @@ public final class Store implements AutoCloseable {
                role        TEXT,
                PRIMARY KEY (kind, id)
              )"""},
+            {"""
+             CREATE TABLE node_snapshots (
+               name        TEXT PRIMARY KEY,
+               topology    TEXT NOT NULL,
+               node        TEXT NOT NULL,
+               members     TEXT NOT NULL,
+               created_at  TEXT NOT NULL
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -266,6 +274,28 @@ public final class Store implements AutoCloseable {
     public synchronized Optional<Label> labelOf(String kind, String id) {
         List<Label> r = rows("SELECT * FROM labels WHERE kind=? AND id=?", rs -> new Label(rs.getString("kind"), rs.getString("id"),
                 rs.getString("topology"), rs.getString("node"), rs.getString("local_name"), rs.getString("role")), kind, id);
+        return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
+    }
+
+    /** A node snapshot: one VM snapshot per VM of the node, taken at the same moment. members: vm local name → snapshot. */
+    public record NodeSnapshot(String name, String topology, String node, Map<String, String> members, String createdAt) {}
+
+    public synchronized void saveNodeSnapshot(NodeSnapshot n) {
+        StringBuilder m = new StringBuilder();
+        n.members().forEach((k, v) -> m.append(m.isEmpty() ? "" : ",").append(k).append('=').append(v));
+        exec("INSERT INTO node_snapshots (name, topology, node, members, created_at) VALUES (?,?,?,?,?)", "save node snapshot " + n.name(),
+                n.name(), n.topology(), n.node(), m.toString(), n.createdAt());
+    }
+
+    public synchronized Optional<NodeSnapshot> nodeSnapshot(String name) {
+        List<NodeSnapshot> r = rows("SELECT * FROM node_snapshots WHERE name=?", rs -> {
+            Map<String, String> members = new java.util.LinkedHashMap<>();
+            for (String kv : rs.getString("members").split(",")) {
+                String[] p = kv.split("=", 2);
+                if (p.length == 2) members.put(p[0], p[1]);
+            }
+            return new NodeSnapshot(rs.getString("name"), rs.getString("topology"), rs.getString("node"), members, rs.getString("created_at"));
+        }, name);
         return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }
 

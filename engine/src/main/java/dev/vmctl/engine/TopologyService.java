@@ -506,6 +506,51 @@ public final class TopologyService {
         return before;
     }
 
+    /** Snapshots every VM of a node at the same moment (all paused, saved, resumed): snapshots NAME-VM plus a node record NAME. */
+    public Store.NodeSnapshot snapshotNode(String topo, String node, String name) {
+        dev.vmctl.model.Names.check("name", name);
+        if (store.nodeSnapshot(name).isPresent()) throw VmctlException.conflict("node snapshot " + name + " already exists", "choose another name");
+        Map<String, String> ids = nodeVmIds(topo, node);
+        Map<String, String> byId = new LinkedHashMap<>();
+        Map<String, String> members = new LinkedHashMap<>();
+        for (var e : ids.entrySet()) {
+            String snap = name + "-" + e.getKey();
+            byId.put(e.getValue(), snap);
+            members.put(e.getKey(), snap);
+        }
+        vms.snapshotGroup(byId);
+        Store.NodeSnapshot ns = new Store.NodeSnapshot(name, topo, node, members, Instant.now().toString());
+        store.saveNodeSnapshot(ns);
+        events.publish("node.snapshot", null, topo + "/" + node, null, null, name + ": " + members.values());
+        return ns;
+    }
+
+    /** Rolls every VM of a node back to a node snapshot (in parallel); returns when all are RUNNING again. */
+    public NodeView restoreNode(String topo, String node, String name) {
+        Store.NodeSnapshot ns = store.nodeSnapshot(name).orElseThrow(() -> VmctlException.notFound("node snapshot", name));
+        if (!ns.topology().equals(topo) || !ns.node().equals(node)) {
+            throw VmctlException.invalid("snapshot", "node snapshot " + name + " belongs to " + ns.topology() + "/" + ns.node(),
+                    "a snapshot of node " + topo + "/" + node);
+        }
+        Map<String, String> ids = nodeVmIds(topo, node);
+        for (String vm : ns.members().keySet()) {
+            if (!ids.containsKey(vm)) throw VmctlException.conflict("node " + topo + "/" + node + " no longer has vm " + vm, "re-apply the topology first");
+        }
+        for (var e : ns.members().entrySet()) vms.snapshotStore().verify(e.getValue());
+        List<String> errors = Collections.synchronizedList(new ArrayList<>());
+        parallel(new ArrayList<>(ns.members().entrySet()), e -> {
+            String id = ids.get(e.getKey());
+            vms.restore(id, e.getValue());
+            VmView r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
+            if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+        });
+        if (!errors.isEmpty()) {
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "restore node " + topo + "/" + node + ": " + String.join("; ", errors), null);
+        }
+        events.publish("node.state", null, topo + "/" + node, null, null, "restored from " + name);
+        return node(topo, node);
+    }
+
     public NodeView node(String topo, String node) {
         return nodes(topo).stream().filter(n -> n.name().equals(node)).findFirst()
                 .orElseThrow(() -> VmctlException.notFound("node", topo + "/" + node));

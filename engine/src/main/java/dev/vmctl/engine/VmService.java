@@ -752,8 +752,57 @@ public final class VmService implements AutoCloseable {
             claim(r, "snapshotting");
             rt = runtimes.get(r.id());
         }
-        String vmId = r.id();
         try {
+            return take(r.id(), rt, name);
+        } finally {
+            busy.remove(r.id());
+        }
+    }
+
+    /**
+     * Snapshots several VMs at the same moment (a node): all are paused first, then saved one after the
+     * other, then all resumed — the guests' clocks and state line up across the group.
+     * @param names vm id or name → snapshot name
+     */
+    public List<dev.vmctl.snapshot.Snapshotter.Result> snapshotGroup(Map<String, String> names) {
+        Map<String, VmRuntime> rts = new java.util.LinkedHashMap<>();
+        Map<String, String> snapOf = new java.util.LinkedHashMap<>();
+        try {
+            for (var e : names.entrySet()) {
+                Names.check("name", e.getValue());
+                VmRow r = row(e.getKey());
+                synchronized (lock(r.id())) {
+                    r = row(r.id());
+                    if (r.state() != VmState.RUNNING) {
+                        throw new VmctlException(VmctlException.Kind.WRONG_STATE, "snapshot: vm " + r.name() + " is " + r.state(),
+                                "current state: " + r.state() + "; every VM of the group must be RUNNING");
+                    }
+                    if (snapshots.exists(e.getValue())) {
+                        throw VmctlException.conflict("snapshot " + e.getValue() + " already exists", "choose another name or remove it first");
+                    }
+                    claim(r, "snapshotting");
+                    rts.put(r.id(), runtimes.get(r.id()));
+                    snapOf.put(r.id(), e.getValue());
+                }
+            }
+            for (VmRuntime rt : rts.values()) rt.qmp.execute("stop", Map.of(), Duration.ofSeconds(10));
+            List<dev.vmctl.snapshot.Snapshotter.Result> out = new ArrayList<>();
+            for (var e : rts.entrySet()) out.add(take(e.getKey(), e.getValue(), snapOf.get(e.getKey())));
+            return out;
+        } finally {
+            for (VmRuntime rt : rts.values()) {
+                try {
+                    rt.qmp.execute("cont", Map.of(), Duration.ofSeconds(10));
+                } catch (RuntimeException ex) {
+                    log.warn("vm {}: resume after group snapshot: {}", rt.id, ex.getMessage());
+                }
+            }
+            for (String id : rts.keySet()) busy.remove(id);
+        }
+    }
+
+    private dev.vmctl.snapshot.Snapshotter.Result take(String vmId, VmRuntime rt, String name) {
+        {
             List<String> args = Procs.cmdline(rt.pid).orElse(List.of());
             Path kernel = Path.of(argAfter(args, "-kernel"));
             Path initrd = Path.of(argAfter(args, "-initrd"));
@@ -761,19 +810,17 @@ public final class VmService implements AutoCloseable {
             ImageInfo img = images.list().stream().filter(i -> i.name().equals(imageName)).findFirst().orElse(null);
             boolean fromImage = img != null && kernel.toString().equals(img.kernel());
             Path ram = ramShared(rt) ? rt.files.ramFile() : null;
-            List<dev.vmctl.snapshot.SnapshotManifest.Nic> nics = store.nics(r.id()).stream()
+            List<dev.vmctl.snapshot.SnapshotManifest.Nic> nics = store.nics(vmId).stream()
                     .map(n -> new dev.vmctl.snapshot.SnapshotManifest.Nic(n.index(), n.mac())).toList();
-            VmRow now = row(r.id());
+            VmRow now = row(vmId);
             var src = new dev.vmctl.snapshot.Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
                     initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
                     nics, ram, null);
-            String parent = store.sourceOf(r.id());
+            String parent = store.sourceOf(vmId);
             var res = dev.vmctl.snapshot.Snapshotter.take(snapshots, name, rt.qmp, src,
                     new dev.vmctl.snapshot.Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
-            events.publish("snapshot.created", r.id(), now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
+            events.publish("snapshot.created", vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
             return res;
-        } finally {
-            busy.remove(r.id());
         }
     }
 

@@ -202,6 +202,15 @@ public final class VmctlServer implements AutoCloseable {
                     Api.json(ctx, 200, topologies.startNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
             route(cfg, HandlerType.POST, "/api/v1/nodes/{topology}/{node}/stop", ctx ->
                     Api.json(ctx, 200, topologies.stopNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
+            route(cfg, HandlerType.POST, "/api/v1/nodes/{topology}/{node}/snapshot", ctx -> {
+                SnapshotBody b = Api.body(ctx, SnapshotBody.class);
+                Api.json(ctx, 201, topologies.snapshotNode(ctx.pathParam("topology"), ctx.pathParam("node"), b.name()));
+            });
+            route(cfg, HandlerType.POST, "/api/v1/nodes/{topology}/{node}/restore", ctx -> {
+                RestoreBody b = Api.body(ctx, RestoreBody.class);
+                if (b.snapshot() == null) throw VmctlException.invalid("snapshot", "missing", "the name of a node snapshot");
+                Api.json(ctx, 200, topologies.restoreNode(ctx.pathParam("topology"), ctx.pathParam("node"), b.snapshot()));
+            });
             route(cfg, HandlerType.DELETE, "/api/v1/nodes/{topology}/{node}", ctx ->
                     Api.json(ctx, 200, topologies.removeNode(ctx.pathParam("topology"), ctx.pathParam("node"))));
             route(cfg, HandlerType.GET, "/api/v1/networks", ctx -> Api.json(ctx, 200, nets.networks()));

@@ -137,6 +137,28 @@ class TopologyIT {
 
     @Test
     @Order(4)
+    void aNodeSnapshotRestoresAllItsVms() {
+        Api.Response r = f.api.post("/api/v1/nodes/shop/svc/snapshot", Map.of("name", "svc-warm"));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        assertThat(r.json().path("members").size()).isEqualTo(3);
+        for (String vm : List.of("shop-svc-api", "shop-svc-cache", "shop-svc-worker")) {
+            assertThat(vm(vm).path("state").asText()).as(vm + " keeps running").isEqualTo("RUNNING");
+            f.api.post("/api/v1/vms/" + vm + "/exec", Map.of("argv", List.of("sh", "-c", "echo after > /tmp/after")));
+        }
+        r = f.api.post("/api/v1/nodes/shop/svc/restore", Map.of("snapshot", "svc-warm"));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        for (String vm : List.of("shop-svc-api", "shop-svc-cache", "shop-svc-worker")) {
+            assertThat(vm(vm).path("state").asText()).as(vm).isEqualTo("RUNNING");
+            Api.Response e = f.api.post("/api/v1/vms/" + vm + "/exec", Map.of("argv", List.of("sh", "-c", "test -e /tmp/after && echo yes || echo no")));
+            assertThat(e.json().path("stdout").asText().trim()).as(vm + " rolled back").isEqualTo("no");
+        }
+        assertThat(pings("shop-svc-api", ip("shop-svc-cache", 0))).as("the node still talks after the restore").isTrue();
+        Api.Response wrong = f.api.post("/api/v1/nodes/shop/svc/restore", Map.of("snapshot", "nope"));
+        assertThat(wrong.status()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(5)
     void downRemovesEverything() {
         Cli.Result r = f.cli.run("down", "shop");
         ok(r);
@@ -148,7 +170,7 @@ class TopologyIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aBrokenFileGetsAPreciseErrorAndCreatesNothing(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Path file = tmp.resolve("broken.yaml");
         Files.writeString(file, Files.readString(EXAMPLES.resolve("shop.yaml")).replace("memory: 128M, nics: [internal]", "memory: 12X, nics: [internal]"));
@@ -164,7 +186,7 @@ class TopologyIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aFailingVmIsReportedAndRolledBackOnRequest(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         // an image whose kernel cannot boot: QEMU exits while loading it
         JsonNode tiny = f.api.get("/api/v1/images").json().get(0);
@@ -210,7 +232,7 @@ class TopologyIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void theRoutedLabDeploysWithRoutingAndIsolation() {
         Cli.Result r = f.cli.run("up", "-f", EXAMPLES.resolve("routed-lab.yaml").toString());
         ok(r);
