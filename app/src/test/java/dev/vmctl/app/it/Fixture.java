@@ -45,7 +45,12 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
 
     static Fixture create(String prefix) throws Exception {
         Fixture f = new Fixture(Files.createTempDirectory(prefix));
-        f.buildImage();
+        try {
+            f.buildImage();
+        } catch (RuntimeException | Error e) {
+            f.close();
+            throw e;
+        }
         return f;
     }
 
@@ -103,14 +108,24 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
     public void close() throws Exception {
         if (server == null) return;
         try {
-            Api.Response list = api.get("/api/v1/vms");
-            if (list.status() == 200) {
-                for (JsonNode vm : list.json()) api.delete("/api/v1/vms/" + vm.path("id").asText() + "?force=true");
+            // remove through the API what the tests left: topologies, VMs, routers, networks
+            for (String kind : List.of("topologies", "vms", "routers", "networks")) {
+                Api.Response list = api.get("/api/v1/" + kind);
+                if (list.status() != 200) continue;
+                for (JsonNode x : list.json()) {
+                    String key = kind.equals("vms") ? x.path("id").asText() : x.path("name").asText();
+                    api.delete("/api/v1/" + kind + "/" + key + (kind.equals("vms") ? "?force=true" : ""));
+                }
             }
             server.close();
             List<Long> left = qemuProcesses();
             for (long pid : left) Procs.terminate(pid, Duration.ofSeconds(2));
+            // the server's namespaces (fabric and routers) are named after its data directory
+            String fabric = dev.vmctl.engine.LinuxHostNet.fabricName(dataDir);
+            List<String> namespaces = dev.vmctl.net.Netns.list(fabric);
+            for (String ns : namespaces) dev.vmctl.host.Cmd.run("ip", "netns", "del", ns);
             assertThat(left).as("qemu processes left after destroying every VM").isEmpty();
+            assertThat(namespaces).as("network namespaces left after removing everything").isEmpty();
         } finally {
             deleteTree(dataDir);
         }

@@ -45,6 +45,9 @@ final class ServerProcess implements AutoCloseable {
                 "serve", "--data-dir", dataDir.toString(), "--port", Integer.toString(port)));
         process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process started = process;
+        // a test JVM that dies must not leave its server behind (its VMs are then removed by the fixture or the next reconcile)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> started.destroyForcibly()));
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
