@@ -96,7 +96,8 @@ public final class VmctlServer implements AutoCloseable {
                     Api.json(ctx, 404, Api.error("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
                 }
             });
-            route(cfg, HandlerType.GET, "/", ctx -> ctx.contentType("text/html").result(resource("index.html")));
+            route(cfg, HandlerType.GET, "/", this::gui);
+            route(cfg, HandlerType.GET, "/assets/{file}", this::guiAsset);
             route(cfg, HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
             route(cfg, HandlerType.GET, "/api/v1/host", ctx -> Api.json(ctx, 200, host()));
             route(cfg, HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
@@ -465,6 +466,24 @@ public final class VmctlServer implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- small helpers
+
+    /** The GUI (module gui, built by Vite into classpath dev/vmctl/gui/), else a placeholder page. */
+    private void gui(Context ctx) throws IOException {
+        try (InputStream in = VmctlServer.class.getResourceAsStream("/dev/vmctl/gui/index.html")) {
+            ctx.contentType("text/html; charset=utf-8").result(in != null ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : resource("index.html"));
+        }
+    }
+
+    private void guiAsset(Context ctx) throws IOException {
+        String file = ctx.pathParam("file");
+        if (!file.matches("[A-Za-z0-9._-]+")) throw VmctlException.notFound("asset", file);
+        try (InputStream in = VmctlServer.class.getResourceAsStream("/dev/vmctl/gui/assets/" + file)) {
+            if (in == null) throw VmctlException.notFound("asset", file);
+            String type = file.endsWith(".js") ? "text/javascript" : file.endsWith(".css") ? "text/css" : file.endsWith(".svg") ? "image/svg+xml"
+                    : file.endsWith(".png") ? "image/png" : file.endsWith(".woff2") ? "font/woff2" : "application/octet-stream";
+            ctx.contentType(type).header("Cache-Control", "public, max-age=31536000, immutable").result(in.readAllBytes());
+        }
+    }
 
     private static boolean bool(Context ctx, String name) {
         String v = ctx.queryParam(name);
