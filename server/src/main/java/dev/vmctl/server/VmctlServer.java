@@ -405,8 +405,14 @@ public final class VmctlServer implements AutoCloseable {
         }
     }
 
+    /**
+     * One SSE client. Events are queued per client and written by the client's own thread, so a slow or
+     * vanished client never blocks the code that publishes (which may hold engine locks); a client whose
+     * queue overflows is disconnected (it can reconnect with Last-Event-ID and catch up).
+     */
     private void events(SseClient client) {
         client.keepAlive();
+        java.util.concurrent.BlockingQueue<VmEvent> queue = new java.util.concurrent.LinkedBlockingQueue<>(2048);
         long after = 0;
         String last = client.ctx().header("Last-Event-ID");
         if (last != null) {
@@ -415,13 +421,30 @@ public final class VmctlServer implements AutoCloseable {
             } catch (NumberFormatException ignored) {
                 after = 0;
             }
-            for (VmEvent e : events.since(after)) send(client, e);
         }
-        Runnable unsubscribe = events.subscribe(e -> {
-            if (client.terminated()) return;
-            send(client, e);
+        Runnable[] unsubscribe = new Runnable[1];
+        unsubscribe[0] = events.subscribe(e -> {
+            if (!queue.offer(e)) {
+                unsubscribe[0].run();
+                client.close();
+            }
         });
-        client.onClose(unsubscribe);
+        if (last != null) for (VmEvent e : events.since(after)) queue.offer(e);
+        client.onClose(() -> unsubscribe[0].run());
+        client.sendComment("connected");
+        Thread.ofVirtual().name("sse-writer").start(() -> {
+            try {
+                while (!client.terminated()) {
+                    VmEvent e = queue.poll(15, java.util.concurrent.TimeUnit.SECONDS);
+                    if (e == null) client.sendComment("keep-alive");
+                    else send(client, e);
+                }
+            } catch (InterruptedException | RuntimeException ignored) {
+                // the client went away
+            } finally {
+                unsubscribe[0].run();
+            }
+        });
     }
 
     private static void send(SseClient client, VmEvent e) {
