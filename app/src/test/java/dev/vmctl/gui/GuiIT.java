@@ -1,0 +1,278 @@
+package dev.vmctl.gui;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.options.BoundingBox;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * End to end in a real headless Chromium against a real vmctl server with real VMs: design two VMs on one
+ * network by drag and drop, see the API's validation message for a bad property, deploy, see both RUNNING,
+ * take a link down and up (and impair it), run a command in a VM, destroy. Screenshots in target/screenshots.
+ */
+class GuiIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String TOPO = "guit";
+    private static final String VM1 = TOPO + "-main-vm1";
+    private static final String VM2 = TOPO + "-main-vm2";
+
+    static Path dataDir;
+    static Path userDataDir;
+    static Process server;
+    static URI api;
+    static GuiServer gui;
+    static Playwright playwright;
+    static BrowserContext browser;
+    static Page page;
+    static Path shots;
+    static int shot;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path jar = Path.of(System.getProperty("vmctl.jar", "../app/target/vmctl.jar"));
+        assertThat(jar).as("the vmctl launcher jar (build the app module first)").isRegularFile();
+        dataDir = Files.createTempDirectory("vmctl-gui-it");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) { port = s.getLocalPort(); }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(),
+                "serve", "--data-dir", dataDir.toString(), "--port", String.valueOf(port))
+                .redirectErrorStream(true).redirectOutput(dataDir.resolve("server.log").toFile()).start();
+        api = URI.create("http://127.0.0.1:" + port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                if (send("GET", "/api/v1/host", null, Duration.ofSeconds(2)).statusCode() == 200) break;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline || !server.isAlive()) throw new IllegalStateException("vmctl server did not start: " + Files.readString(dataDir.resolve("server.log")), e);
+                Thread.sleep(200);
+            }
+        }
+        var built = send("POST", "/api/v1/images/tiny/build?kernel=" + System.getProperty("vmctl.it.kernel", "vmctl"), null, Duration.ofMinutes(30));
+        assertThat(built.statusCode()).as(built.body()).isEqualTo(200);
+
+        gui = new GuiServer(Path.of(System.getProperty("gui.dir", "target/classes/dev/vmctl/gui")), api);
+        shots = Path.of(System.getProperty("screenshots.dir", "target/screenshots"));
+        Files.createDirectories(shots);
+        try (Stream<Path> old = Files.list(shots)) { old.forEach(p -> p.toFile().delete()); }
+
+        playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+        userDataDir = Files.createTempDirectory("vmctl-gui-chromium");
+        browser = playwright.chromium().launchPersistentContext(userDataDir, new BrowserType.LaunchPersistentContextOptions()
+                .setExecutablePath(Path.of(System.getProperty("chromium.path", "/usr/bin/chromium")))
+                .setHeadless(true)
+                .setViewportSize(1600, 1000)
+                .setArgs(List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+        browser.setDefaultTimeout(30_000);
+        page = browser.pages().isEmpty() ? browser.newPage() : browser.pages().getFirst();
+        page.onConsoleMessage(m -> { if ("error".equals(m.type())) System.err.println("[browser] " + m.text()); });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (browser != null) browser.close();
+            if (playwright != null) playwright.close();
+        } finally {
+            try {
+                if (server != null && server.isAlive()) {
+                    // whatever the test left behind
+                    try { send("DELETE", "/api/v1/topologies/" + TOPO, null, Duration.ofMinutes(2)); } catch (Exception ignored) { }
+                    for (JsonNode vm : JSON.readTree(send("GET", "/api/v1/vms", null, Duration.ofSeconds(10)).body())) {
+                        send("DELETE", "/api/v1/vms/" + vm.path("id").asText() + "?force=true", null, Duration.ofMinutes(1));
+                    }
+                }
+            } finally {
+                if (gui != null) gui.close();
+                if (server != null) {
+                    server.destroy();
+                    if (!server.waitFor(30, TimeUnit.SECONDS)) server.destroyForcibly().waitFor();
+                }
+                for (Path d : new Path[] {dataDir, userDataDir}) {
+                    if (d != null) try (Stream<Path> w = Files.walk(d)) { w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete()); }
+                }
+            }
+        }
+    }
+
+    @Test
+    void designDeployOperateDestroy() throws Exception {
+        int octet = ThreadLocalRandom.current().nextInt(100, 250);
+        String subnet = "198.18." + octet + ".0/24";
+
+        page.navigate(gui.uri() + "/#/dashboard");
+        assertThat(page.getByTestId("dashboard")).isVisible();
+        assertThat(page.getByTestId("count-total")).hasAttribute("data-count", "0");
+        screenshot("dashboard-empty");
+
+        // design: a network and two VMs dragged from the palette, connected by drawing edges
+        page.getByTestId("tab-designer").click();
+        page.getByTestId("btn-new").click();
+        page.getByTestId("design-name").fill(TOPO);
+        Locator canvas = page.getByTestId("designer-canvas");
+        page.getByTestId("palette-network").dragTo(canvas, new Locator.DragToOptions().setTargetPosition(380, 80));
+        page.getByTestId("palette-vm").dragTo(canvas, new Locator.DragToOptions().setTargetPosition(220, 330));
+        page.getByTestId("palette-vm").dragTo(canvas, new Locator.DragToOptions().setTargetPosition(560, 330));
+        assertThat(page.getByTestId("d-network-net1")).isVisible();
+        assertThat(page.getByTestId("d-vm-vm1")).isVisible();
+        assertThat(page.getByTestId("d-vm-vm2")).isVisible();
+
+        page.getByTestId("d-network-net1").click();
+        page.getByTestId("prop-subnet").fill(subnet);
+        drawEdge("vm1", "net1");
+        drawEdge("vm2", "net1");
+        assertThat(page.locator(".react-flow__edge")).hasCount(2);
+        assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+        screenshot("designed");
+
+        // an invalid property shows the API's message next to the field
+        page.getByTestId("d-vm-vm1").click();
+        page.getByTestId("prop-memory").fill("12X");
+        assertThat(page.getByTestId("err-memory")).containsText("nodes[0].vms[0].memory: '12X' is not a size");
+        assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "invalid");
+        screenshot("invalid-memory");
+        page.getByTestId("prop-memory").fill("96M");
+        assertThat(page.getByTestId("err-memory")).hasCount(0);
+        assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+
+        // deploy, with progress
+        page.getByTestId("btn-deploy").click();
+        assertThat(page.getByTestId("deploy-progress")).isVisible();
+        assertThat(page.getByTestId("deploy-report")).hasAttribute("data-ok", "true", new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(240_000));
+        screenshot("deployed");
+
+        // dashboard: both RUNNING, counted, updated live
+        page.getByTestId("tab-dashboard").click();
+        assertThat(page.getByTestId("vm-row-" + VM1)).hasAttribute("data-state", "RUNNING", longWait());
+        assertThat(page.getByTestId("vm-row-" + VM2)).hasAttribute("data-state", "RUNNING", longWait());
+        assertThat(page.getByTestId("count-RUNNING")).hasAttribute("data-count", "2");
+        assertThat(page.getByTestId("topo-row-" + TOPO)).isVisible();
+        assertThat(page.getByTestId("node-row-" + TOPO + "-main")).isVisible();
+        assertThat(page.getByTestId("sse-status")).hasAttribute("data-status", "live");
+        screenshot("dashboard-running");
+
+        // live view: nodes colored by state, edges by link state
+        page.getByTestId("topo-live-" + TOPO).click();
+        assertThat(page.getByTestId("live-vm-" + VM1)).hasAttribute("data-state", "RUNNING", longWait());
+        assertThat(page.getByTestId("live-vm-" + VM2)).hasAttribute("data-state", "RUNNING", longWait());
+        Locator edge1 = page.getByTestId("rf__edge-nic:" + VM1 + ":eth0");
+        assertThat(edge1).hasClass(java.util.regex.Pattern.compile("link-up"));
+        screenshot("live-running");
+
+        page.getByTestId("link-down-" + VM1 + "-eth0").click();
+        assertThat(page.getByTestId("link-" + VM1 + "-eth0")).hasAttribute("data-link-state", "down");
+        assertThat(edge1).hasClass(java.util.regex.Pattern.compile("link-down"));
+        assertThat(nic(VM1).path("link").asText()).isEqualTo("down");
+        screenshot("link-down");
+
+        page.getByTestId("link-up-" + VM1 + "-eth0").click();
+        assertThat(page.getByTestId("link-" + VM1 + "-eth0")).hasAttribute("data-link-state", "up");
+        assertThat(edge1).hasClass(java.util.regex.Pattern.compile("link-up"));
+        assertThat(nic(VM1).path("link").asText()).isEqualTo("up");
+        screenshot("link-up");
+
+        // impair through the edge's right-click menu, then clear
+        edge1.click(new Locator.ClickOptions().setButton(com.microsoft.playwright.options.MouseButton.RIGHT));
+        assertThat(page.getByTestId("context-menu")).isVisible();
+        page.getByTestId("menu-impair-" + VM1 + "-eth0").click();
+        assertThat(page.getByTestId("link-" + VM1 + "-eth0")).hasAttribute("data-link-state", "impaired");
+        assertThat(edge1).hasClass(java.util.regex.Pattern.compile("link-impaired"));
+        screenshot("link-impaired");
+        page.getByTestId("link-clear-" + VM1 + "-eth0").click();
+        assertThat(page.getByTestId("link-" + VM1 + "-eth0")).hasAttribute("data-link-state", "up");
+
+        // VM detail: NICs with addresses, exec
+        page.getByTestId("row-detail-" + VM2).click();
+        assertThat(page.getByTestId("vm-detail-state")).hasText("RUNNING");
+        assertThat(page.getByTestId("vm-nic-eth0")).containsText("198.18." + octet + ".");
+        assertThat(page.getByTestId("console")).containsText("VMCTL_READY", new com.microsoft.playwright.assertions.LocatorAssertions.ContainsTextOptions().setTimeout(60_000));
+        page.getByTestId("exec-input").fill("cat /proc/sys/kernel/hostname");
+        page.getByTestId("exec-run").click();
+        assertThat(page.getByTestId("exec-output")).hasAttribute("data-exit", "0", longWait());
+        screenshot("vm-detail");
+
+        // destroy from the designer (the design is kept in the browser)
+        page.getByTestId("tab-designer").click();
+        assertThat(page.getByTestId("design-name")).hasValue(TOPO);
+        page.getByTestId("btn-destroy").click();
+        assertThat(page.getByTestId("deploy-report")).hasAttribute("data-ok", "true", longWait());
+        page.getByTestId("tab-dashboard").click();
+        assertThat(page.getByTestId("topo-row-" + TOPO)).hasCount(0);
+        assertThat(page.getByTestId("vm-row-" + VM1)).hasCount(0);
+        assertThat(page.getByTestId("count-total")).hasAttribute("data-count", "0");
+        screenshot("destroyed");
+        assertThat(JSON.readTree(send("GET", "/api/v1/vms", null, Duration.ofSeconds(10)).body()).size()).isZero();
+
+        // load an existing topology file into the designer (not deployed)
+        page.getByTestId("tab-designer").click();
+        page.getByTestId("input-load-file").setInputFiles(Path.of(System.getProperty("examples.dir", "../examples"), "shop.yaml"));
+        assertThat(page.getByTestId("design-name")).hasValue("shop");
+        assertThat(page.getByTestId("d-vm-api")).isVisible();
+        assertThat(page.getByTestId("d-vm-cache")).isVisible();
+        assertThat(page.getByTestId("d-network-internal")).isVisible();
+        assertThat(page.locator(".react-flow__edge")).hasCount(4);
+        assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+        screenshot("loaded-shop");
+    }
+
+    private static com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions longWait() {
+        return new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(180_000);
+    }
+
+    /** Draw a React Flow edge from one node's handle to another's, with the mouse. */
+    private static void drawEdge(String from, String to) {
+        BoundingBox a = page.getByTestId("handle-" + from).boundingBox();
+        BoundingBox b = page.getByTestId("handle-" + to).boundingBox();
+        page.mouse().move(a.x + a.width / 2, a.y + a.height / 2);
+        page.mouse().down();
+        page.mouse().move(b.x + b.width / 2, b.y + b.height / 2, new com.microsoft.playwright.Mouse.MoveOptions().setSteps(15));
+        page.mouse().up();
+    }
+
+    private static JsonNode nic(String vm) throws Exception {
+        for (JsonNode v : JSON.readTree(send("GET", "/api/v1/vms", null, Duration.ofSeconds(10)).body())) {
+            if (v.path("name").asText().equals(vm)) return v.path("nics").get(0);
+        }
+        throw new AssertionError("no VM " + vm);
+    }
+
+    private static void screenshot(String step) {
+        shot++;
+        page.screenshot(new Page.ScreenshotOptions().setPath(shots.resolve(String.format("%02d-%s.png", shot, step))));
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(api.resolve(path)).timeout(timeout)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) b.header("Content-Type", "application/json");
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,199 @@
+import { useState } from 'react';
+import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, MarkerType, ConnectionMode, type Edge, type Node, type NodeProps } from '@xyflow/react';
+import { api, ApiError, type Nic, type Vm } from './api';
+import type { LiveState } from './live';
+import { aggregateState, impairText, linkState, stateColor } from './model';
+import { savedDesigns } from './Designer';
+import { StateBadge } from './Dashboard';
+import { go } from './App';
+
+type LiveData = { label: string; sub: string; state?: string; kind: string; testid: string };
+
+function LiveNode({ data, selected }: NodeProps<Node<LiveData>>) {
+  const color = data.state ? stateColor(data.state) : undefined;
+  return (
+    <div className={`dn dn-${data.kind}${selected ? ' sel' : ''}`} data-testid={data.testid} data-state={data.state ?? ''}
+         style={color ? { borderColor: color, background: color + '22' } : undefined}>
+      <Handle type="source" position={data.kind === 'vm' ? Position.Top : Position.Bottom} id="h" isConnectable={false} />
+      {data.kind === 'net' && <Handle type="source" position={Position.Top} id="t" isConnectable={false} />}
+      <div className="title">{data.label}</div>
+      <div className="sub">{data.sub}</div>
+      {data.state && <StateBadge state={data.state} />}
+    </div>
+  );
+}
+const nodeTypes = { live: LiveNode };
+
+type Menu = { x: number; y: number; vm: Vm; nic?: Nic };
+
+export function LiveView({ name, live, refresh }: { name: string; live: LiveState; refresh: () => void }) {
+  const topo = live.topologies.find(t => t.name === name);
+  const [sel, setSel] = useState<{ vm: string; nic?: string } | null>(null);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [imp, setImp] = useState({ delay: '50ms', loss: '', rate: '' });
+
+  if (!name || !topo) {
+    return (
+      <div data-testid="live-view">
+        <p>{name ? `No deployed topology '${name}'.` : 'Pick a deployed topology:'}</p>
+        <ul>{live.topologies.map(t => <li key={t.name}><a data-testid={`live-pick-${t.name}`} href={`#/live/${encodeURIComponent(t.name)}`}>{t.name}</a> <StateBadge state={t.state} /></li>)}</ul>
+      </div>
+    );
+  }
+  // the topology view names networks, routers and node VMs by their names in the file (vm) and VMs also by
+  // their deployed names (name): deployed networks and routers are <topology>-<name>
+  const deployed = (local: string) => `${name}-${local}`;
+  const vmNames = new Set(topo.nodes.flatMap(n => n.vms.map(v => v.name)));
+  const vms = live.vms.filter(v => vmNames.has(v.name));
+  const design = savedDesigns()[name];
+  const pos = (kind: string, n: string): { x: number; y: number } | undefined => {
+    const el = design?.elements.find(e => e.kind === kind && e.props.name === n);
+    return el ? { x: el.x, y: el.y } : undefined;
+  };
+  const short = (full: string) => full.startsWith(name + '-') ? full.slice(name.length + 1) : full;
+  const netId = (n: string) => `net:${short(n)}`;
+
+  const nodes: Node<LiveData>[] = [];
+  topo.networks.forEach((n, i) => {
+    const net = live.networks.find(x => x.name === deployed(n) || x.name === n);
+    nodes.push({ id: netId(n), type: 'live', position: pos('network', n) ?? { x: 40 + i * 260, y: 40 },
+      data: { kind: 'net', label: `net ${net?.name ?? deployed(n)}`, sub: `${net?.subnet ?? ''}${net?.vlan ? ' · VLAN ' + net.vlan : ''}`, testid: `live-net-${n}` } });
+  });
+  topo.routers.forEach((r, i) => {
+    nodes.push({ id: `router:${r}`, type: 'live', position: pos('router', r) ?? { x: 160 + i * 260, y: -100 },
+      data: { kind: 'router', label: `router ${deployed(r)}`, sub: '', testid: `live-router-${r}` } });
+  });
+  let k = 0;
+  topo.nodes.forEach(node => {
+    node.vms.forEach(nv => {
+      const vm = vms.find(v => v.name === nv.name);
+      nodes.push({ id: `vm:${nv.name}`, type: 'live', position: pos('vm', nv.vm) ?? { x: 40 + k * 220, y: 240 }, selected: sel?.vm === nv.name && !sel.nic,
+        data: { kind: 'vm', label: `VM ${nv.vm}`, sub: `${node.name} · ${nv.role ?? ''} · ${(vm?.nics ?? []).map(n => n.ip ?? '').join(' ')}`,
+          state: vm?.state ?? nv.state, testid: `live-vm-${nv.name}` } });
+      k++;
+    });
+  });
+  const edges: Edge[] = [];
+  for (const r of live.routers.filter(r => topo.routers.some(x => deployed(x) === r.name))) {
+    for (const p of r.networks) edges.push({ id: `port:${r.name}:${p.network}`, source: `router:${short(r.name)}`, target: netId(p.network), sourceHandle: 'h', targetHandle: 't', label: p.address, className: 'link-up' });
+  }
+  for (const vm of vms) {
+    for (const nic of vm.nics) {
+      const ls = linkState(nic);
+      edges.push({
+        id: `nic:${vm.name}:${nic.name}`, source: `vm:${vm.name}`, target: netId(nic.network), sourceHandle: 'h', targetHandle: 'h',
+        label: `${nic.name} ${ls}${ls === 'impaired' ? ' ' + impairText(nic.impair) : ''}`, className: `link-${ls}`,
+        animated: ls === 'impaired', selected: sel?.vm === vm.name && sel.nic === nic.name,
+        style: { stroke: ls === 'down' ? '#d33' : ls === 'impaired' ? '#e07b00' : '#2e9d4f', strokeWidth: 2, strokeDasharray: ls === 'down' ? '6 4' : undefined },
+        markerEnd: { type: MarkerType.Arrow },
+      });
+    }
+  }
+
+  const act = async (f: () => Promise<unknown>) => {
+    setErr(null); setMenu(null);
+    try { await f(); } catch (e) { setErr(e instanceof ApiError ? e.text : String(e)); }
+    refresh();
+  };
+  const impairBody = () => {
+    const o: Record<string, string> = {};
+    if (imp.delay.trim()) o.delay = imp.delay.trim();
+    if (imp.loss.trim()) o.loss = imp.loss.trim();
+    if (imp.rate.trim()) o.rate = imp.rate.trim();
+    return { impair: o };
+  };
+  const nicButtons = (vm: Vm, nic: Nic, prefix: string) => (
+    <>
+      <button data-testid={`${prefix}-down-${vm.name}-${nic.name}`} disabled={nic.link === 'down'} onClick={() => act(() => api.patchNic(vm.id, nic.name, { link: 'down' }))}>link down</button>
+      <button data-testid={`${prefix}-up-${vm.name}-${nic.name}`} disabled={nic.link === 'up'} onClick={() => act(() => api.patchNic(vm.id, nic.name, { link: 'up' }))}>link up</button>
+      <button data-testid={`${prefix}-impair-${vm.name}-${nic.name}`} onClick={() => act(() => api.patchNic(vm.id, nic.name, impairBody()))}>impair</button>
+      <button data-testid={`${prefix}-clear-${vm.name}-${nic.name}`} disabled={!nic.impair} onClick={() => act(() => api.patchNic(vm.id, nic.name, { impair: null }))}>clear</button>
+    </>
+  );
+  const vmButtons = (vm: Vm, prefix: string) => (
+    <>
+      <button data-testid={`${prefix}-reboot-${vm.name}`} onClick={() => act(() => api.vmAction(vm.id, 'reboot'))}>reboot</button>
+      <button data-testid={`${prefix}-stop-${vm.name}`} onClick={() => act(() => api.vmAction(vm.id, 'stop'))}>stop</button>
+      <button data-testid={`${prefix}-start-${vm.name}`} onClick={() => act(() => api.vmAction(vm.id, 'start'))}>start</button>
+      <button data-testid={`${prefix}-detail-${vm.name}`} onClick={() => go('#/vm/' + encodeURIComponent(vm.id))}>details</button>
+    </>
+  );
+  const selVm = sel ? vms.find(v => v.name === sel.vm) : undefined;
+  const allStates = vms.map(v => v.state);
+
+  return (
+    <div className="live" data-testid="live-view" onClick={() => setMenu(null)}>
+      <div className="toolbar">
+        <b>{name}</b> <StateBadge state={topo.state} testid="live-topology-state" />
+        <span className="muted">VMs: {aggregateState(allStates)} ({allStates.filter(s => s === 'RUNNING').length}/{allStates.length} running)</span>
+        <span className="spacer" />
+        impair: <input data-testid="impair-delay" size={6} placeholder="delay 50ms" value={imp.delay} onChange={e => setImp({ ...imp, delay: e.target.value })} />
+        <input data-testid="impair-loss" size={5} placeholder="loss 2%" value={imp.loss} onChange={e => setImp({ ...imp, loss: e.target.value })} />
+        <input data-testid="impair-rate" size={7} placeholder="rate 10mbit" value={imp.rate} onChange={e => setImp({ ...imp, rate: e.target.value })} />
+      </div>
+      {err && <pre className="error" data-testid="live-error">{err}</pre>}
+      <div className="live-body">
+        <div className="canvas" data-testid="live-canvas">
+          <ReactFlowProvider>
+            <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }} minZoom={0.2}
+              nodesConnectable={false} nodesDraggable connectionMode={ConnectionMode.Loose}
+              onNodeClick={(_, n) => { if (n.id.startsWith('vm:')) setSel({ vm: n.id.slice(3) }); }}
+              onEdgeClick={(_, e) => { const m = /^nic:(.+):([^:]+)$/.exec(e.id); if (m) setSel({ vm: m[1], nic: m[2] }); }}
+              onNodeContextMenu={(ev, n) => { ev.preventDefault(); const vm = vms.find(v => `vm:${v.name}` === n.id); if (vm) setMenu({ x: ev.clientX, y: ev.clientY, vm }); }}
+              onEdgeContextMenu={(ev, e) => {
+                ev.preventDefault();
+                const m = /^nic:(.+):([^:]+)$/.exec(e.id); const vm = m && vms.find(v => v.name === m[1]);
+                if (vm) setMenu({ x: ev.clientX, y: ev.clientY, vm, nic: vm.nics.find(n => n.name === m![2]) });
+              }}>
+              <Background />
+              <Controls />
+            </ReactFlow>
+          </ReactFlowProvider>
+          {menu && (
+            <div className="menu" data-testid="context-menu" style={{ left: Math.max(0, Math.min(menu.x, window.innerWidth - 220)), top: Math.max(0, Math.min(menu.y, window.innerHeight - 180)) }} onClick={e => e.stopPropagation()}>
+              <div className="muted">{menu.vm.name}{menu.nic ? ` / ${menu.nic.name}` : ''}</div>
+              {menu.nic ? nicButtons(menu.vm, menu.nic, 'menu') : vmButtons(menu.vm, 'menu')}
+            </div>
+          )}
+        </div>
+        <div className="side" data-testid="live-side">
+          {selVm && (
+            <div data-testid="live-selected">
+              <h3>{selVm.name} <StateBadge state={selVm.state} /></h3>
+              {selVm.error && <div className="error">{selVm.error}</div>}
+              {vmButtons(selVm, 'sel')}
+            </div>
+          )}
+          <h4>Links</h4>
+          <table className="links">
+            <tbody>
+              {vms.flatMap(vm => vm.nics.map(nic => {
+                const ls = linkState(nic);
+                return (
+                  <tr key={vm.name + nic.name} data-testid={`link-${vm.name}-${nic.name}`} data-link-state={ls}
+                      className={sel?.vm === vm.name && sel.nic === nic.name ? 'sel' : ''}>
+                    <td>{short(vm.name)}/{nic.name}</td><td>{nic.network}</td><td>{nic.ip ?? '-'}</td>
+                    <td className={`ls-${ls}`}>{ls}{ls === 'impaired' ? ` (${impairText(nic.impair)})` : ''}</td>
+                    <td>{nicButtons(vm, nic, 'link')}</td>
+                  </tr>
+                );
+              }))}
+            </tbody>
+          </table>
+          <h4>VMs</h4>
+          <table>
+            <tbody>
+              {vms.map(vm => (
+                <tr key={vm.id} data-testid={`live-row-${vm.name}`} data-state={vm.state}>
+                  <td><a href={`#/vm/${encodeURIComponent(vm.id)}`}>{short(vm.name)}</a></td><td><StateBadge state={vm.state} /></td>
+                  <td>{vmButtons(vm, 'row')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </div>
+  );
+}
