@@ -42,6 +42,11 @@ public interface HostNet {
 
     String vlanMechanism();
 
+    /** The namespace of router {@code routerId} of this server; every router namespace starts with {@link #routerPrefix()}. */
+    String routerNs(String routerId);
+
+    String routerPrefix();
+
     void ensureRouter(String netns);
 
     void deleteRouter(String netns);

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /** {@link HostNet} on Linux bridges, taps, veths and tc in vmctl-owned namespaces (the net module). */
 public final class LinuxHostNet implements HostNet {
@@ -43,9 +42,14 @@ public final class LinuxHostNet implements HostNet {
         }
     }
 
-    /** The router namespace of router {@code routerId} of this server. */
+    @Override
     public String routerNs(String routerId) {
         return routerPrefix + routerId.substring(0, 8);
+    }
+
+    @Override
+    public String routerPrefix() {
+        return routerPrefix;
     }
 
     private RouterNs router(String netns) {
@@ -122,12 +126,4 @@ public final class LinuxHostNet implements HostNet {
     }
 
     @Override public List<String> namespaces(String prefix) { return Netns.list(prefix); }
-
-    static <T> T orNull(Supplier<T> s) {
-        try {
-            return s.get();
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
 }

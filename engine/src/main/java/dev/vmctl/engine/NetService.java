@@ -71,13 +71,11 @@ public final class NetService {
     private final Store store;
     private final EventBus events;
     private final HostNet host;
-    private final String prefix;
 
     public NetService(Store store, EventBus events, HostNet host) {
         this.store = store;
         this.events = events;
         this.host = host;
-        this.prefix = host.fabric();
     }
 
     public HostNet host() { return host; }
@@ -201,7 +199,7 @@ public final class NetService {
             }
             rr.add(new RouteRow(id, to.cidr(), via));
         }
-        RouterRow row = new RouterRow(id, name, prefix + "-r" + id.substring(0, 8), now()); // LinuxHostNet.routerNs
+        RouterRow row = new RouterRow(id, name, host.routerNs(id), now());
         try {
             realiseRouter(row, nets, rr);
             store.insertRouter(row, nets.stream().map(NetRow::id).toList(), rr);
@@ -480,7 +478,7 @@ public final class NetService {
         boolean needFabric = !store.networks().isEmpty() || !store.routers().isEmpty() || !liveVmIds.isEmpty();
         if (!needFabric) {
             if (host.fabricExists()) host.destroyFabric();
-            for (String ns : host.namespaces(prefix + "-")) host.deleteRouter(ns);
+            for (String ns : host.namespaces(host.routerPrefix())) host.deleteRouter(ns);
             return;
         }
         host.ensureFabric();
@@ -510,7 +508,7 @@ public final class NetService {
                 if (link.startsWith("vb")) host.deleteBridge(link); else host.deleteTap(link.startsWith("vi") ? "vt" + link.substring(2) : link);
             }
         }
-        for (String ns : host.namespaces(prefix + "-")) {
+        for (String ns : host.namespaces(host.routerPrefix())) {
             if (!routerNs.contains(ns)) {
                 log.info("removing orphan router namespace {}", ns);
                 host.deleteRouter(ns);

@@ -164,20 +164,18 @@ public final class TopologyService {
         for (var e : byNode.entrySet()) for (TopologyPlan.Action a : e.getValue()) toCreate.add(Map.entry(e.getKey(), a));
         toCreate.sort(java.util.Comparator.comparing(x -> vmOf(x.getValue()).nics().stream().anyMatch(n -> n.ip() != null) ? 0 : 1));
         for (var e : toCreate) {
-            {
-                TopologyPlan.Action a = e.getValue();
-                TopologySpec.Vm vm = vmOf(a);
-                try {
-                    List<NetService.NicRequest> nics = vm.nics().stream()
-                            .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
-                    VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
-                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics));
-                    store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.role()));
-                    created.put(e.getKey() + "/" + vm.name(), v.id());
-                    undo.add(() -> vms.destroy(v.id(), true));
-                } catch (RuntimeException ex) {
-                    steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
-                }
+            TopologyPlan.Action a = e.getValue();
+            TopologySpec.Vm vm = vmOf(a);
+            try {
+                List<NetService.NicRequest> nics = vm.nics().stream()
+                        .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
+                VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
+                        vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics));
+                store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.role()));
+                created.put(e.getKey() + "/" + vm.name(), v.id());
+                undo.add(() -> vms.destroy(v.id(), true));
+            } catch (RuntimeException ex) {
+                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
             }
         }
         Semaphore slots = new Semaphore(parallelBoots);
@@ -186,10 +184,7 @@ public final class TopologyService {
             String node = e.getKey();
             StartOrder order = StartOrder.of(spec.node(node));
             Map<String, TopologyPlan.Action> actionOf = new LinkedHashMap<>();
-            for (TopologyPlan.Action a : e.getValue()) {
-                TopologySpec.Vm vm = a instanceof TopologyPlan.CreateVm c ? c.vm() : ((TopologyPlan.ChangeVm) a).vm();
-                actionOf.put(vm.name(), a);
-            }
+            for (TopologyPlan.Action a : e.getValue()) actionOf.put(vmOf(a).name(), a);
             nodeJobs.add(() -> {
                 String failedBefore = null;
                 for (List<String> stage : order.stages()) {

@@ -26,7 +26,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -411,7 +410,7 @@ public final class VmService implements AutoCloseable {
                 net.releaseTaps(id);
                 gone = transition(id, VmState.DESTROYED, null, "destroyed");
                 goneView = gone.view(nics);
-                deleteTree(dir.vm(id).dir());
+                deleteQuietly(dir.vm(id).dir());
                 store.delete(id);
             }
             return goneView;
@@ -802,26 +801,24 @@ public final class VmService implements AutoCloseable {
     }
 
     private dev.vmctl.snapshot.Snapshotter.Result take(String vmId, VmRuntime rt, String name) {
-        {
-            List<String> args = Procs.cmdline(rt.pid).orElse(List.of());
-            Path kernel = Path.of(argAfter(args, "-kernel"));
-            Path initrd = Path.of(argAfter(args, "-initrd"));
-            String imageName = row(vmId).image();
-            ImageInfo img = images.list().stream().filter(i -> i.name().equals(imageName)).findFirst().orElse(null);
-            boolean fromImage = img != null && kernel.toString().equals(img.kernel());
-            Path ram = ramShared(rt) ? rt.files.ramFile() : null;
-            List<dev.vmctl.snapshot.SnapshotManifest.Nic> nics = store.nics(vmId).stream()
-                    .map(n -> new dev.vmctl.snapshot.SnapshotManifest.Nic(n.index(), n.mac())).toList();
-            VmRow now = row(vmId);
-            var src = new dev.vmctl.snapshot.Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
-                    initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
-                    nics, ram, null);
-            String parent = store.sourceOf(vmId);
-            var res = dev.vmctl.snapshot.Snapshotter.take(snapshots, name, rt.qmp, src,
-                    new dev.vmctl.snapshot.Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
-            events.publish("snapshot.created", vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
-            return res;
-        }
+        List<String> args = Procs.cmdline(rt.pid).orElse(List.of());
+        Path kernel = Path.of(argAfter(args, "-kernel"));
+        Path initrd = Path.of(argAfter(args, "-initrd"));
+        String imageName = row(vmId).image();
+        ImageInfo img = images.list().stream().filter(i -> i.name().equals(imageName)).findFirst().orElse(null);
+        boolean fromImage = img != null && kernel.toString().equals(img.kernel());
+        Path ram = ramShared(rt) ? rt.files.ramFile() : null;
+        List<dev.vmctl.snapshot.SnapshotManifest.Nic> nics = store.nics(vmId).stream()
+                .map(n -> new dev.vmctl.snapshot.SnapshotManifest.Nic(n.index(), n.mac())).toList();
+        VmRow now = row(vmId);
+        var src = new dev.vmctl.snapshot.Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
+                initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
+                nics, ram, null);
+        String parent = store.sourceOf(vmId);
+        var res = dev.vmctl.snapshot.Snapshotter.take(snapshots, name, rt.qmp, src,
+                new dev.vmctl.snapshot.Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
+        events.publish("snapshot.created", vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
+        return res;
     }
 
     private static String argAfter(List<String> args, String flag) {
@@ -1008,7 +1005,7 @@ public final class VmService implements AutoCloseable {
             for (Path p : s.toList()) {
                 if (!known.contains(p.getFileName().toString())) {
                     log.info("removing orphan vm folder {}", p);
-                    deleteTree(p);
+                    deleteQuietly(p);
                 }
             }
         } catch (IOException e) {
@@ -1152,16 +1149,9 @@ public final class VmService implements AutoCloseable {
         return locks.computeIfAbsent(id, k -> new Object());
     }
 
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+    private static void deleteQuietly(Path p) {
+        try {
+            dev.vmctl.host.FileTree.delete(p);
         } catch (IOException e) {
             throw new UncheckedIOException("delete " + p + ": " + e.getMessage(), e);
         }

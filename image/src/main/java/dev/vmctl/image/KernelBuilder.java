@@ -1,6 +1,7 @@
 package dev.vmctl.image;
 
 import dev.vmctl.host.Cmd;
+import dev.vmctl.host.FileTree;
 import dev.vmctl.host.CmdResult;
 import dev.vmctl.model.VmctlException;
 import dev.vmctl.model.VmctlException.Kind;
@@ -403,7 +404,7 @@ public final class KernelBuilder {
                 }
             }
             try {
-                TinyImageBuilder.deleteTree(work);
+                FileTree.delete(work);
             } catch (IOException ignored) {
                 // a leftover work directory is deleted by the next build of this key
             }
@@ -437,7 +438,7 @@ public final class KernelBuilder {
             if (Files.isRegularFile(tree.resolve("Makefile"))) return tree;
             say.accept("kernel: extracting " + tarball.getFileName() + " (once per " + SOURCE_PACKAGE + " version)");
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(srcRoot, ".extract-" + name + "-*")) {
-                for (Path stale : ds) TinyImageBuilder.deleteTree(stale);
+                for (Path stale : ds) FileTree.delete(stale);
             }
             Path tmp = Files.createTempDirectory(srcRoot, ".extract-" + name + "-");
             try {
@@ -451,7 +452,7 @@ public final class KernelBuilder {
                 if (!Files.isRegularFile(top.resolve("Makefile"))) throw new StepFailure(tarball + " holds no kernel Makefile");
                 Files.move(top, tree, StandardCopyOption.ATOMIC_MOVE);
             } finally {
-                TinyImageBuilder.deleteTree(tmp);
+                FileTree.delete(tmp);
             }
             log.line("vmctl: extracted " + tarball + " to " + tree);
         }
@@ -469,7 +470,7 @@ public final class KernelBuilder {
                 try (Locked l = tryLock(lockFile)) {
                     if (l == null) continue;
                     log.line("vmctl: deleting the old source tree " + p);
-                    TinyImageBuilder.deleteTree(p);
+                    FileTree.delete(p);
                 }
             }
         }
@@ -478,7 +479,7 @@ public final class KernelBuilder {
     /** Leftovers of killed builds of this key (we hold its lock: nobody else is using them). */
     private void deleteStale(String key) throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(cacheDir, ".build-" + key + "-*")) {
-            for (Path p : ds) TinyImageBuilder.deleteTree(p);
+            for (Path p : ds) FileTree.delete(p);
         }
     }
 

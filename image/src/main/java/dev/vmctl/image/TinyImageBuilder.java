@@ -1,6 +1,7 @@
 package dev.vmctl.image;
 
 import dev.vmctl.host.Cmd;
+import dev.vmctl.host.FileTree;
 import dev.vmctl.host.CmdException;
 import dev.vmctl.host.CmdResult;
 import dev.vmctl.model.ImageInfo;
@@ -13,21 +14,15 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -195,10 +190,10 @@ public final class TinyImageBuilder {
                     w.writeTree(root);
                     w.charDevice("dev/console", 0600, 5, 1);
                 }
-                deleteTree(root);
+                FileTree.delete(root);
             });
-            String kernelSha = b.step("computing checksums", () -> sha256(vmlinux));
-            String initrdSha = b.step("computing checksums", () -> sha256(initrd));
+            String kernelSha = b.step("computing checksums", () -> FileTree.sha256(vmlinux));
+            String initrdSha = b.step("computing checksums", () -> FileTree.sha256(initrd));
             long size = b.step("computing checksums", () -> Files.size(vmlinux) + Files.size(initrd));
             ImageInfo info = new ImageInfo(name, os, kver,
                     finalDir.resolve(KERNEL_FILE).toString(), kernelSha,
@@ -213,7 +208,7 @@ public final class TinyImageBuilder {
         } finally {
             if (!installed) {
                 try {
-                    deleteTree(work);
+                    FileTree.delete(work);
                 } catch (IOException ignored) {
                     // best effort: a leftover .build-* directory is not in the catalog
                 }
@@ -476,7 +471,7 @@ public final class TinyImageBuilder {
             if (old != null) Files.move(old, finalDir, StandardCopyOption.ATOMIC_MOVE);
             throw e;
         }
-        if (old != null) deleteTree(old);
+        if (old != null) FileTree.delete(old);
     }
 
     // ---- helpers ----
@@ -510,39 +505,6 @@ public final class TinyImageBuilder {
 
     private static void setMode(Path p, String rwx) throws IOException {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(rwx));
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null) throw exc;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static VmctlException missing(String what, String debianPackage) {

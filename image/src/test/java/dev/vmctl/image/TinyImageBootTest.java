@@ -91,8 +91,8 @@ class TinyImageBootTest {
         List<String> progress = PROGRESS.get(flavor);
         assertThat(new ImageCatalog(dir().resolve("images")).find("tiny")).contains(image);
         assertThat(image.rootfs()).isNull();
-        assertThat(TinyImageBuilder.sha256(Path.of(image.kernel()))).isEqualTo(image.kernelSha256());
-        assertThat(TinyImageBuilder.sha256(Path.of(image.initrd()))).isEqualTo(image.initrdSha256());
+        assertThat(dev.vmctl.host.FileTree.sha256(Path.of(image.kernel()))).isEqualTo(image.kernelSha256());
+        assertThat(dev.vmctl.host.FileTree.sha256(Path.of(image.initrd()))).isEqualTo(image.initrdSha256());
         assertThat(progress).contains("adding modules", "adding qemu-ga");
         assertThat(progress.getLast()).startsWith("built image tiny");
         List<CpioReader.Entry> entries = CpioReader.read(Files.readAllBytes(Path.of(image.initrd())));

@@ -59,7 +59,7 @@ public final class VmctlServer implements AutoCloseable {
     private final NetService nets;
     private final dev.vmctl.engine.TopologyService topologies;
     private final List<Route> routes = new ArrayList<>();
-    private final CompletableFuture<Map<String, HostCapabilities.Capability>> capabilities;
+    private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
     public VmctlServer(Options options) {
@@ -68,8 +68,8 @@ public final class VmctlServer implements AutoCloseable {
         this.store = new Store(dir.database());
         this.images = new ImageService(dir, events);
         this.accel = new AccelService(dir, options.accel());
-        this.capabilities = CompletableFuture.completedFuture(HostCapabilities.probe());
-        this.nets = new NetService(store, events, new LinuxHostNet(LinuxHostNet.fabricName(dir.root()), capabilities.join()));
+        this.capabilities = HostCapabilities.probe();
+        this.nets = new NetService(store, events, new LinuxHostNet(LinuxHostNet.fabricName(dir.root()), capabilities));
         this.vms = new VmService(dir, store, events, images, accel, nets, options.bootTimeout());
         this.vms.snapshots(new dev.vmctl.snapshot.SnapshotStore(dir.root().resolve("snapshots")));
         this.topologies = new dev.vmctl.engine.TopologyService(store, events, vms, nets, images, options.bootTimeout());
@@ -479,11 +479,11 @@ public final class VmctlServer implements AutoCloseable {
         m.put("images", images.names());
         m.put("fabricNamespace", nets.host().fabric());
         Map<String, Object> caps = new LinkedHashMap<>();
-        capabilities.join().forEach((k, v) -> caps.put(k, Map.of("available", v.available(), "detail", v.detail())));
+        capabilities.forEach((k, v) -> caps.put(k, Map.of("available", v.available(), "detail", v.detail())));
         m.put("capabilities", caps);
-        m.put("vlanMechanism", capabilities.join().getOrDefault("bridgeVlanFiltering", new HostCapabilities.Capability(false, "")).available()
+        m.put("vlanMechanism", capabilities.getOrDefault("bridgeVlanFiltering", new HostCapabilities.Capability(false, "")).available()
                 ? "bridge VLAN filtering" : "one bridge per VLAN id (no bridge VLAN filtering in this kernel)");
-        m.put("impairmentMechanism", capabilities.join().getOrDefault("netem", new HostCapabilities.Capability(false, "")).available()
+        m.put("impairmentMechanism", capabilities.getOrDefault("netem", new HostCapabilities.Capability(false, "")).available()
                 ? "netem on the host" : "netem inside the guest through the agent (host kernel has no netem); rate with tbf on the host");
         return m;
     }

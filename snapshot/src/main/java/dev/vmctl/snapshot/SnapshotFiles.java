@@ -5,22 +5,15 @@ import dev.vmctl.host.CmdResult;
 import dev.vmctl.model.VmctlException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -31,22 +24,6 @@ final class SnapshotFiles {
     private static final Duration CP_TIMEOUT = Duration.ofMinutes(10);
 
     private SnapshotFiles() {}
-
-    /** SHA-256 (lower-case hex) of the whole file. */
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     /**
      * Copies {@code src} to {@code dst} (which must not exist) keeping holes ({@code cp --sparse=always}) and
@@ -89,28 +66,9 @@ final class SnapshotFiles {
         }
     }
 
-    /** Removes a directory tree without following symbolic links; no error when it does not exist. */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) throw exc;
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
     static void deleteTreeQuietly(Path root) {
         try {
-            deleteTree(root);
+            dev.vmctl.host.FileTree.delete(root);
         } catch (IOException | UncheckedIOException e) {
             // best effort: callers report orphans through SnapshotStore.orphans()
         }

@@ -167,7 +167,7 @@ public final class SnapshotStore {
             }
         }
         try {
-            SnapshotFiles.deleteTree(gone);
+            dev.vmctl.host.FileTree.delete(gone);
         } catch (IOException e) {
             throw new VmctlException(Kind.INTERNAL, "delete snapshot " + name + ": removing " + gone + ": " + e.getMessage(), null, e);
         }
@@ -286,7 +286,7 @@ public final class SnapshotStore {
         List<Path> removed = new ArrayList<>();
         for (Path p : orphans()) {
             try {
-                SnapshotFiles.deleteTree(p);
+                dev.vmctl.host.FileTree.delete(p);
                 removed.add(p);
             } catch (IOException e) {
                 // left for next time
@@ -345,7 +345,7 @@ public final class SnapshotStore {
         Map<String, Future<String>> hashes = new TreeMap<>();
         try (ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, Math.min(toHash.size(),
                 Runtime.getRuntime().availableProcessors())))) {
-            for (FileEntry f : toHash) hashes.put(f.path(), ex.submit(() -> SnapshotFiles.sha256(dir.resolve(f.path()))));
+            for (FileEntry f : toHash) hashes.put(f.path(), ex.submit(() -> dev.vmctl.host.FileTree.sha256(dir.resolve(f.path()))));
             for (FileEntry f : toHash) {
                 try {
                     String got = hashes.get(f.path()).get();
@@ -540,7 +540,7 @@ public final class SnapshotStore {
                     for (Path p : files) {
                         fs.add(ex.submit(() -> {
                             SnapshotFiles.fsync(p);
-                            return new FileEntry(p.getFileName().toString(), Files.size(p), SnapshotFiles.sha256(p));
+                            return new FileEntry(p.getFileName().toString(), Files.size(p), dev.vmctl.host.FileTree.sha256(p));
                         }));
                     }
                     for (Future<FileEntry> f : fs) entries.add(f.get());
