@@ -53,8 +53,17 @@ final class ApiClient implements AutoCloseable {
 
     String baseUrl() { return baseUrl; }
 
+    /** The Operation-Location of the last successful answer (the operation a mutating call started), or null. */
+    String lastOperation() { return lastOperation; }
+
+    private volatile String lastOperation;
+
     JsonNode get(String path) {
         return send(request(path, DEFAULT_TIMEOUT).GET().build());
+    }
+
+    JsonNode get(String path, Duration timeout) {
+        return send(request(path, timeout).GET().build());
     }
 
     /** POSTs {@code body} as JSON; a null body sends an empty request. */
@@ -205,6 +214,7 @@ final class ApiClient implements AutoCloseable {
         HttpResponse<String> resp = exchange(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         String body = resp.body();
         if (resp.statusCode() >= 400) throw errorOf(req, resp.statusCode(), body);
+        if (!"GET".equals(req.method())) lastOperation = resp.headers().firstValue("Operation-Location").orElse(null);
         if (body == null || body.isBlank()) return MissingNode.getInstance();
         try {
             return Json.parse(body);

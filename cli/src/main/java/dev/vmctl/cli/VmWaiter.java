@@ -18,8 +18,9 @@ import static dev.vmctl.model.VmState.RUNNING;
 import static dev.vmctl.model.VmState.STOPPED;
 
 /**
- * Polls {@code GET /api/v1/vms/{id}} until a VM reaches what an action promised, printing one progress
- * line per state change ({@code web1  PREPARING  (booting)}, {@code web1  RUNNING  1.8s}).
+ * Waits until a VM reaches what an action promised, printing a progress line per state it saw
+ * ({@code web1  PREPARING  (booting)}, {@code web1  RUNNING  1.8s}): on the action's operation (one long-poll,
+ * {@link OperationWait}), or, with a server that sends no Operation-Location, by reading the VM.
  */
 final class VmWaiter {
     /** What the caller waits for, and which states end the wait as a failure. */
@@ -65,6 +66,47 @@ final class VmWaiter {
      * @throws CliException on a failure state or when the timeout passes (exit 1)
      */
     JsonNode await(JsonNode first, Goal goal, Duration timeout, long startNanos, String hint) {
+        return await(first, goal, timeout, startNanos, hint, api.lastOperation());
+    }
+
+    /**
+     * With the operation the action started ({@code operation}, its Operation-Location): one long-poll until
+     * it has finished, then the VM as it is. Without one (a server older than operations) the VM is polled.
+     */
+    JsonNode await(JsonNode first, Goal goal, Duration timeout, long startNanos, String hint, String operation) {
+        if (operation != null) return awaitOperation(first, goal, timeout, startNanos, hint, operation);
+        return poll(first, goal, timeout, startNanos, hint);
+    }
+
+    private JsonNode awaitOperation(JsonNode first, Goal goal, Duration timeout, long startNanos, String hint, String operation) {
+        VmView initial = Json.as(first, VmView.class);
+        String label = initial.name() != null ? initial.name() : initial.id();
+        print(label, initial, goal, startNanos, hint);
+        long left = timeout.toNanos() - (System.nanoTime() - startNanos);
+        JsonNode opJson = OperationWait.await(api, operation, Duration.ofNanos(Math.max(left, 1_000_000_000L)));
+        dev.vmctl.model.Operation op = Json.as(opJson, dev.vmctl.model.Operation.class);
+        if (!op.finished()) {
+            throw CliException.failed("timed out after " + Durations.format(timeout) + " waiting for vm " + label + " to be "
+                    + goal.target() + " (operation " + op.id() + " is " + op.state() + ")", null);
+        }
+        JsonNode json;
+        try {
+            json = api.get("/api/v1/vms/" + ApiClient.seg(initial.id() != null ? initial.id() : initial.name()));
+        } catch (CliException gone) {
+            throw CliException.failed("vm " + label + " was destroyed while waiting for " + goal.target(), op.error());
+        }
+        VmView vm = Json.as(json, VmView.class);
+        if (vm.state() != initial.state() || vm.state() == goal.target()) print(label, vm, goal, startNanos, hint);
+        if (vm.state() == goal.target() && "succeeded".equals(op.state())) return json;
+        if (goal.failures.contains(vm.state()) || vm.state() != goal.target()) {
+            if (vm.state() == ERROR) throw failure(label, vm, goal);
+            throw CliException.failed("vm " + label + " is " + vm.state() + ", not " + goal.target()
+                    + " (operation " + op.id() + " " + op.kind() + " " + op.state() + ")", op.error());
+        }
+        return json;
+    }
+
+    private JsonNode poll(JsonNode first, Goal goal, Duration timeout, long startNanos, String hint) {
         VmView initial = Json.as(first, VmView.class);
         String label = initial.name() != null ? initial.name() : initial.id();
         String path = "/api/v1/vms/" + ApiClient.seg(initial.id() != null ? initial.id() : initial.name());
@@ -108,6 +150,29 @@ final class VmWaiter {
      * @return each VM's JSON as last read, in the order given
      */
     List<JsonNode> awaitAll(List<JsonNode> first, Duration timeout, long startNanos, String hint) {
+        String operation = api.lastOperation();
+        if (operation != null) {
+            for (JsonNode j : first) {
+                VmView vm = Json.as(j, VmView.class);
+                print(label(vm), vm, Goal.START, startNanos, hint);
+            }
+            long left = timeout.toNanos() - (System.nanoTime() - startNanos);
+            OperationWait.await(api, operation, Duration.ofNanos(Math.max(left, 1_000_000_000L)));
+            List<JsonNode> out = new ArrayList<>();
+            for (JsonNode j : first) {
+                VmView vm = Json.as(j, VmView.class);
+                JsonNode next;
+                try {
+                    next = api.get("/api/v1/vms/" + ApiClient.seg(vm.id() != null ? vm.id() : vm.name()));
+                } catch (CliException gone) {
+                    next = j;
+                }
+                VmView v = Json.as(next, VmView.class);
+                if (v.state() != vm.state()) print(label(vm), v, Goal.START, startNanos, hint);
+                out.add(next);
+            }
+            return out;
+        }
         int n = first.size();
         List<JsonNode> json = new ArrayList<>(first);
         List<VmView> vms = new ArrayList<>(n);

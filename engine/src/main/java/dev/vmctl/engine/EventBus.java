@@ -18,10 +18,15 @@ public final class EventBus {
     private final Deque<VmEvent> recent = new ArrayDeque<>();
     private long seq;
 
+    /** Publishes an event of the operation running on this thread (if any). */
     public VmEvent publish(String type, String vmId, String name, VmState from, VmState to, String message) {
+        return publish(type, vmId, name, from, to, message, dev.vmctl.engine.op.Operations.currentId());
+    }
+
+    public VmEvent publish(String type, String vmId, String name, VmState from, VmState to, String message, String operation) {
         VmEvent e;
         synchronized (this) {
-            e = new VmEvent(++seq, type, vmId, name, from, to, message, Instant.now().toString());
+            e = new VmEvent(++seq, type, vmId, name, from, to, message, Instant.now().toString(), operation);
             recent.addLast(e);
             if (recent.size() > KEEP) recent.removeFirst();
         }

@@ -52,7 +52,12 @@ public final class ImageService {
         return build(name, "vmctl");
     }
 
-    public synchronized ImageInfo build(String name, String kernel) {
+    public ImageInfo build(String name, String kernel) {
+        return build(name, kernel, m -> {});
+    }
+
+    /** Builds the image; each progress message also goes to {@code progress} (the build operation's). */
+    public synchronized ImageInfo build(String name, String kernel, java.util.function.Consumer<String> progress) {
         dev.vmctl.image.KernelFlavor flavor = dev.vmctl.image.KernelFlavor.parse(kernel == null ? "vmctl" : kernel);
         if (!BUILDABLE.contains(name)) {
             throw VmctlException.invalid("name", "vmctl cannot build an image called '" + name + "'", String.join(", ", BUILDABLE));
@@ -60,7 +65,10 @@ public final class ImageService {
         events.publish("image.progress", null, name, null, null, "build started");
         try {
             ImageInfo info = new TinyImageBuilder(dir.imagesDir())
-                    .build(name, flavor, msg -> events.publish("image.progress", null, name, null, null, msg));
+                    .build(name, flavor, msg -> {
+                        progress.accept(msg);
+                        events.publish("image.progress", null, name, null, null, msg);
+                    });
             events.publish("image.built", null, name, null, null, "built " + info.kernelVersion());
             return info;
         } catch (RuntimeException e) {

@@ -95,7 +95,7 @@ public final class NetService {
                         + " (" + n.subnet() + ")", "choose a subnet that does not overlap any existing network");
             }
         }
-        String id = VmService.newId();
+        String id = VmCore.newId();
         NetRow row = new NetRow(id, name, c.cidr(), c.gateway(), vlan, "vb" + id.substring(0, 8), now());
         host.ensureFabric();
         host.ensureBridge(row.bridge(), vlan);
@@ -183,7 +183,7 @@ public final class NetService {
             nets.add(n);
         }
         List<RouteRow> rr = new ArrayList<>();
-        String id = VmService.newId();
+        String id = VmCore.newId();
         for (RouteSpec r : routes == null ? List.<RouteSpec>of() : routes) {
             Ipam to;
             try {

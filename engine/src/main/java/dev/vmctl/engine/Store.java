@@ -106,6 +106,30 @@ public final class Store implements AutoCloseable {
                members     TEXT NOT NULL,
                created_at  TEXT NOT NULL
              )"""},
+            {"""
+             CREATE TABLE operations (
+               seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+               id          TEXT NOT NULL UNIQUE,
+               kind        TEXT NOT NULL,
+               targets     TEXT NOT NULL,
+               state       TEXT NOT NULL,
+               parent      TEXT,
+               created_at  TEXT NOT NULL,
+               started_at  TEXT,
+               finished_at TEXT,
+               error       TEXT,
+               progress    TEXT
+             )""", """
+             CREATE INDEX operations_state ON operations(state)"""},
+            {"""
+             CREATE TABLE nodes (
+               topology    TEXT NOT NULL,
+               name        TEXT NOT NULL,
+               created_at  TEXT NOT NULL,
+               PRIMARY KEY (topology, name)
+             )""", """
+             INSERT OR IGNORE INTO nodes (topology, name, created_at)
+               SELECT DISTINCT topology, node, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM labels WHERE kind = 'vm' AND node IS NOT NULL"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -125,6 +149,35 @@ public final class Store implements AutoCloseable {
             migrate();
         } catch (SQLException e) {
             throw VmctlException.internal("open database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Work on the one connection; {@link #tx} runs it in a transaction (all or nothing for multi-row writes). */
+    public interface Work<T> { T run(Connection db) throws SQLException; }
+
+    public synchronized <T> T read(String what, Work<T> work) {
+        try {
+            return work.run(db);
+        } catch (SQLException e) {
+            throw VmctlException.internal(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized <T> T tx(String what, Work<T> work) {
+        try {
+            db.setAutoCommit(false);
+            try {
+                T out = work.run(db);
+                db.commit();
+                return out;
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw VmctlException.internal(what + ": " + e.getMessage(), e);
         }
     }
 
@@ -237,6 +290,7 @@ public final class Store implements AutoCloseable {
     public synchronized void deleteTopology(String name) {
         exec("DELETE FROM topologies WHERE name=?", "delete topology " + name, name);
         exec("DELETE FROM labels WHERE topology=?", "delete labels of " + name, name);
+        exec("DELETE FROM nodes WHERE topology=?", "delete nodes of " + name, name);
     }
 
     public synchronized List<TopologyRow> topologies() {
@@ -278,6 +332,20 @@ public final class Store implements AutoCloseable {
     }
 
     /** A node snapshot: one VM snapshot per VM of the node, taken at the same moment. members: vm local name → snapshot. */
+    /** Nodes are entities of their own (table nodes): created with their first VM, removed with their last. */
+    public synchronized void saveNode(String topology, String name) {
+        exec("INSERT OR IGNORE INTO nodes (topology, name, created_at) VALUES (?,?,?)", "save node " + topology + "/" + name,
+                topology, name, java.time.Instant.now().toString());
+    }
+
+    public synchronized void deleteNode(String topology, String name) {
+        exec("DELETE FROM nodes WHERE topology=? AND name=?", "delete node " + topology + "/" + name, topology, name);
+    }
+
+    public synchronized List<String> nodeNames(String topology) {
+        return rows("SELECT name FROM nodes WHERE topology=? ORDER BY created_at, name", rs -> rs.getString("name"), topology);
+    }
+
     public record NodeSnapshot(String name, String topology, String node, Map<String, String> members, String createdAt) {}
 
     public synchronized void saveNodeSnapshot(NodeSnapshot n) {

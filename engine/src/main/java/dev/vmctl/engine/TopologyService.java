@@ -1,5 +1,7 @@
 package dev.vmctl.engine;
 
+import dev.vmctl.engine.op.Accepted;
+import dev.vmctl.engine.op.Operations;
 import dev.vmctl.model.NetworkView;
 import dev.vmctl.model.RouterView;
 import dev.vmctl.model.VmState;
@@ -39,17 +41,20 @@ public final class TopologyService {
     private final Store store;
     private final EventBus events;
     private final VmService vms;
-    private final NetService nets;
+    private final Networks nets;
+    private final SnapshotService snaps;
+    private final Operations ops;
     private final ImageService images;
     private final int parallelBoots;
     private final Duration bootTimeout;
-    private final Map<String, Object> busy = new ConcurrentHashMap<>();
 
-    public TopologyService(Store store, EventBus events, VmService vms, NetService nets, ImageService images, Duration bootTimeout) {
+    public TopologyService(Store store, EventBus events, Engine engine, ImageService images, Duration bootTimeout) {
         this.store = store;
         this.events = events;
-        this.vms = vms;
-        this.nets = nets;
+        this.vms = engine.vms();
+        this.nets = engine.networks();
+        this.snaps = engine.snapshots();
+        this.ops = engine.ops();
         this.images = images;
         this.bootTimeout = bootTimeout;
         // TCG boots are CPU-bound: two per core keeps the cores busy without starving the agents
@@ -66,12 +71,30 @@ public final class TopologyService {
 
     // ---------------------------------------------------------------- apply
 
-    public Report apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+    static String lane(String topo) {
+        return "topology:" + topo;
+    }
+
+    static String nodeLane(String topo, String node) {
+        return "node:" + topo + "/" + node;
+    }
+
+    /**
+     * Applies a topology file. A dry run only plans (no operation); otherwise one {@code topology.apply}
+     * operation on the topology's lane plans again when its turn comes and executes the plan; it holds the
+     * VMs it creates until it ends.
+     */
+    public Accepted<Report> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
         TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
-        if (busy.putIfAbsent(spec.name(), Boolean.TRUE) != null) {
-            throw VmctlException.conflict("topology " + spec.name() + " is being changed", "wait until the running up/down has finished");
-        }
-        try {
+        if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
+        Operations.Op op = ops.submit(Operations.Spec.of("topology.apply", lane(spec.name())),
+                o -> plan(spec, text, fileName, false, rollbackOnError));
+        Report r = (Report) op.join(Duration.ofHours(2));
+        return new Accepted<>(op.view(), r);
+    }
+
+    private Report plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+        {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
             checkConflicts(spec, plan);
@@ -84,8 +107,6 @@ public final class TopologyService {
                 return new Report(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
             return execute(spec, text, fileName, plan, rollbackOnError);
-        } finally {
-            busy.remove(spec.name());
         }
     }
 
@@ -122,17 +143,20 @@ public final class TopologyService {
         List<TopologyPlan.Action> vmDeletes = plan.actions().stream()
                 .filter(a -> a instanceof TopologyPlan.DeleteVm || a instanceof TopologyPlan.ChangeVm).toList();
         parallel(vmDeletes, a -> step(steps, a, () -> vms.destroy(deployedOld(a), true)));
-        for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.DeleteRouter) step(steps, a, () -> { nets.deleteRouter(a.deployedName()); vms.networkRemoved(); });
+        for (TopologyPlan.Action a : vmDeletes) {
+            if (a instanceof TopologyPlan.DeleteVm) deleteEmptyNodes(topo);
         }
         for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.DeleteNetwork) step(steps, a, () -> { nets.deleteNetwork(a.deployedName()); vms.networkRemoved(); });
+            if (a instanceof TopologyPlan.DeleteRouter) step(steps, a, () -> nets.deleteRouter(a.deployedName()));
+        }
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.DeleteNetwork) step(steps, a, () -> nets.deleteNetwork(a.deployedName()));
         }
         // 2. networks and routers
         for (TopologyPlan.Action a : plan.actions()) {
             if (a instanceof TopologyPlan.CreateNetwork cn) {
                 step(steps, a, () -> {
-                    NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan());
+                    NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan()).value();
                     store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
                     undo.add(() -> nets.deleteNetwork(v.id()));
                 });
@@ -144,7 +168,7 @@ public final class TopologyService {
                     List<String> netNames = cr.router().networks().stream().map(spec::networkName).toList();
                     List<NetService.RouteSpec> routes = cr.router().routes().stream()
                             .map(r -> new NetService.RouteSpec(r.to(), r.via())).toList();
-                    RouterView v = nets.createRouter(cr.deployedName(), netNames, routes);
+                    RouterView v = nets.createRouter(cr.deployedName(), netNames, routes).value();
                     store.label(new Store.Label("router", v.id(), topo, null, cr.router().name(), null));
                     undo.add(() -> nets.deleteRouter(v.id()));
                 });
@@ -170,7 +194,8 @@ public final class TopologyService {
                 List<NetService.NicRequest> nics = vm.nics().stream()
                         .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
                 VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
-                        vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics));
+                        vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
+                store.saveNode(topo, e.getKey());
                 store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.role()));
                 created.put(e.getKey() + "/" + vm.name(), v.id());
                 undo.add(() -> vms.destroy(v.id(), true));
@@ -209,8 +234,8 @@ public final class TopologyService {
                             slots.acquireUninterruptibly();
                             VmView r;
                             try {
-                                vms.start(id);
-                                r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
+                                var started = vms.start(id);
+                                r = vms.awaitOperation(started.op(), id, bootTimeout.plusSeconds(30));
                             } finally {
                                 slots.release();
                             }
@@ -249,6 +274,7 @@ public final class TopologyService {
                 }
             }
             vms.networkRemoved();
+            deleteEmptyNodes(topo);
             if (current(topo).vms().isEmpty() && current(topo).networks().isEmpty()) store.deleteTopology(topo);
             rolledBack = true;
         }
@@ -304,11 +330,12 @@ public final class TopologyService {
         events.publish("topology.progress", null, topo, null, null, msg);
     }
 
+    /** Runs the work items in parallel, each as part of the calling operation (its child operations are the caller's). */
     private static <T> void parallel(List<T> items, java.util.function.Consumer<T> work) {
         if (items.isEmpty()) return;
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> fs = new ArrayList<>();
-            for (T t : items) fs.add(ex.submit(() -> work.accept(t)));
+            for (T t : items) fs.add(ex.submit(Operations.propagate(() -> work.accept(t))));
             for (Future<?> f : fs) {
                 try {
                     f.get();
@@ -343,14 +370,18 @@ public final class TopologyService {
         return new Current(networks, routers, vmsNow);
     }
 
-    public Report down(String topo) {
+    /** Destroys every VM, router and network of the topology (operation {@code topology.down}). */
+    public Accepted<Report> down(String topo) {
         if (store.topologies().stream().noneMatch(t -> t.name().equals(topo)) && store.labels(topo).isEmpty()) {
             throw VmctlException.notFound("topology", topo);
         }
-        if (busy.putIfAbsent(topo, Boolean.TRUE) != null) {
-            throw VmctlException.conflict("topology " + topo + " is being changed", "wait until the running up/down has finished");
-        }
-        try {
+        Operations.Op op = ops.submit(Operations.Spec.of("topology.down", lane(topo)), o -> downNow(topo));
+        Report r = (Report) op.join(Duration.ofHours(1));
+        return new Accepted<>(op.view(), r);
+    }
+
+    private Report downNow(String topo) {
+        {
             long t0 = System.nanoTime();
             List<Step> steps = Collections.synchronizedList(new ArrayList<>());
             List<Store.Label> labels = store.labels(topo);
@@ -367,15 +398,21 @@ public final class TopologyService {
             }
             vms.networkRemoved();
             boolean ok = steps.stream().allMatch(s -> s.status().equals("done"));
+            deleteEmptyNodes(topo);
             if (ok) store.deleteTopology(topo);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             String summary = "topology " + topo + ": " + steps.size() + " element(s) destroyed in " + ms / 1000.0 + " s"
                     + (ok ? "" : " (some failed: run vmctl down " + topo + " again)");
             progress(topo, summary);
             return new Report(topo, false, ok, summary, steps, ms, parallelBoots, false);
-        } finally {
-            busy.remove(topo);
         }
+    }
+
+    /** Node rows whose VMs are all gone. */
+    private void deleteEmptyNodes(String topo) {
+        java.util.Set<String> withVms = new java.util.HashSet<>();
+        for (Store.Label l : store.labels(topo)) if (l.kind().equals("vm") && l.node() != null) withVms.add(l.node());
+        for (String n : store.nodeNames(topo)) if (!withVms.contains(n)) store.deleteNode(topo, n);
     }
 
     private void stepOf(List<Step> steps, String type, String name, Runnable r) {
@@ -412,9 +449,15 @@ public final class TopologyService {
 
     public List<NodeView> nodes(String topo) {
         Map<String, List<NodeVm>> byNode = new LinkedHashMap<>();
+        for (String n : store.nodeNames(topo)) byNode.put(n, new ArrayList<>());
         for (Store.Label l : store.labels(topo)) {
             if (!l.kind().equals("vm")) continue;
-            VmView v = vms.get(l.id());
+            VmView v;
+            try {
+                v = vms.get(l.id());
+            } catch (VmctlException gone) {
+                continue; // removed meanwhile
+            }
             byNode.computeIfAbsent(l.node(), k -> new ArrayList<>()).add(new NodeVm(v.name(), l.localName(), l.role(), v.state(),
                     v.nics().stream().map(n -> n.ip()).toList(), v.error()));
         }
@@ -433,6 +476,7 @@ public final class TopologyService {
 
     /** One word for many states: the common state, ERROR if any, else MIXED. */
     private static String aggregate(List<String> states) {
+        if (states.isEmpty()) return "EMPTY";
         if (states.contains("ERROR")) return "ERROR";
         Set<String> set = new java.util.HashSet<>(states);
         return set.size() == 1 ? set.iterator().next() : "MIXED";
@@ -451,99 +495,119 @@ public final class TopologyService {
         return ids;
     }
 
+    /** Runs node work as one operation on the node's lane ({@code node.start} …) and returns its result. */
+    private <T> Accepted<T> nodeOp(String kind, String topo, String node, java.util.function.Supplier<T> work) {
+        nodeVmIds(topo, node); // 404 before any operation
+        Operations.Op op = ops.submit(Operations.Spec.of(kind, nodeLane(topo, node)), o -> work.get());
+        @SuppressWarnings("unchecked") T v = (T) op.join(Duration.ofHours(1));
+        return new Accepted<>(op.view(), v);
+    }
+
     /** Starts a node's VMs in start order (each stage RUNNING before the next starts). */
-    public NodeView startNode(String topo, String node) {
-        Map<String, String> ids = nodeVmIds(topo, node);
-        StartOrder order = StartOrder.of(spec(topo).node(node));
-        for (List<String> stage : order.stages()) {
-            List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
-            List<String> errors = Collections.synchronizedList(new ArrayList<>());
-            parallel(stageIds, id -> {
-                VmView v = vms.get(id);
-                if (v.state() != VmState.RUNNING) {
-                    vms.start(id);
-                    VmView r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
-                    if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+    public Accepted<NodeView> startNode(String topo, String node) {
+        return nodeOp("node.start", topo, node, () -> {
+            Map<String, String> ids = nodeVmIds(topo, node);
+            StartOrder order = StartOrder.of(spec(topo).node(node));
+            for (List<String> stage : order.stages()) {
+                List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
+                List<String> errors = Collections.synchronizedList(new ArrayList<>());
+                parallel(stageIds, id -> {
+                    VmView v = vms.get(id);
+                    if (v.state() != VmState.RUNNING) {
+                        var a = vms.start(id);
+                        VmView r = vms.awaitOperation(a.op(), id, bootTimeout.plusSeconds(30));
+                        if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+                    }
+                });
+                if (!errors.isEmpty()) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "start node " + topo + "/" + node + ": " + String.join("; ", errors),
+                            "the VMs after it in start order were not started");
                 }
-            });
-            if (!errors.isEmpty()) {
-                throw new VmctlException(VmctlException.Kind.INTERNAL, "start node " + topo + "/" + node + ": " + String.join("; ", errors),
-                        "the VMs after it in start order were not started");
             }
-        }
-        events.publish("node.state", null, topo + "/" + node, null, null, "started");
-        return node(topo, node);
+            events.publish("node.state", null, topo + "/" + node, null, null, "started");
+            return node(topo, node);
+        });
     }
 
     /** Stops a node's VMs in reverse start order. */
-    public NodeView stopNode(String topo, String node) {
-        Map<String, String> ids = nodeVmIds(topo, node);
-        StartOrder order = StartOrder.of(spec(topo).node(node));
-        for (List<String> stage : order.stopStages()) {
-            List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
-            parallel(stageIds, id -> {
-                VmView v = vms.get(id);
-                if (v.state() == VmState.RUNNING || v.state() == VmState.PREPARING) {
-                    vms.stop(id);
-                    vms.awaitSettled(id, Duration.ofSeconds(60));
-                }
-            });
-        }
-        events.publish("node.state", null, topo + "/" + node, null, null, "stopped");
-        return node(topo, node);
+    public Accepted<NodeView> stopNode(String topo, String node) {
+        return nodeOp("node.stop", topo, node, () -> {
+            Map<String, String> ids = nodeVmIds(topo, node);
+            StartOrder order = StartOrder.of(spec(topo).node(node));
+            for (List<String> stage : order.stopStages()) {
+                List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
+                parallel(stageIds, id -> {
+                    VmView v = vms.get(id);
+                    if (v.state() == VmState.RUNNING || v.state() == VmState.PREPARING) {
+                        var a = vms.stop(id);
+                        vms.awaitOperation(a.op(), id, Duration.ofSeconds(60));
+                    }
+                });
+            }
+            events.publish("node.state", null, topo + "/" + node, null, null, "stopped");
+            return node(topo, node);
+        });
     }
 
-    public NodeView removeNode(String topo, String node) {
-        Map<String, String> ids = nodeVmIds(topo, node);
-        NodeView before = node(topo, node);
-        parallel(new ArrayList<>(ids.values()), id -> vms.destroy(id, true));
-        events.publish("node.state", null, topo + "/" + node, null, null, "removed");
-        return before;
+    public Accepted<NodeView> removeNode(String topo, String node) {
+        return nodeOp("node.remove", topo, node, () -> {
+            Map<String, String> ids = nodeVmIds(topo, node);
+            NodeView before = node(topo, node);
+            parallel(new ArrayList<>(ids.values()), id -> vms.destroy(id, true));
+            deleteEmptyNodes(topo);
+            events.publish("node.state", null, topo + "/" + node, null, null, "removed");
+            return before;
+        });
     }
 
     /** Snapshots every VM of a node at the same moment (all paused, saved, resumed): snapshots NAME-VM plus a node record NAME. */
-    public Store.NodeSnapshot snapshotNode(String topo, String node, String name) {
+    public Accepted<Store.NodeSnapshot> snapshotNode(String topo, String node, String name) {
         dev.vmctl.model.Names.check("name", name);
         if (store.nodeSnapshot(name).isPresent()) throw VmctlException.conflict("node snapshot " + name + " already exists", "choose another name");
-        Map<String, String> ids = nodeVmIds(topo, node);
-        Map<String, String> byId = new LinkedHashMap<>();
-        Map<String, String> members = new LinkedHashMap<>();
-        for (var e : ids.entrySet()) {
-            String snap = name + "-" + e.getKey();
-            byId.put(e.getValue(), snap);
-            members.put(e.getKey(), snap);
-        }
-        vms.snapshotGroup(byId);
-        Store.NodeSnapshot ns = new Store.NodeSnapshot(name, topo, node, members, Instant.now().toString());
-        store.saveNodeSnapshot(ns);
-        events.publish("node.snapshot", null, topo + "/" + node, null, null, name + ": " + members.values());
-        return ns;
+        return nodeOp("node.snapshot", topo, node, () -> {
+            if (store.nodeSnapshot(name).isPresent()) throw VmctlException.conflict("node snapshot " + name + " already exists", "choose another name");
+            Map<String, String> ids = nodeVmIds(topo, node);
+            Map<String, String> byId = new LinkedHashMap<>();
+            Map<String, String> members = new LinkedHashMap<>();
+            for (var e : ids.entrySet()) {
+                String snap = name + "-" + e.getKey();
+                byId.put(e.getValue(), snap);
+                members.put(e.getKey(), snap);
+            }
+            snaps.snapshotGroup(byId);
+            Store.NodeSnapshot ns = new Store.NodeSnapshot(name, topo, node, members, Instant.now().toString());
+            store.saveNodeSnapshot(ns);
+            events.publish("node.snapshot", null, topo + "/" + node, null, null, name + ": " + members.values());
+            return ns;
+        });
     }
 
     /** Rolls every VM of a node back to a node snapshot (in parallel); returns when all are RUNNING again. */
-    public NodeView restoreNode(String topo, String node, String name) {
+    public Accepted<NodeView> restoreNode(String topo, String node, String name) {
         Store.NodeSnapshot ns = store.nodeSnapshot(name).orElseThrow(() -> VmctlException.notFound("node snapshot", name));
         if (!ns.topology().equals(topo) || !ns.node().equals(node)) {
             throw VmctlException.invalid("snapshot", "node snapshot " + name + " belongs to " + ns.topology() + "/" + ns.node(),
                     "a snapshot of node " + topo + "/" + node);
         }
-        Map<String, String> ids = nodeVmIds(topo, node);
-        for (String vm : ns.members().keySet()) {
-            if (!ids.containsKey(vm)) throw VmctlException.conflict("node " + topo + "/" + node + " no longer has vm " + vm, "re-apply the topology first");
-        }
-        for (var e : ns.members().entrySet()) vms.snapshotStore().verify(e.getValue());
-        List<String> errors = Collections.synchronizedList(new ArrayList<>());
-        parallel(new ArrayList<>(ns.members().entrySet()), e -> {
-            String id = ids.get(e.getKey());
-            vms.restore(id, e.getValue());
-            VmView r = vms.awaitSettled(id, bootTimeout.plusSeconds(30));
-            if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+        return nodeOp("node.restore", topo, node, () -> {
+            Map<String, String> ids = nodeVmIds(topo, node);
+            for (String vm : ns.members().keySet()) {
+                if (!ids.containsKey(vm)) throw VmctlException.conflict("node " + topo + "/" + node + " no longer has vm " + vm, "re-apply the topology first");
+            }
+            for (var e : ns.members().entrySet()) snaps.store().verify(e.getValue());
+            List<String> errors = Collections.synchronizedList(new ArrayList<>());
+            parallel(new ArrayList<>(ns.members().entrySet()), e -> {
+                String id = ids.get(e.getKey());
+                var a = snaps.restore(id, e.getValue());
+                VmView r = vms.awaitOperation(a.op(), id, bootTimeout.plusSeconds(30));
+                if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+            });
+            if (!errors.isEmpty()) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "restore node " + topo + "/" + node + ": " + String.join("; ", errors), null);
+            }
+            events.publish("node.state", null, topo + "/" + node, null, null, "restored from " + name);
+            return node(topo, node);
         });
-        if (!errors.isEmpty()) {
-            throw new VmctlException(VmctlException.Kind.INTERNAL, "restore node " + topo + "/" + node + ": " + String.join("; ", errors), null);
-        }
-        events.publish("node.state", null, topo + "/" + node, null, null, "restored from " + name);
-        return node(topo, node);
     }
 
     public NodeView node(String topo, String node) {

@@ -1,6 +1,12 @@
 package dev.vmctl.model;
 
-/** A server event as sent on the SSE stream. */
+/**
+ * A server event as sent on the SSE stream. {@code operation} is the id of the operation whose work
+ * caused it (null for what nobody asked for, such as a QEMU process that died).
+ */
 public record VmEvent(long seq, String type, String vmId, String name, VmState from, VmState state,
-                      String message, String at) {
+                      String message, String at, String operation) {
+    public VmEvent(long seq, String type, String vmId, String name, VmState from, VmState state, String message, String at) {
+        this(seq, type, vmId, name, from, state, message, at, null);
+    }
 }

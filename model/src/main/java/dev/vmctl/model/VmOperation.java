@@ -12,7 +12,13 @@ public enum VmOperation {
     REBOOT(EnumSet.of(RUNNING)),
     EXEC(EnumSet.of(RUNNING)),
     DESTROY(EnumSet.of(REQUESTED, STOPPED, ERROR)),
-    DESTROY_FORCE(EnumSet.of(REQUESTED, PREPARING, RUNNING, STOPPED, ERROR));
+    DESTROY_FORCE(EnumSet.of(REQUESTED, PREPARING, RUNNING, STOPPED, ERROR)),
+    RESTORE(EnumSet.of(RUNNING, STOPPED, ERROR)),
+    SNAPSHOT(EnumSet.of(RUNNING)),
+    /** Add a NIC: hot-plugged when RUNNING, recorded for the next boot otherwise. */
+    NIC_ADD(EnumSet.of(REQUESTED, RUNNING, STOPPED, ERROR)),
+    /** Change (link, move, impair) or remove a NIC. */
+    NIC_CHANGE(EnumSet.of(REQUESTED, RUNNING, STOPPED, ERROR));
 
     private final Set<VmState> allowedIn;
 
@@ -20,7 +26,14 @@ public enum VmOperation {
 
     public Set<VmState> allowedIn() { return allowedIn; }
 
-    public String verb() { return this == DESTROY_FORCE ? "destroy --force" : name().toLowerCase(); }
+    public String verb() {
+        return switch (this) {
+            case DESTROY_FORCE -> "destroy --force";
+            case NIC_ADD -> "add nic";
+            case NIC_CHANGE -> "change nic";
+            default -> name().toLowerCase();
+        };
+    }
 
     /** Throws a WRONG_STATE error naming the current state and the allowed ones. */
     public void check(String vm, VmState current) {

@@ -1,0 +1,56 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.engine.op.OperationStore;
+import dev.vmctl.engine.op.Operations;
+import dev.vmctl.snapshot.SnapshotStore;
+
+import java.time.Duration;
+
+/** Wires the engine's services around one store, one event bus and one operation executor. */
+public final class Engine implements AutoCloseable {
+    private final Operations ops;
+    private final VmService vms;
+    private final NicService nics;
+    private final SnapshotService snapshots;
+    private final Networks networks;
+    private final Reconciler reconciler;
+    private final ImageService images;
+    private final Store store;
+
+    public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
+                  SnapshotStore snapshotStore, Duration bootTimeout) {
+        this.store = store;
+        this.images = images;
+        this.ops = new Operations(new OperationStore(store), events);
+        VmCore core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout);
+        this.vms = new VmService(core);
+        this.nics = new NicService(core);
+        this.snapshots = new SnapshotService(core, snapshotStore);
+        this.networks = new Networks(net, ops, core);
+        this.reconciler = new Reconciler(core);
+    }
+
+    /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs. */
+    public void reconcile() {
+        reconciler.reconcile();
+    }
+
+    public Operations ops() { return ops; }
+    public VmService vms() { return vms; }
+    public NicService nics() { return nics; }
+    public SnapshotService snapshots() { return snapshots; }
+    public Networks networks() { return networks; }
+    public Store store() { return store; }
+
+    /** Builds an image as an operation ({@code image.build} on lane image:NAME). */
+    public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel) {
+        Operations.Op op = ops.submit(Operations.Spec.of("image.build", "image:" + name), o -> images.build(name, kernel, o::progress));
+        var info = (dev.vmctl.model.ImageInfo) op.join(Duration.ofHours(1));
+        return new dev.vmctl.engine.op.Accepted<>(op.view(), info);
+    }
+
+    @Override
+    public void close() {
+        vms.close();
+    }
+}

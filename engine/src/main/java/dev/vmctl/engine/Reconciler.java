@@ -1,0 +1,125 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.engine.op.Operations;
+import dev.vmctl.host.Procs;
+import dev.vmctl.model.VmState;
+import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.VmFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Start-up: compares what exists on the host with what the database says and fixes the difference.
+ * Operations that were running when the server died are failed; VMs whose QEMU still runs are re-attached
+ * (a VM that was booting gets a {@code vm.reattach} operation that waits for its agent again); VMs whose
+ * QEMU died are ERROR; QEMU processes, VM folders and host links that the database does not know are removed.
+ */
+final class Reconciler {
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    private final VmCore core;
+
+    Reconciler(VmCore core) {
+        this.core = core;
+    }
+
+    void reconcile() {
+        core.ops.failInterrupted();
+        List<VmRow> rows = core.store.all();
+        Set<String> known = new HashSet<>();
+        for (VmRow r : rows) {
+            known.add(r.id());
+            boolean live = r.state() == VmState.RUNNING || r.state() == VmState.PREPARING;
+            boolean procAlive = r.pid() != null && r.pidStart() != null && Procs.isSame(r.pid(), r.pidStart())
+                    && ownedBy(r.pid(), r.id());
+            if (live && procAlive) {
+                reattach(r);
+            } else if (live) {
+                core.transition(r.id(), VmState.ERROR, "qemu process " + r.pid() + " exited while the server was down"
+                        + core.qemuLogTail(r.id()) + core.consoleTail(r.id()), "reconciled");
+                core.clearProcess(r.id());
+            } else if (procAlive) {
+                log.info("vm {}: killing qemu {} of a VM that is {}", r.name(), r.pid(), r.state());
+                Procs.terminate(r.pid(), Duration.ofSeconds(2));
+                core.clearProcess(r.id());
+            }
+        }
+        // QEMU processes tagged as ours (their argv names our vms folder) that the database does not know
+        for (long pid : Procs.findByArgs(QemuCommand.QEMU, core.dir.vmsDir().toString() + "/")) {
+            String id = ownerId(pid);
+            if (id != null && known.contains(id) && core.runtimes.containsKey(id) && core.runtimes.get(id).pid == pid) continue;
+            log.info("killing orphan qemu process {} (vm id {})", pid, id);
+            Procs.terminate(pid, Duration.ofSeconds(2));
+        }
+        Set<String> live = new HashSet<>();
+        for (VmRow r : core.store.all()) if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) live.add(r.id());
+        try {
+            core.net.reconcile(live);
+        } catch (RuntimeException e) {
+            log.warn("reconcile networks: {}", e.getMessage());
+        }
+        try (Stream<Path> s = Files.list(core.dir.vmsDir())) {
+            for (Path p : s.toList()) {
+                if (!known.contains(p.getFileName().toString())) {
+                    log.info("removing orphan vm folder {}", p);
+                    VmCore.deleteQuietly(p);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("scan {}: {}", core.dir.vmsDir(), e.getMessage());
+        }
+    }
+
+    private void reattach(VmRow r) {
+        VmFiles files = core.dir.vm(r.id());
+        ProcessHandle h = ProcessHandle.of(r.pid()).orElse(null);
+        if (h == null) return;
+        VmRuntime rt = new VmRuntime(r.id(), files, r.pid(), r.pidStart(), null, h);
+        core.runtimes.put(r.id(), rt);
+        h.onExit().thenRun(() -> Operations.outside(() -> core.onProcessExit(rt)));
+        try {
+            core.connectQmp(rt, Instant.now().plusSeconds(5));
+            // ask QEMU whether the guest is actually running (a paused guest stays paused)
+            rt.qmp.execute("query-status", Map.of(), Duration.ofSeconds(5));
+            if (r.state() == VmState.RUNNING) {
+                rt.agent = GuestAgentClient.connect(files.agentSocket(), Duration.ofSeconds(2));
+                log.info("vm {}: re-attached to qemu {}", r.name(), r.pid());
+                core.events.publish("vm.progress", r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
+            } else {
+                String id = r.id();
+                core.ops.submit(VmService.bootSpec("vm.reattach", id), o -> {
+                    core.boot(o, id, new VmCore.Reattach());
+                    return null;
+                });
+            }
+        } catch (RuntimeException e) {
+            core.failBoot(r.id(), rt, new dev.vmctl.model.VmctlException(dev.vmctl.model.VmctlException.Kind.INTERNAL,
+                    "re-attach to qemu " + r.pid() + " failed: " + e.getMessage(), null));
+        }
+    }
+
+    private boolean ownedBy(long pid, String id) {
+        return id.equals(ownerId(pid));
+    }
+
+    /** The VM id a QEMU process belongs to, read from its "-name vmctl-ID" argument (null when not ours). */
+    private String ownerId(long pid) {
+        List<String> args = Procs.cmdline(pid).orElse(List.of());
+        if (args.stream().noneMatch(a -> a.contains(core.dir.vmsDir().toString() + "/"))) return null;
+        int i = args.indexOf("-name");
+        if (i < 0 || i + 1 >= args.size() || !args.get(i + 1).startsWith("vmctl-")) return null;
+        return args.get(i + 1).substring("vmctl-".length());
+    }
+}

@@ -1,0 +1,511 @@
+package dev.vmctl.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.engine.op.Operations;
+import dev.vmctl.host.FileTree;
+import dev.vmctl.host.Procs;
+import dev.vmctl.model.ImageInfo;
+import dev.vmctl.model.VmSpec;
+import dev.vmctl.model.VmState;
+import dev.vmctl.model.VmView;
+import dev.vmctl.model.VmctlException;
+import dev.vmctl.snapshot.CloneIdentity;
+import dev.vmctl.snapshot.VerifiedSnapshot;
+import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QmpClient;
+import dev.vmctl.vmm.VmFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What the VM services share: the store and events, the live QEMU processes ({@link VmRuntime}), the one
+ * state-transition path, and the boot machinery (launch, QMP, readiness, failure). Every method here runs
+ * inside an operation of the VM's lane ({@link #lane}) — one at a time per VM — except the process-exit
+ * callback, which only records what happened. The row lock ({@link #rowLock}) guards read-check-write of
+ * one VM's row and is never held across I/O other than the SQLite write.
+ */
+final class VmCore {
+    private static final Logger log = LoggerFactory.getLogger(VmCore.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Operation kinds that boot a VM; a stop or a forced removal cancels them. */
+    static final Set<String> BOOT_KINDS = Set.of("vm.create", "vm.start", "vm.reboot", "vm.restore", "vm.clone", "vm.reattach");
+
+    final DataDir dir;
+    final Store store;
+    final EventBus events;
+    final ImageService images;
+    final AccelService accel;
+    final NetService net;
+    final Operations ops;
+    final Duration bootTimeout;
+    final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
+    private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
+
+    VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
+           Duration bootTimeout) {
+        this.dir = dir;
+        this.store = store;
+        this.events = events;
+        this.images = images;
+        this.accel = accel;
+        this.net = net;
+        this.ops = ops;
+        this.bootTimeout = bootTimeout;
+    }
+
+    static String lane(String vmId) {
+        return "vm:" + vmId;
+    }
+
+    // ---------------------------------------------------------------- rows and views
+
+    VmRow row(String key) {
+        return store.byIdOrName(key).orElseThrow(() -> VmctlException.notFound("vm", key));
+    }
+
+    VmView view(VmRow r) {
+        return r.view(net.nicViews(r.id()));
+    }
+
+    VmView view(String id) {
+        return store.byIdOrName(id).map(this::view).orElse(null);
+    }
+
+    Object rowLock(String id) {
+        return rowLocks.computeIfAbsent(id, k -> new Object());
+    }
+
+    void forget(String id) {
+        rowLocks.remove(id);
+    }
+
+    /** The one state change path: checks the transition table, persists, emits {@code vm.state}. */
+    VmRow transition(String id, VmState to, String error, String message) {
+        synchronized (rowLock(id)) {
+            VmRow r = row(id);
+            VmState.checkTransition(r.name(), r.state(), to);
+            VmRow n = r.withState(to, to == VmState.ERROR ? error : null, now());
+            store.update(n);
+            events.publish("vm.state", id, n.name(), r.state(), to, to == VmState.ERROR ? error : message);
+            return n;
+        }
+    }
+
+    // ---------------------------------------------------------------- boot
+
+    /** How a boot starts: a cold boot from the image, a reset of the running QEMU, or a snapshot load. */
+    sealed interface BootPlan permits Cold, Reboot, FromSnapshot, Reattach {}
+
+    record Cold() implements BootPlan {}
+
+    record Reboot() implements BootPlan {}
+
+    /** The server restarted while the VM was booting: its QEMU runs; wait for the agent again. */
+    record Reattach() implements BootPlan {}
+
+    /** A clone (fresh identity, RAM mapped copy-on-write) or a roll-back of this VM (its own RAM file). */
+    record FromSnapshot(VerifiedSnapshot snapshot, boolean asClone) implements BootPlan {}
+
+    /**
+     * Boots a VM that is PREPARING, inside its lane's operation, until the guest agent answers (RUNNING).
+     * A cancel (stop, rm --force, op cancel) ends QEMU and leaves the VM STOPPED; any other failure
+     * leaves it in ERROR with the reason and the console tail. Either way the operation ends with it.
+     */
+    void boot(Operations.Op op, String id, BootPlan plan) {
+        if (op != null) {
+            op.onCancel(() -> {
+                VmRuntime rt = runtimes.get(id);
+                if (rt != null) {
+                    rt.expectedExit = true;
+                    kill(rt, Duration.ofSeconds(2));
+                }
+            });
+        }
+        VmRuntime rt = runtimes.get(id);
+        try {
+            VmRow r = row(id);
+            switch (plan) {
+                case Cold c -> {
+                    ImageInfo img = images.usable(r.image());
+                    AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
+                    progress(op, id, r.name(), "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
+                    VmFiles files = dir.vm(r.id());
+                    prepareFiles(files, true);
+                    List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+                    rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
+                            img.kernel(), img.initrd(), null, files, nics, files.ramFile(), true, false));
+                }
+                case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
+                case Reattach a -> { /* the QEMU process was found running at start-up */ }
+                case FromSnapshot fs -> {
+                    VerifiedSnapshot snap = fs.snapshot();
+                    VmFiles files = dir.vm(r.id());
+                    prepareFiles(files, true);
+                    List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+                    QemuCommand.Spec spec;
+                    if (fs.asClone()) {
+                        spec = snap.cloneSpec(r.id(), r.name(), files, nics);
+                    } else if (snap.ramFile() != null) {
+                        snap.copyRamTo(files.ramFile());
+                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
+                    } else {
+                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, null, false);
+                    }
+                    progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
+                    rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
+                    if (op != null) op.checkCancelled();
+                    snap.load(rt.qmp, true, Duration.ofMinutes(2));
+                }
+            }
+            if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
+            if (op != null) op.checkCancelled();
+            waitForAgent(op, rt, r.name(), Instant.now().plus(bootTimeout));
+            if (plan instanceof FromSnapshot fs && fs.asClone()) {
+                List<CloneIdentity.Nic> ids = new ArrayList<>();
+                for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
+                CloneIdentity.apply(rt.agent, CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+            }
+            net.configureGuest(id, rt.agent);
+            applyLinkStates(rt, id);
+            if (op != null) op.checkCancelled();
+            synchronized (rowLock(id)) {
+                VmRow now = row(id);
+                if (now.state() == VmState.PREPARING && rt.alive()) {
+                    transition(id, VmState.RUNNING, null, "guest agent answered");
+                } else if (now.state() != VmState.RUNNING) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "vm " + now.name() + " is " + now.state() + " after boot", null);
+                }
+            }
+        } catch (RuntimeException e) {
+            if (op != null && op.cancelRequested()) {
+                cancelBoot(id, runtimes.get(id));
+                throw new Operations.CancelledException("boot of vm " + store.byIdOrName(id).map(VmRow::name).orElse(id) + " cancelled");
+            }
+            failBoot(id, rt != null ? rt : runtimes.get(id), e);
+            throw e;
+        }
+    }
+
+    private void progress(Operations.Op op, String id, String name, String message) {
+        if (op != null) op.progress(message);
+        events.publish("vm.progress", id, name, null, VmState.PREPARING, message);
+    }
+
+    /** A cancelled boot: QEMU ends, the VM is STOPPED with nothing left behind. */
+    private void cancelBoot(String id, VmRuntime rt) {
+        if (rt != null) {
+            rt.expectedExit = true;
+            kill(rt, Duration.ofSeconds(2));
+        }
+        synchronized (rowLock(id)) {
+            store.byIdOrName(id).ifPresent(r -> {
+                if (r.state() == VmState.PREPARING || r.state() == VmState.RUNNING) {
+                    transition(id, VmState.STOPPED, null, "boot cancelled");
+                }
+            });
+            clearProcess(id);
+        }
+    }
+
+    void prepareFiles(VmFiles files, boolean freshRam) {
+        try {
+            Files.createDirectories(files.dir());
+            for (Path p : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) Files.deleteIfExists(p);
+            if (freshRam) Files.deleteIfExists(files.ramFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private VmRuntime launch(VmRow r, String accelName, QemuCommand.Spec spec) {
+        VmFiles files = spec.files();
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", net.host().fabric()));
+        argv.add("setsid"); // own session: a Ctrl-C or kill of the server's process group does not reach the VM
+        argv.addAll(QemuCommand.argv(spec));
+        ProcessBuilder pb = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(files.qemuLog().toFile()))
+                .redirectErrorStream(true);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "start vm " + r.name() + ": cannot run qemu: " + e.getMessage(),
+                    "install the Debian package qemu-system-x86");
+        }
+        long pid = p.pid();
+        long start = Procs.startTime(pid).orElse(0);
+        VmRuntime rt = new VmRuntime(r.id(), files, pid, start, p, p.toHandle());
+        runtimes.put(r.id(), rt);
+        synchronized (rowLock(r.id())) {
+            store.update(row(r.id()).withProcess(pid, start, accelName));
+        }
+        p.onExit().thenRun(() -> Operations.outside(() -> onProcessExit(rt)));
+        connectQmp(rt, Instant.now().plusSeconds(15));
+        return rt;
+    }
+
+    void connectQmp(VmRuntime rt, Instant deadline) {
+        while (true) {
+            if (!rt.alive()) throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during start-up", null);
+            try {
+                QmpClient q = QmpClient.connect(rt.files.qmpSocket(), Duration.ofSeconds(1));
+                q.onEvent(ev -> onQmpEvent(rt, ev));
+                rt.qmp = q;
+                return;
+            } catch (RuntimeException e) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, "qmp socket did not answer: " + e.getMessage(), null);
+                }
+                sleep(20);
+            }
+        }
+    }
+
+    private void onQmpEvent(VmRuntime rt, JsonNode ev) {
+        rt.dispatch(ev);
+        String name = ev.path("event").asText();
+        if ("SHUTDOWN".equals(name)) {
+            rt.guestShutdown = ev.path("data").path("guest").asBoolean(false);
+            rt.shutdownReason = ev.path("data").path("reason").asText(null);
+        }
+    }
+
+    private void waitForAgent(Operations.Op op, VmRuntime rt, String name, Instant deadline) {
+        String lastError = "no answer yet";
+        while (true) {
+            if (op != null) op.checkCancelled();
+            if (!rt.alive()) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during boot (" + rt.exitDescription() + ")", null);
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "guest agent did not answer within "
+                        + bootTimeout.toSeconds() + " s (" + lastError + ")", null);
+            }
+            try {
+                if (rt.agent == null) rt.agent = GuestAgentClient.connect(rt.files.agentSocket(), Duration.ofSeconds(1));
+                if (rt.agent.ping(Duration.ofMillis(700))) return;
+            } catch (RuntimeException e) {
+                lastError = String.valueOf(e.getMessage());
+                sleep(20);
+            }
+        }
+    }
+
+    void failBoot(String id, VmRuntime rt, RuntimeException e) {
+        String reason = e.getMessage();
+        if (rt != null && rt.expectedExit) return; // a stop or destroy ended the boot: it records the state
+        if (rt != null) {
+            rt.expectedExit = true;
+            kill(rt, Duration.ofSeconds(2));
+        }
+        synchronized (rowLock(id)) {
+            store.byIdOrName(id).ifPresent(r -> {
+                if (r.state() == VmState.PREPARING || r.state() == VmState.RUNNING) {
+                    transition(id, VmState.ERROR, "boot failed: " + reason + consoleTail(id), "boot failed");
+                    clearProcess(id);
+                }
+            });
+        }
+        log.warn("vm {}: boot failed: {}", id, reason);
+    }
+
+    /** Shuts the guest down (agent, then QMP quit, then SIGKILL) and records STOPPED. */
+    void stopNow(String id) {
+        VmRuntime rt = runtimes.get(id);
+        if (rt != null) {
+            rt.expectedExit = true;
+            boolean graceful = false;
+            GuestAgentClient agent = rt.agent;
+            if (agent != null && row(id).state() == VmState.RUNNING) {
+                try {
+                    agent.shutdown("powerdown");
+                    graceful = waitExit(rt, Duration.ofSeconds(10));
+                } catch (RuntimeException e) {
+                    log.info("vm {}: agent shutdown failed: {}", id, e.getMessage());
+                }
+            }
+            if (!graceful) kill(rt, Duration.ofSeconds(3));
+        } else {
+            VmRow r = row(id);
+            if (r.pid() != null && r.pidStart() != null && Procs.isSame(r.pid(), r.pidStart())) {
+                Procs.terminate(r.pid(), Duration.ofSeconds(2));
+            }
+        }
+        synchronized (rowLock(id)) {
+            VmRow r = row(id);
+            if (r.state() != VmState.STOPPED && r.state() != VmState.DESTROYED) {
+                transition(id, VmState.STOPPED, null, "stopped");
+            }
+            clearProcess(id);
+        }
+        maybeRemoveFabric();
+    }
+
+    // ---------------------------------------------------------------- process exits
+
+    void onProcessExit(VmRuntime rt) {
+        rt.exited.complete(null);
+        runtimes.remove(rt.id, rt);
+        rt.closeClients();
+        if (rt.expectedExit) return;
+        synchronized (rowLock(rt.id)) {
+            VmRow r = store.byIdOrName(rt.id).orElse(null);
+            if (r == null || r.pid() == null || r.pid() != rt.pid) return;
+            if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) {
+                if (rt.guestShutdown) {
+                    transition(r.id(), VmState.STOPPED, null, "the guest powered itself off");
+                } else {
+                    transition(r.id(), VmState.ERROR, "qemu process " + rt.pid + " exited unexpectedly ("
+                            + rt.exitDescription() + ")" + qemuLogTail(r.id()) + consoleTail(r.id()), "qemu exited");
+                }
+                clearProcess(r.id());
+            }
+        }
+    }
+
+    void clearProcess(String id) {
+        store.byIdOrName(id).ifPresent(r -> store.update(r.withProcess(null, null, r.runAccel())));
+        try {
+            net.releaseTaps(id);
+        } catch (RuntimeException e) {
+            log.warn("vm {}: release taps: {}", id, e.getMessage());
+        }
+        VmFiles f = dir.vm(id);
+        try {
+            for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile(), f.ramFile())) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: reconcile removes the folder with the VM
+        }
+    }
+
+    // ---------------------------------------------------------------- links (needed after every boot)
+
+    /** QMP set_link for every NIC the user has taken down (after boot or re-attach). */
+    void applyLinkStates(VmRuntime rt, String id) {
+        for (NetRows.NicRow n : store.nics(id)) {
+            if (!n.linkUp()) setLink(rt, n, false);
+        }
+    }
+
+    void setLink(VmRuntime rt, NetRows.NicRow n, boolean up) {
+        rt.qmp.execute("set_link", Map.of("name", "nic" + n.index(), "up", up), Duration.ofSeconds(5));
+    }
+
+    boolean anyLive() {
+        return !runtimes.isEmpty() || store.all().stream()
+                .anyMatch(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING);
+    }
+
+    void maybeRemoveFabric() {
+        try {
+            net.maybeRemoveFabric(anyLive());
+        } catch (RuntimeException e) {
+            log.warn("remove fabric namespace: {}", e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- process control
+
+    boolean waitExit(VmRuntime rt, Duration d) {
+        try {
+            rt.exited.get(d.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (Exception e) {
+            return !rt.handle.isAlive();
+        }
+    }
+
+    /** Ends the VM's QEMU: QMP quit, then SIGKILL. Only this VM's own PID is ever signalled. */
+    void kill(VmRuntime rt, Duration grace) {
+        if (!rt.alive()) {
+            rt.closeClients();
+            return;
+        }
+        QmpClient q = rt.qmp;
+        if (q != null && q.isOpen()) {
+            try {
+                q.execute("quit", Map.of(), Duration.ofSeconds(1));
+            } catch (RuntimeException ignored) {
+                // the connection closes as QEMU exits
+            }
+            if (waitExit(rt, grace)) {
+                rt.closeClients();
+                return;
+            }
+        }
+        if (Procs.isSame(rt.pid, rt.pidStart)) rt.handle.destroyForcibly();
+        waitExit(rt, grace);
+        if (!Procs.waitGone(rt.pid, grace)) log.warn("vm {}: qemu {} did not exit", rt.id, rt.pid);
+        rt.closeClients();
+    }
+
+    // ---------------------------------------------------------------- small helpers
+
+    String consoleTail(String id) {
+        return tailOf(dir.vm(id).console(), 12, "\nlast console lines:\n");
+    }
+
+    String qemuLogTail(String id) {
+        return tailOf(dir.vm(id).qemuLog(), 5, "\nqemu said:\n");
+    }
+
+    private static String tailOf(Path f, int n, String header) {
+        try {
+            if (!Files.exists(f)) return "";
+            List<String> all = Files.readAllLines(f, StandardCharsets.ISO_8859_1).stream().filter(l -> !l.isBlank()).toList();
+            if (all.isEmpty()) return "";
+            return header + String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            FileTree.delete(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "interrupted", null);
+        }
+    }
+
+    static String newId() {
+        byte[] b = new byte[6];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    static String now() {
+        return Instant.now().toString();
+    }
+}
