@@ -196,7 +196,7 @@ public final class TopologyService {
                 VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
                         vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
                 store.saveNode(topo, e.getKey());
-                store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.role()));
+                store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.effectiveRole()));
                 created.put(e.getKey() + "/" + vm.name(), v.id());
                 undo.add(() -> vms.destroy(v.id(), true));
             } catch (RuntimeException ex) {

@@ -270,6 +270,8 @@ public final class VmService implements AutoCloseable {
             return new VmctlException(VmctlException.Kind.WRONG_STATE, what + " vm " + r.name() + ": the vm is " + r.state(),
                     "current state: " + r.state() + "; allowed in: [RUNNING]");
         }
+        VmctlException busy = busyGuest(r, what);
+        if (busy != null) return busy;
         return new VmctlException(VmctlException.Kind.UNAVAILABLE, what + " vm " + r.name() + ": " + e.getMessage(), null, e);
     }
 
@@ -279,9 +281,21 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    /** Operations during which the guest goes away: a guest call meanwhile is a 409 naming the operation. */
+    private static final java.util.Set<String> GUEST_GOING = java.util.Set.of("vm.stop", "vm.reboot", "vm.destroy", "vm.restore");
+
+    private VmctlException busyGuest(VmRow r, String what) {
+        Operations.Op running = core.ops.running(VmCore.lane(r.id()));
+        if (running == null || !GUEST_GOING.contains(running.kind())) return null;
+        return VmctlException.conflict(what + " vm " + r.name() + ": operation " + running.id() + " (" + running.kind() + ") is under way",
+                "wait for it: vmctl op wait " + running.id());
+    }
+
     private GuestAgentClient agentFor(String key, String what) {
         VmRow r = core.row(key);
         VmOperation.EXEC.check(r.name(), r.state());
+        VmctlException busy = busyGuest(r, what);
+        if (busy != null) throw busy;
         VmRuntime rt = core.runtimes.get(r.id());
         GuestAgentClient agent = rt == null ? null : rt.agent;
         if (agent == null) {

@@ -34,7 +34,7 @@ final class Rules {
         ROUTER("a router", TopologySpec.Router.class, "name", "networks"),
         ROUTE("a route", TopologySpec.Route.class, "to", "via"),
         NODE("a node", TopologySpec.Node.class, "name", "vms"),
-        VM("a VM", TopologySpec.Vm.class, "name", "role", "image"),
+        VM("a VM", TopologySpec.Vm.class, "name", "image"),
         NIC("a NIC", TopologySpec.Nic.class, "network");
 
         final String what;
@@ -64,7 +64,7 @@ final class Rules {
             case "ROUTER.routes" -> "a list of routes: {to, via}";
             case "ROUTE.to" -> ROUTE_TO;
             case "ROUTE.via" -> "an address on one of the router's networks";
-            case "NODE.vms" -> "a list of VMs: {name, role, image, cpus?, memory?, accel?, nics?, startBefore?}";
+            case "NODE.vms" -> "a list of VMs: {name, image, role?, cpus?, memory?, accel?, nics?, startBefore?}";
             case "VM.image" -> IMAGE;
             case "VM.cpus" -> CPUS;
             case "VM.memory" -> MEMORY;

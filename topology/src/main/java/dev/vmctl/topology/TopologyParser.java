@@ -97,7 +97,6 @@ public final class TopologyParser {
                 TopologySpec.Vm v = n.vms().get(j);
                 String p = "nodes[" + i + "].vms[" + j + "]";
                 req(out, source, v.name(), p + ".name", Rules.Shape.VM);
-                req(out, source, v.role(), p + ".role", Rules.Shape.VM);
                 req(out, source, v.image(), p + ".image", Rules.Shape.VM);
                 for (int k = 0; k < v.nics().size(); k++) {
                     req(out, source, v.nics().get(k).network(), p + ".nics[" + k + "].network", Rules.Shape.NIC);

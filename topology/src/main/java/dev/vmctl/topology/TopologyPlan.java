@@ -88,7 +88,7 @@ public record TopologyPlan(String topology, List<Action> actions) {
         public String verb() { return "create"; }
         public String type() { return "vm"; }
         public String description() {
-            return "create vm " + deployedName + " (" + vm.role() + ") " + nics(vm.nics());
+            return "create vm " + deployedName + " (" + vm.effectiveRole() + ") " + nics(vm.nics());
         }
     }
 
@@ -113,7 +113,7 @@ public record TopologyPlan(String topology, List<Action> actions) {
         public String verb() { return "change"; }
         public String type() { return "vm"; }
         public String description() {
-            return "change vm " + deployedName + " (" + vm.role() + "): " + String.join("; ", changes);
+            return "change vm " + deployedName + " (" + vm.effectiveRole() + "): " + String.join("; ", changes);
         }
     }
 
@@ -285,7 +285,7 @@ public record TopologyPlan(String topology, List<Action> actions) {
         if (c.cpus() != v.effectiveCpus()) diff.add("cpus " + c.cpus() + " → " + v.effectiveCpus());
         if (c.memoryMiB() != v.memoryMiB()) diff.add("memory " + c.memoryMiB() + "M → " + v.memoryMiB() + "M");
         if (!Objects.equals(c.image(), v.image())) diff.add("image " + c.image() + " → " + v.image());
-        if (!Objects.equals(c.role(), v.role())) diff.add("role " + c.role() + " → " + v.role());
+        if (!Objects.equals(c.role(), v.effectiveRole())) diff.add("role " + c.role() + " → " + v.effectiveRole());
         for (String n : new LinkedHashSet<>(v.networkNames())) {
             if (recreatedNets.containsKey(n)) diff.add("network " + n + " is re-created");
         }

@@ -76,6 +76,9 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
 
         public int effectiveCpus() { return cpus == null ? DEFAULT_CPUS : cpus; }
 
+        /** The role as written, or the VM's name when the file gives none. */
+        public String effectiveRole() { return role == null || role.isBlank() ? name : role; }
+
         /** Memory in MiB (128 when not given); -1 when not a size (never for a validated spec). */
         public int memoryMiB() { return memory == null ? DEFAULT_MEMORY_MIB : (int) Sizes.parseMiB(memory); }
 

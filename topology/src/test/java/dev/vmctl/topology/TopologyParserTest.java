@@ -213,6 +213,32 @@ class TopologyParserTest {
     }
 
     @Test
+    void roleIsOptionalAndDefaultsToTheVmsName() {
+        TopologySpec spec = TopologyParser.parse("""
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: t
+                nodes:
+                  - {name: n, vms: [{name: web, image: tiny}, {name: db, role: db-primary, image: tiny}]}
+                """, "t.yaml", java.util.List.of("tiny"));
+        assertThat(spec.node("n").vms().get(0).effectiveRole()).isEqualTo("web");
+        assertThat(spec.node("n").vms().get(1).effectiveRole()).isEqualTo("db-primary");
+    }
+
+    @Test
+    void aMissingFieldIsReportedOnce() {
+        TopologyException e = fail("""
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: t
+                nodes:
+                  - {name: n, vms: [{name: web}]}
+                """);
+        assertThat(e.detail().lines().filter(l -> l.contains("image")).toList()).hasSize(1);
+        assertThat(e.getMessage()).contains("nodes[0].vms[0].image: required field is missing");
+    }
+
+    @Test
     void everyProblemIsListedInFileOrderInTheDetail() {
         TopologyException e = fail("""
                 apiVersion: vmctl/v2
@@ -236,8 +262,6 @@ class TopologyParserTest {
                 "shop.yaml:5:49: networks[0].vlan: 5000 is out of range (allowed: 1..4094)",
                 "shop.yaml:9:51: nodes[0].vms[0].cpus: expected an integer, found a string 'two' (allowed: 1..16)",
                 "shop.yaml:9:63: nodes[0].vms[0].accel: 'xen' is not an accelerator (allowed: auto, kvm, tcg)",
-                "shop.yaml:10:9: nodes[0].vms[1].role: required field is missing (allowed: lower-case letters, digits and '-', "
-                        + "starting with a letter or digit, 1-63 characters ([a-z0-9][a-z0-9-]{0,62}))",
                 "shop.yaml:10:39: nodes[0].vms[1].nics: 9 NICs are too many (allowed: at most 8 NICs per VM)");
         assertThat(e.problems().get(4)).isEqualTo(new Problem("shop.yaml", 9, 51, "nodes[0].vms[0].cpus",
                 "expected an integer, found a string 'two'", "1..16"));

@@ -14,7 +14,18 @@ import java.time.Duration;
 final class Api {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Response(int status, JsonNode json, String body) {}
+    record Response(int status, JsonNode json, String body, java.net.http.HttpHeaders headers) {
+        /** The first value of a response header, or null. */
+        String header(String name) {
+            return headers == null ? null : headers.firstValue(name).orElse(null);
+        }
+
+        /** The operation id from Operation-Location, or null. */
+        String operation() {
+            String loc = header("Operation-Location");
+            return loc == null ? null : loc.substring(loc.lastIndexOf('/') + 1);
+        }
+    }
 
     private final String base;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -38,7 +49,7 @@ final class Api {
             HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode j = null;
             if (r.headers().firstValue("Content-Type").orElse("").contains("json")) j = JSON.readTree(r.body());
-            return new Response(r.statusCode(), j, r.body());
+            return new Response(r.statusCode(), j, r.body(), r.headers());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -98,6 +98,37 @@ class CrashRecoveryIT {
         }
     }
 
+    @Test
+    void kill9DuringAnOperationFailsItAndLeavesTheVmConsistent() throws Exception {
+        Api.Response created = f.api.post("/api/v1/vms", Map.of("name", "mid-boot", "image", "tiny", "start", true));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String op = created.operation();
+        assertThat(f.api.get("/api/v1/operations/" + op).json().path("state").asText()).isIn("queued", "running");
+        f.server.kill9();
+        f.server.start();
+        JsonNode after = f.api.get("/api/v1/operations/" + op).json();
+        assertThat(after.path("state").asText()).as(after.toString()).isEqualTo("failed");
+        assertThat(after.path("error").asText()).contains("server restarted");
+        // the VM's boot was taken up again by the restarted server (its QEMU outlived the server), or it is ERROR
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        JsonNode vm;
+        while (true) {
+            vm = f.api.get("/api/v1/vms/mid-boot").json();
+            String s = vm.path("state").asText();
+            if (s.equals("RUNNING") || s.equals("ERROR")) break;
+            assertThat(System.nanoTime() - deadline).as("vm still " + s).isNegative();
+            Thread.sleep(100);
+        }
+        if (vm.path("state").asText().equals("RUNNING")) {
+            assertThat(f.api.post("/api/v1/vms/mid-boot/exec", Map.of("argv", List.of("true"))).status()).isEqualTo(200);
+            assertThat(f.qemuProcesses()).contains(vm.path("pid").asLong());
+        } else {
+            assertThat(vm.path("pid").isNull()).isTrue();
+        }
+        assertThat(f.api.delete("/api/v1/vms/mid-boot?force=true").status()).isEqualTo(200);
+        assertThat(f.qemuProcesses()).isEmpty();
+    }
+
     /** A QEMU process tagged like one of ours (argv names the vms folder) that no database row knows. */
     private static Process startOrphanQemu(Path dir, String kernel) throws Exception {
         return new ProcessBuilder("qemu-system-x86_64", "-name", "vmctl-0000deadbeef", "-machine", "microvm", "-accel", "tcg",
