@@ -112,9 +112,9 @@ export function operationId(location: string): string {
   return decodeURIComponent(location.slice(location.lastIndexOf('/') + 1));
 }
 
-export const OPERATION_DONE: readonly OperationState[] = ['succeeded', 'failed', 'cancelled'];
+const OPERATION_DONE: readonly OperationState[] = ['succeeded', 'failed', 'cancelled'];
 
-/** Waits (long polls, at most 300 s per request) until the operation has finished; resolves with it, whatever its end state. */
+/** Waits (long polls of 60 s) until the operation has finished; resolves with it, whatever its end state. */
 export async function awaitOperation(idOrLocation: string, signal?: AbortSignal): Promise<Operation> {
   const id = idOrLocation.includes('/') ? operationId(idOrLocation) : idOrLocation;
   for (;;) {
