@@ -6,5 +6,5 @@ export default defineConfig({
   plugins: [react()],
   build: { chunkSizeWarningLimit: 2000, outDir: '../target/classes/dev/vmctl/gui', emptyOutDir: true, assetsDir: 'assets' },
   server: { proxy: { '/api': 'http://127.0.0.1:7171' } },
-  test: { include: ['src/**/*.test.ts'], environment: 'node' },
+  test: { include: ['src/**/*.test.ts', 'contract/**/*.test.ts'], environment: 'node' },
 });

@@ -118,7 +118,7 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
         <h3>Events</h3>
         <ul className="events" data-testid="event-log">
           {live.events.slice(-15).reverse().map(e => (
-            <li key={e.seq}>{e.at} <b>{e.type}</b> {e.name ?? ''} {e.from ? `${e.from} → ` : ''}{e.state ?? ''} {e.message ?? ''}</li>
+            <li key={e.seq}>{e.at} <b>{e.type}</b> {e.name ?? ''} {e.from ? `${e.from} → ` : ''}{e.state ?? ''} {e.message ?? ''}{e.operation ? ` [${e.operation}]` : ''}</li>
           ))}
         </ul>
       </section>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, MarkerType, ConnectionMode, type Edge, type Node, type NodeProps } from '@xyflow/react';
-import { api, ApiError, type Nic, type Vm } from './api';
+import { api, ApiError, type Nic, type NicPatch, type Vm } from './api';
 import type { LiveState } from './live';
 import { aggregateState, impairText, linkState, stateColor } from './model';
 import { savedDesigns } from './Designer';
@@ -96,8 +96,8 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
     try { await f(); } catch (e) { setErr(e instanceof ApiError ? e.text : String(e)); }
     refresh();
   };
-  const impairBody = () => {
-    const o: Record<string, string> = {};
+  const impairBody = (): NicPatch => {
+    const o: NonNullable<NicPatch['impair']> = {};
     if (imp.delay.trim()) o.delay = imp.delay.trim();
     if (imp.loss.trim()) o.loss = imp.loss.trim();
     if (imp.rate.trim()) o.rate = imp.rate.trim();

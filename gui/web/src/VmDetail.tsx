@@ -60,7 +60,6 @@ export function VmDetail({ id, live, refresh }: { id: string; live: LiveState; r
           <table data-testid="vm-props"><tbody>
             {([['id', vm.id], ['image', vm.image], ['cpus', vm.cpus], ['memory', `${vm.memoryMiB} MiB`], ['accel', vm.accel], ['pid', vm.pid ?? ''],
               ['created', vm.createdAt], ['updated', vm.updatedAt]] as [string, unknown][]).map(([k, v]) => <tr key={k}><th>{k}</th><td>{String(v)}</td></tr>)}
-            {vm.labels && Object.entries(vm.labels).map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
           </tbody></table>
           <h4>NICs</h4>
           <table data-testid="vm-nics"><thead><tr><th>nic</th><th>network</th><th>address</th><th>MAC</th><th>link</th><th>tap</th></tr></thead><tbody>

@@ -129,7 +129,7 @@ describe('state aggregation', () => {
     expect(aggregateState([])).toBe('EMPTY');
     expect(aggregateState(['RUNNING', 'RUNNING'])).toBe('RUNNING');
     expect(aggregateState(['RUNNING', 'ERROR'])).toBe('ERROR');
-    expect(aggregateState(['RUNNING', 'PREPARING'])).toBe('PREPARING');
+    expect(aggregateState(['RUNNING', 'PREPARING'])).toBe('MIXED'); // as the server's nodes: no PREPARING for a mix
     expect(aggregateState(['RUNNING', 'STOPPED'])).toBe('MIXED');
   });
   it('derives link state from a NIC', () => {

@@ -1,6 +1,7 @@
 // Pure logic of the GUI: the designer's model, its conversion to and from the topology file format
 // (the same YAML/JSON as `vmctl up -f`), the API's validation messages, and state aggregation.
 import YAML from 'yaml';
+import type { Topology, VmState } from './api';
 
 export type ElementKind = 'vm' | 'network' | 'router' | 'group';
 
@@ -304,7 +305,10 @@ export function mapProblems(errorText: string, paths: Record<string, string>): P
 
 // ---- live state ------------------------------------------------------------------------------
 
-export const VM_STATES = ['REQUESTED', 'PREPARING', 'RUNNING', 'STOPPED', 'ERROR', 'DESTROYED'] as const;
+/** The VM states of openapi.json (VmState), in life order; a state added there and missing here is a compile error. */
+export const VM_STATES = ['REQUESTED', 'PREPARING', 'RUNNING', 'STOPPED', 'ERROR', 'DESTROYED'] as const satisfies readonly VmState[];
+const everyVmState: [Exclude<VmState, (typeof VM_STATES)[number]>] extends [never] ? true : Exclude<VmState, (typeof VM_STATES)[number]> = true;
+void everyVmState;
 
 export function countByState<T extends { state: string }>(items: T[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -312,12 +316,14 @@ export function countByState<T extends { state: string }>(items: T[]): Record<st
   return out;
 }
 
-/** Aggregate state of a group of VMs: ERROR wins, then all-equal, then PREPARING while any VM is on its way, else MIXED (as the API's nodes). */
-export function aggregateState(states: string[]): string {
+/**
+ * One state for a group of VMs, as the server computes a node's and a topology's state (Node.state, Topology.state):
+ * ERROR if any is in ERROR, the common state when all agree, else MIXED; EMPTY for no VMs.
+ */
+export function aggregateState(states: VmState[]): Topology['state'] {
   if (states.length === 0) return 'EMPTY';
   if (states.includes('ERROR')) return 'ERROR';
   if (states.every(s => s === states[0])) return states[0];
-  if (states.some(s => s === 'REQUESTED' || s === 'PREPARING')) return 'PREPARING';
   return 'MIXED';
 }
 
