@@ -3,7 +3,7 @@ import { awaitOperation, operationId, send, type Operation } from './api';
 
 const op = (state: Operation['state']): Operation => ({
   id: 'op-7', kind: 'vm.stop', targets: ['vm:abc'], state, createdAt: '2026-12-01T10:00:00Z',
-  startedAt: null, finishedAt: null, error: null, progress: null,
+  parent: null, startedAt: null, finishedAt: null, error: null, progress: null,
 });
 
 describe('operations', () => {

@@ -191,13 +191,16 @@ class OperationsIT {
                 assertThat(System.nanoTime() - deadline).as("the deploy created no VM").isNegative();
                 Thread.sleep(20);
             }
+            // the deploy still has two boots ahead of it (a, then b once a runs): the VM is held
             Api.Response rm = f.api.delete("/api/v1/vms/opsheld-n-a?force=true");
-            if (!up.isDone()) {
-                assertThat(rm.status()).as(rm.body()).isEqualTo(409);
-                assertThat(rm.json().path("error").asText()).contains("held by operation").contains("topology.apply");
-                String holder = f.api.get("/api/v1/operations?kind=topology.apply&state=running").json().get(0).path("id").asText();
-                assertThat(rm.json().path("error").asText()).contains(holder);
-            }
+            assertThat(up).as("the deploy finished before the rm").isNotDone();
+            assertThat(rm.status()).as(rm.body()).isEqualTo(409);
+            assertThat(rm.json().path("error").asText()).contains("held by operation").contains("topology.apply");
+            String holder = f.api.get("/api/v1/operations?kind=topology.apply&state=running").json().get(0).path("id").asText();
+            assertThat(rm.json().path("error").asText()).contains(holder);
+            Cli.Result cli = f.cli.run("vm", "rm", "opsheld-n-a", "--force");
+            assertThat(cli.code()).as(cli.toString()).isEqualTo(1);
+            assertThat(cli.err()).contains("held by operation " + holder);
             Api.Response report = up.get(5, TimeUnit.MINUTES);
             assertThat(report.status()).as(report.body()).isEqualTo(200);
             assertThat(report.json().path("ok").asBoolean()).as(report.body()).isTrue();

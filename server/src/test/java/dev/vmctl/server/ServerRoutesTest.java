@@ -1,0 +1,133 @@
+package dev.vmctl.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vmctl.image.ImageCatalog;
+import dev.vmctl.model.ImageInfo;
+import dev.vmctl.model.VmSpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real server on a random port ({@code start(0)}) over a temporary data directory: routes, answers,
+ * Operation-Location and the operation journal, for calls that boot nothing (a VM is created, not started;
+ * its image is a catalog entry only). End-to-end behaviour on real VMs is in app's *IT tests.
+ */
+class ServerRoutesTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static Path dir;
+    static VmctlServer server;
+    static HttpClient http = HttpClient.newHttpClient();
+
+    record Answer(int status, JsonNode json, HttpResponse<String> raw) {
+        String operation() {
+            return raw.headers().firstValue("Operation-Location").orElse(null);
+        }
+    }
+
+    @BeforeAll
+    static void up() throws Exception {
+        dir = Files.createTempDirectory("vmctl-routes-");
+        Path images = dir.resolve("images");
+        Files.createDirectories(images);
+        Files.writeString(images.resolve("vmlinux"), "not a kernel");
+        Files.writeString(images.resolve("initrd"), "not an initrd");
+        new ImageCatalog(images).put(new ImageInfo("tiny", "test", "0", images.resolve("vmlinux").toString(), "00",
+                images.resolve("initrd").toString(), "00", null, null, 1, "2026-12-01T00:00:00Z"));
+        server = new VmctlServer(new VmctlServer.Options(dir, "127.0.0.1", 0, VmSpec.Accel.TCG, Duration.ofSeconds(30))).start();
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        if (server != null) server.close();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    static Answer call(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode j = r.body().isBlank() || !r.headers().firstValue("Content-Type").orElse("").contains("json") ? null : JSON.readTree(r.body());
+        return new Answer(r.statusCode(), j, r);
+    }
+
+    @Test
+    void createAndRemoveAnswerWithTheirOperations() throws Exception {
+        Answer created = call("POST", "/api/v1/vms", "{\"name\":\"r1\",\"image\":\"tiny\"}");
+        assertThat(created.status()).as(created.raw().body()).isEqualTo(201);
+        assertThat(created.json().path("state").asText()).isEqualTo("REQUESTED");
+        assertThat(created.operation()).startsWith("/api/v1/operations/");
+        Answer op = call("GET", created.operation() + "?wait=10", null);
+        assertThat(op.json().path("kind").asText()).isEqualTo("vm.create");
+        assertThat(op.json().path("state").asText()).isEqualTo("succeeded");
+        String id = created.json().path("id").asText();
+        assertThat(op.json().path("targets").get(0).asText()).isEqualTo("vm:" + id);
+
+        // listing by the VM's name finds its operations (targets name it by id)
+        Answer byName = call("GET", "/api/v1/operations?target=r1", null);
+        assertThat(byName.json()).hasSize(1);
+
+        // wrong state: a 409 at once, recorded as a failed operation
+        Answer stop = call("POST", "/api/v1/vms/r1/stop", null);
+        assertThat(stop.status()).isEqualTo(409);
+        assertThat(stop.json().path("detail").asText()).contains("current state: REQUESTED");
+        assertThat(call("GET", "/api/v1/operations?target=vm:" + id + "&state=failed", null).json().get(0).path("kind").asText())
+                .isEqualTo("vm.stop");
+
+        Answer rm = call("DELETE", "/api/v1/vms/r1", null);
+        assertThat(rm.status()).isEqualTo(200);
+        assertThat(rm.json().path("state").asText()).isEqualTo("DESTROYED");
+        Answer rmOp = call("GET", rm.operation(), null);
+        assertThat(rmOp.json().path("kind").asText()).isEqualTo("vm.destroy");
+        assertThat(rmOp.json().path("state").asText()).isEqualTo("succeeded");
+        Answer cancel = call("POST", rm.operation() + "/cancel", null);
+        assertThat(cancel.status()).isEqualTo(409);
+        assertThat(cancel.json().path("error").asText()).contains("already finished");
+    }
+
+    @Test
+    void badQueryParametersAreRefusedBeforeAnythingIsDone() throws Exception {
+        Answer r = call("POST", "/api/v1/vms?wait=maybe", "{\"name\":\"never\",\"image\":\"tiny\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().path("error").asText()).contains("wait");
+        assertThat(call("GET", "/api/v1/vms/never", null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/operations?state=sleeping", null).status()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/operations?limit=0", null).status()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/operations/x?wait=999", null).status()).isEqualTo(400);
+    }
+
+    @Test
+    void inputErrorsCreateNoOperation() throws Exception {
+        int before = call("GET", "/api/v1/operations?limit=1000", null).json().size();
+        Answer r = call("POST", "/api/v1/vms", "{\"name\":\"Bad Name\",\"image\":\"tiny\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.operation()).isNull();
+        r = call("POST", "/api/v1/vms", "{\"name\":\"x1\",\"image\":\"nope\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/operations?limit=1000", null).json().size()).isEqualTo(before);
+    }
+
+    @Test
+    void unknownOperationIs404() throws Exception {
+        Answer r = call("GET", "/api/v1/operations/0000", null);
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.json().path("error").asText()).isEqualTo("operation not found: 0000");
+        assertThat(call("POST", "/api/v1/operations/0000/cancel", null).status()).isEqualTo(404);
+    }
+}
