@@ -19,10 +19,16 @@ public final class Engine implements AutoCloseable {
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
+        this(dir, store, events, images, accel, net, snapshotStore, bootTimeout, QemuLauncher.inNamespace(() -> net.host().fabric()));
+    }
+
+    /** With another way to start QEMU (the engine's unit tests start a stand-in). */
+    public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
+                  SnapshotStore snapshotStore, Duration bootTimeout, QemuLauncher launcher) {
         this.store = store;
         this.images = images;
         this.ops = new Operations(new OperationStore(store), events);
-        VmCore core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout);
+        VmCore core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher);
         this.vms = new VmService(core);
         this.nics = new NicService(core);
         this.snapshots = new SnapshotService(core, snapshotStore);

@@ -11,7 +11,8 @@ import dev.vmctl.model.VmctlException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QemuVm;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +64,7 @@ public final class NicService {
             next = next.withImpair(imp);
             boolean live = r.state() == VmState.RUNNING;
             VmRuntime rt = core.runtimes.get(id);
-            if (live && (rt == null || rt.qmp == null || rt.agent == null)) {
+            if (live && (rt == null || rt.qmp() == null || rt.agent() == null)) {
                 throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "change nic " + nicName + " of vm " + r.name()
                         + ": no control connection", null);
             }
@@ -72,7 +73,7 @@ public final class NicService {
                 try {
                     if (!next.networkId().equals(nic.networkId())) {
                         core.net.prepareTap(next);
-                        core.net.configureGuest(id, rt.agent);
+                        core.net.configureGuest(id, rt.agent());
                     }
                     if (next.linkUp() != nic.linkUp() || linkUp != null) {
                         core.setLink(rt, next, next.linkUp());
@@ -80,7 +81,7 @@ public final class NicService {
                     }
                     if (p.impairGiven()) {
                         core.net.applyHostShaping(next);
-                        core.net.applyGuestNetem(next, rt.agent);
+                        core.net.applyGuestNetem(next, rt.agent());
                     }
                 } catch (RuntimeException e) {
                     core.store.upsertNic(nic);
@@ -114,7 +115,7 @@ public final class NicService {
             if (r.state() == VmState.RUNNING) {
                 VmRuntime rt = core.runtimes.get(id);
                 try {
-                    if (rt == null || rt.qmp == null) throw new IllegalStateException("no qemu control connection");
+                    if (rt == null || rt.qmp() == null) throw new IllegalStateException("no qemu control connection");
                     hotAdd(rt, nic);
                 } catch (RuntimeException e) {
                     core.store.deleteNic(id, nic.index());
@@ -129,25 +130,19 @@ public final class NicService {
     }
 
     private void hotAdd(VmRuntime rt, NetRows.NicRow nic) {
-        String tap = NetService.tap(nic.vmId(), nic.index());
+        QemuCommand.Nic dev = new QemuCommand.Nic(nic.index(), NetService.tap(nic.vmId(), nic.index()), nic.mac());
         core.net.prepareTap(nic);
-        Map<String, Object> netdev = new LinkedHashMap<>();
-        netdev.put("type", "tap");
-        netdev.put("id", "net" + nic.index());
-        netdev.put("ifname", tap);
-        netdev.put("script", "no");
-        netdev.put("downscript", "no");
         boolean netdevAdded = false;
         try {
-            rt.qmp.execute("netdev_add", netdev, Duration.ofSeconds(5));
+            rt.vm.netdevAdd(QemuVm.tapNetdev(dev));
             netdevAdded = true;
-            rt.qmp.execute("device_add", Map.of("driver", "virtio-net-pci", "netdev", "net" + nic.index(),
-                    "bus", "rp" + nic.index(), "id", "nic" + nic.index(), "mac", nic.mac()), Duration.ofSeconds(5));
+            rt.vm.deviceAdd(Map.of("driver", "virtio-net-pci", "netdev", dev.netdevId(), "bus", dev.rootPort(), "id", dev.deviceId(),
+                    "mac", nic.mac()));
             // the guest sees the card ~0.2 s later; configure once it is there
             Instant deadline = Instant.now().plusSeconds(15);
             while (true) {
                 try {
-                    core.net.configureGuest(nic.vmId(), rt.agent);
+                    core.net.configureGuest(nic.vmId(), rt.agent());
                     break;
                 } catch (VmctlException e) {
                     if (Instant.now().isAfter(deadline)) throw e;
@@ -157,8 +152,8 @@ public final class NicService {
             if (!nic.linkUp()) core.setLink(rt, nic, false);
         } catch (RuntimeException e) {
             if (netdevAdded) {
-                try { rt.qmp.execute("device_del", Map.of("id", "nic" + nic.index()), Duration.ofSeconds(5)); } catch (RuntimeException ignored) { /* not added */ }
-                try { rt.qmp.execute("netdev_del", Map.of("id", "net" + nic.index()), Duration.ofSeconds(5)); } catch (RuntimeException ignored) { /* still in use */ }
+                try { rt.vm.deviceDel(dev.deviceId()); } catch (RuntimeException ignored) { /* not added */ }
+                try { rt.vm.netdevDel(dev.netdevId()); } catch (RuntimeException ignored) { /* still in use */ }
             }
             core.net.deleteTap(nic);
             throw e;
@@ -178,13 +173,13 @@ public final class NicService {
             NicView v = core.net.nicView(nic);
             if (r.state() == VmState.RUNNING) {
                 VmRuntime rt = core.runtimes.get(id);
-                if (rt == null || rt.qmp == null) {
+                if (rt == null || rt.qmp() == null) {
                     throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "remove nic " + nicName + " of vm " + r.name()
                             + ": no control connection", null);
                 }
-                var deleted = rt.awaitEvent(e -> "DEVICE_DELETED".equals(e.path("event").asText())
+                var deleted = rt.vm.awaitEvent(e -> "DEVICE_DELETED".equals(e.path("event").asText())
                         && ("nic" + nic.index()).equals(e.path("data").path("device").asText()));
-                rt.qmp.execute("device_del", Map.of("id", "nic" + nic.index()), Duration.ofSeconds(5));
+                rt.vm.deviceDel("nic" + nic.index());
                 o.progress("waiting for the guest to release " + nicName + " (PCIe hot-unplug, ~6 s)");
                 try {
                     deleted.get(30, TimeUnit.SECONDS);
@@ -192,7 +187,7 @@ public final class NicService {
                     throw new VmctlException(VmctlException.Kind.INTERNAL, "remove nic " + nicName + " of vm " + r.name()
                             + ": the guest did not release the device within 30 s", null);
                 }
-                rt.qmp.execute("netdev_del", Map.of("id", "net" + nic.index()), Duration.ofSeconds(5));
+                rt.vm.netdevDel("net" + nic.index());
             }
             core.net.deleteTap(nic);
             core.store.deleteNic(id, nic.index());

@@ -3,7 +3,7 @@ package dev.vmctl.engine;
 import dev.vmctl.engine.op.Operations;
 import dev.vmctl.host.Procs;
 import dev.vmctl.model.VmState;
-import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.QemuVm;
 import dev.vmctl.vmm.QemuCommand;
 import dev.vmctl.vmm.VmFiles;
 import org.slf4j.Logger;
@@ -59,7 +59,7 @@ final class Reconciler {
         // QEMU processes tagged as ours (their argv names our vms folder) that the database does not know
         for (long pid : Procs.findByArgs(QemuCommand.QEMU, core.dir.vmsDir().toString() + "/")) {
             String id = ownerId(pid);
-            if (id != null && known.contains(id) && core.runtimes.containsKey(id) && core.runtimes.get(id).pid == pid) continue;
+            if (id != null && known.contains(id) && core.runtimes.containsKey(id) && core.runtimes.get(id).pid() == pid) continue;
             log.info("killing orphan qemu process {} (vm id {})", pid, id);
             Procs.terminate(pid, Duration.ofSeconds(2));
         }
@@ -84,17 +84,17 @@ final class Reconciler {
 
     private void reattach(VmRow r) {
         VmFiles files = core.dir.vm(r.id());
-        ProcessHandle h = ProcessHandle.of(r.pid()).orElse(null);
-        if (h == null) return;
-        VmRuntime rt = new VmRuntime(r.id(), files, r.pid(), r.pidStart(), null, h);
+        QemuVm vm = core.launcher.attach(r.pid(), r.pidStart(), files);
+        if (vm == null) return;
+        VmRuntime rt = new VmRuntime(r.id(), vm);
         core.runtimes.put(r.id(), rt);
-        h.onExit().thenRun(() -> Operations.outside(() -> core.onProcessExit(rt)));
+        core.watch(rt);
         try {
-            core.connectQmp(rt, Instant.now().plusSeconds(5));
+            vm.connectQmp(Duration.ofSeconds(5));
             // ask QEMU whether the guest is actually running (a paused guest stays paused)
-            rt.qmp.execute("query-status", Map.of(), Duration.ofSeconds(5));
+            vm.queryStatus();
             if (r.state() == VmState.RUNNING) {
-                rt.agent = GuestAgentClient.connect(files.agentSocket(), Duration.ofSeconds(2));
+                vm.connectAgent(Duration.ofSeconds(2));
                 log.info("vm {}: re-attached to qemu {}", r.name(), r.pid());
                 core.events.publish("vm.progress", r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
             } else {

@@ -100,7 +100,7 @@ public final class SnapshotService {
                                     "current state: " + r.state() + "; every VM of the group must be RUNNING");
                         }
                         rt = core.runtimes.get(id);
-                        rt.qmp.execute("stop", Map.of(), Duration.ofSeconds(10));
+                        rt.vm.stopCpus();
                         stopped = true;
                     } catch (RuntimeException ex) {
                         abort.compareAndSet(null, ex.getMessage());
@@ -125,7 +125,7 @@ public final class SnapshotService {
                 } finally {
                     if (stopped) {
                         try {
-                            rt.qmp.execute("cont", Map.of(), Duration.ofSeconds(10));
+                            rt.vm.cont();
                         } catch (RuntimeException ex) {
                             org.slf4j.LoggerFactory.getLogger(SnapshotService.class).warn("vm {}: resume after group snapshot: {}", id, ex.getMessage());
                         }
@@ -156,23 +156,23 @@ public final class SnapshotService {
     }
 
     private Snapshotter.Result take(String vmId, VmRuntime rt, String name) {
-        if (rt == null || rt.qmp == null) {
+        if (rt == null || rt.qmp() == null) {
             throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "snapshot: vm " + vmId + " has no qemu control connection", null);
         }
-        List<String> args = Procs.cmdline(rt.pid).orElse(List.of());
+        List<String> args = Procs.cmdline(rt.pid()).orElse(List.of());
         Path kernel = Path.of(argAfter(args, "-kernel"));
         Path initrd = Path.of(argAfter(args, "-initrd"));
         VmRow now = core.row(vmId);
         ImageInfo img = core.images.list().stream().filter(i -> i.name().equals(now.image())).findFirst().orElse(null);
         boolean fromImage = img != null && kernel.toString().equals(img.kernel());
-        Path ram = ramShared(rt) ? rt.files.ramFile() : null;
+        Path ram = ramShared(rt) ? rt.files().ramFile() : null;
         List<SnapshotManifest.Nic> nics = core.store.nics(vmId).stream()
                 .map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList();
         var src = new Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
                 initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
                 nics, ram, null);
         String parent = core.store.sourceOf(vmId);
-        var res = Snapshotter.take(snapshots, name, rt.qmp, src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
+        var res = Snapshotter.take(snapshots, name, rt.qmp(), src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
         core.events.publish("snapshot.created", vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
         return res;
     }
@@ -185,11 +185,7 @@ public final class SnapshotService {
 
     /** Whether the VM's RAM is its own shared file (snapshots skip it in the stream and copy the file). */
     private static boolean ramShared(VmRuntime rt) {
-        try {
-            return rt.qmp.execute("qom-get", Map.of("path", "/objects/mem0", "property", "share"), Duration.ofSeconds(5)).asBoolean(false);
-        } catch (RuntimeException e) {
-            return false;
-        }
+        return rt.vm.qomBool("/objects/mem0", "share");
     }
 
     // ---------------------------------------------------------------- restore

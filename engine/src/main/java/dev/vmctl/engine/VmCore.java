@@ -13,7 +13,7 @@ import dev.vmctl.snapshot.CloneIdentity;
 import dev.vmctl.snapshot.VerifiedSnapshot;
 import dev.vmctl.vmm.GuestAgentClient;
 import dev.vmctl.vmm.QemuCommand;
-import dev.vmctl.vmm.QmpClient;
+import dev.vmctl.vmm.QemuVm;
 import dev.vmctl.vmm.VmFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,11 +57,13 @@ final class VmCore {
     final NetService net;
     final Operations ops;
     final Duration bootTimeout;
+    final QemuLauncher launcher;
     final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
-           Duration bootTimeout) {
+           Duration bootTimeout, QemuLauncher launcher) {
+        this.launcher = launcher;
         this.dir = dir;
         this.store = store;
         this.events = events;
@@ -173,7 +175,7 @@ final class VmCore {
                     progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
                     rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
                     if (op != null) op.checkCancelled();
-                    snap.load(rt.qmp, true, Duration.ofMinutes(2));
+                    snap.load(rt.qmp(), true, Duration.ofMinutes(2));
                 }
             }
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
@@ -182,9 +184,9 @@ final class VmCore {
             if (plan instanceof FromSnapshot fs && fs.asClone()) {
                 List<CloneIdentity.Nic> ids = new ArrayList<>();
                 for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
-                CloneIdentity.apply(rt.agent, CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+                CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
             }
-            net.configureGuest(id, rt.agent);
+            net.configureGuest(id, rt.agent());
             applyLinkStates(rt, id);
             if (op != null) op.checkCancelled();
             synchronized (rowLock(id)) {
@@ -237,77 +239,32 @@ final class VmCore {
     }
 
     private VmRuntime launch(VmRow r, String accelName, QemuCommand.Spec spec) {
-        VmFiles files = spec.files();
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", net.host().fabric()));
-        argv.add("setsid"); // own session: a Ctrl-C or kill of the server's process group does not reach the VM
-        argv.addAll(QemuCommand.argv(spec));
-        ProcessBuilder pb = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(files.qemuLog().toFile()))
-                .redirectErrorStream(true);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "start vm " + r.name() + ": cannot run qemu: " + e.getMessage(),
-                    "install the Debian package qemu-system-x86");
-        }
-        long pid = p.pid();
-        long start = Procs.startTime(pid).orElse(0);
-        VmRuntime rt = new VmRuntime(r.id(), files, pid, start, p, p.toHandle());
+        QemuVm vm = launcher.launch(spec);
+        VmRuntime rt = new VmRuntime(r.id(), vm);
         runtimes.put(r.id(), rt);
         synchronized (rowLock(r.id())) {
-            store.update(row(r.id()).withProcess(pid, start, accelName));
+            store.update(row(r.id()).withProcess(vm.pid(), vm.pidStart(), accelName));
         }
-        p.onExit().thenRun(() -> Operations.outside(() -> onProcessExit(rt)));
-        connectQmp(rt, Instant.now().plusSeconds(15));
+        watch(rt);
+        vm.connectQmp(Duration.ofSeconds(15));
         return rt;
     }
 
-    void connectQmp(VmRuntime rt, Instant deadline) {
-        while (true) {
-            if (!rt.alive()) throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during start-up", null);
-            try {
-                QmpClient q = QmpClient.connect(rt.files.qmpSocket(), Duration.ofSeconds(1));
-                q.onEvent(ev -> onQmpEvent(rt, ev));
-                rt.qmp = q;
-                return;
-            } catch (RuntimeException e) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new VmctlException(VmctlException.Kind.INTERNAL, "qmp socket did not answer: " + e.getMessage(), null);
-                }
-                sleep(20);
-            }
-        }
-    }
-
-    private void onQmpEvent(VmRuntime rt, JsonNode ev) {
-        rt.dispatch(ev);
-        String name = ev.path("event").asText();
-        if ("SHUTDOWN".equals(name)) {
-            rt.guestShutdown = ev.path("data").path("guest").asBoolean(false);
-            rt.shutdownReason = ev.path("data").path("reason").asText(null);
-        }
+    /** Records the process's exit when it happens (outside any operation). */
+    void watch(VmRuntime rt) {
+        rt.vm.exited().thenRun(() -> Operations.outside(() -> onProcessExit(rt)));
     }
 
     private void waitForAgent(Operations.Op op, VmRuntime rt, String name, Instant deadline) {
-        String lastError = "no answer yet";
-        while (true) {
+        try {
+            rt.vm.awaitAgent(deadline, () -> op != null && op.cancelRequested());
+        } catch (VmctlException e) {
             if (op != null) op.checkCancelled();
-            if (!rt.alive()) {
-                throw new VmctlException(VmctlException.Kind.INTERNAL, "qemu exited during boot (" + rt.exitDescription() + ")", null);
+            if (e.getMessage().startsWith("guest agent did not answer")) {
+                throw new VmctlException(e.kind(), "guest agent did not answer within " + bootTimeout.toSeconds() + " s"
+                        + e.getMessage().substring("guest agent did not answer".length()), e.detail());
             }
-            if (Instant.now().isAfter(deadline)) {
-                throw new VmctlException(VmctlException.Kind.INTERNAL, "guest agent did not answer within "
-                        + bootTimeout.toSeconds() + " s (" + lastError + ")", null);
-            }
-            try {
-                if (rt.agent == null) rt.agent = GuestAgentClient.connect(rt.files.agentSocket(), Duration.ofSeconds(1));
-                if (rt.agent.ping(Duration.ofMillis(700))) return;
-            } catch (RuntimeException e) {
-                lastError = String.valueOf(e.getMessage());
-                sleep(20);
-            }
+            throw e;
         }
     }
 
@@ -335,7 +292,7 @@ final class VmCore {
         if (rt != null) {
             rt.expectedExit = true;
             boolean graceful = false;
-            GuestAgentClient agent = rt.agent;
+            GuestAgentClient agent = rt.agent();
             if (agent != null && row(id).state() == VmState.RUNNING) {
                 try {
                     agent.shutdown("powerdown");
@@ -364,19 +321,18 @@ final class VmCore {
     // ---------------------------------------------------------------- process exits
 
     void onProcessExit(VmRuntime rt) {
-        rt.exited.complete(null);
         runtimes.remove(rt.id, rt);
-        rt.closeClients();
+        rt.vm.closeClients();
         if (rt.expectedExit) return;
         synchronized (rowLock(rt.id)) {
             VmRow r = store.byIdOrName(rt.id).orElse(null);
-            if (r == null || r.pid() == null || r.pid() != rt.pid) return;
+            if (r == null || r.pid() == null || r.pid() != rt.pid()) return;
             if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) {
-                if (rt.guestShutdown) {
+                if (rt.vm.guestShutdown()) {
                     transition(r.id(), VmState.STOPPED, null, "the guest powered itself off");
                 } else {
-                    transition(r.id(), VmState.ERROR, "qemu process " + rt.pid + " exited unexpectedly ("
-                            + rt.exitDescription() + ")" + qemuLogTail(r.id()) + consoleTail(r.id()), "qemu exited");
+                    transition(r.id(), VmState.ERROR, "qemu process " + rt.pid() + " exited unexpectedly ("
+                            + rt.vm.exitDescription() + ")" + qemuLogTail(r.id()) + consoleTail(r.id()), "qemu exited");
                 }
                 clearProcess(r.id());
             }
@@ -408,7 +364,7 @@ final class VmCore {
     }
 
     void setLink(VmRuntime rt, NetRows.NicRow n, boolean up) {
-        rt.qmp.execute("set_link", Map.of("name", "nic" + n.index(), "up", up), Duration.ofSeconds(5));
+        rt.vm.setLink("nic" + n.index(), up);
     }
 
     boolean anyLive() {
@@ -427,59 +383,23 @@ final class VmCore {
     // ---------------------------------------------------------------- process control
 
     boolean waitExit(VmRuntime rt, Duration d) {
-        try {
-            rt.exited.get(d.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (Exception e) {
-            return !rt.handle.isAlive();
-        }
+        return rt.vm.waitExit(d);
     }
 
     /** Ends the VM's QEMU: QMP quit, then SIGKILL. Only this VM's own PID is ever signalled. */
     void kill(VmRuntime rt, Duration grace) {
-        if (!rt.alive()) {
-            rt.closeClients();
-            return;
-        }
-        QmpClient q = rt.qmp;
-        if (q != null && q.isOpen()) {
-            try {
-                q.execute("quit", Map.of(), Duration.ofSeconds(1));
-            } catch (RuntimeException ignored) {
-                // the connection closes as QEMU exits
-            }
-            if (waitExit(rt, grace)) {
-                rt.closeClients();
-                return;
-            }
-        }
-        if (Procs.isSame(rt.pid, rt.pidStart)) rt.handle.destroyForcibly();
-        waitExit(rt, grace);
-        if (!Procs.waitGone(rt.pid, grace)) log.warn("vm {}: qemu {} did not exit", rt.id, rt.pid);
-        rt.closeClients();
+        rt.vm.kill(grace);
+        if (rt.vm.alive()) log.warn("vm {}: qemu {} did not exit", rt.id, rt.pid());
     }
 
     // ---------------------------------------------------------------- small helpers
 
     String consoleTail(String id) {
-        return tailOf(dir.vm(id).console(), 12, "\nlast console lines:\n");
+        return QemuVm.tailOf(dir.vm(id).console(), 12, "\nlast console lines:\n");
     }
 
     String qemuLogTail(String id) {
-        return tailOf(dir.vm(id).qemuLog(), 5, "\nqemu said:\n");
-    }
-
-    private static String tailOf(Path f, int n, String header) {
-        try {
-            if (!Files.exists(f)) return "";
-            List<String> all = Files.readAllLines(f, StandardCharsets.ISO_8859_1).stream().filter(l -> !l.isBlank()).toList();
-            if (all.isEmpty()) return "";
-            return header + String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
-        } catch (IOException e) {
-            return "";
-        }
+        return QemuVm.tailOf(dir.vm(id).qemuLog(), 5, "\nqemu said:\n");
     }
 
     static void deleteQuietly(Path p) {

@@ -158,16 +158,14 @@ public final class VmService implements AutoCloseable {
             VmRow cur = core.row(id);
             VmOperation.REBOOT.check(cur.name(), cur.state());
             VmRuntime rt = core.runtimes.get(id);
-            if (rt == null || rt.qmp == null) {
+            if (rt == null || rt.qmp() == null || !rt.qmp().isOpen()) {
                 throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "reboot " + cur.name() + ": no qemu control connection", null);
             }
             core.transition(id, VmState.PREPARING, null, "rebooting");
             o.accept();
             try {
-                GuestAgentClient old = rt.agent;
-                rt.agent = null;
-                if (old != null) old.close();
-                rt.qmp.execute("system_reset", Map.of(), Duration.ofSeconds(5));
+                rt.vm.dropAgent();
+                rt.vm.systemReset();
             } catch (RuntimeException e) {
                 core.failBoot(id, rt, e);
                 throw e;
@@ -297,7 +295,7 @@ public final class VmService implements AutoCloseable {
         VmctlException busy = busyGuest(r, what);
         if (busy != null) throw busy;
         VmRuntime rt = core.runtimes.get(r.id());
-        GuestAgentClient agent = rt == null ? null : rt.agent;
+        GuestAgentClient agent = rt == null ? null : rt.agent();
         if (agent == null) {
             throw new VmctlException(VmctlException.Kind.UNAVAILABLE, what + " " + r.name() + ": the guest agent is not connected", null);
         }
@@ -343,7 +341,7 @@ public final class VmService implements AutoCloseable {
     /** Leaves VMs running (they outlive the server) and closes the control connections. */
     @Override
     public void close() {
-        for (VmRuntime rt : core.runtimes.values()) rt.closeClients();
+        for (VmRuntime rt : core.runtimes.values()) rt.vm.detach();
         core.runtimes.clear();
     }
 }

@@ -14,6 +14,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import dev.vmctl.vmm.QemuVm;
+import dev.vmctl.vmm.VmFiles;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,13 +127,13 @@ class TinyImageBootTest {
         Path console = dir().resolve("probe-console.log");
         List<String> argv = qemu(image(), console, "vmctl.hostname=t1 vmctl.probe=1");
         long t0 = System.nanoTime();
-        Process p = start(argv, dir().resolve("probe-qemu.log"));
+        QemuVm p = start(argv, dir().resolve("probe-qemu.log"));
         try {
-            boolean exited = p.waitFor(30, TimeUnit.SECONDS);
+            boolean exited = p.waitExit(Duration.ofSeconds(30));
             String log = Files.readString(console);
             assertThat(exited).as("qemu exits by itself within 30 s; console:%n%s", log).isTrue();
             assertThat(log.lines().map(String::strip)).as(log).contains("VMCTL_PROBE_OK");
-            assertThat(p.exitValue()).isZero();
+            assertThat(p.exitCode()).isZero();
             System.out.printf("probe boot (%s kernel): qemu start to exit %.2f s%n", flavor.id(), (System.nanoTime() - t0) / 1e9);
         } finally {
             kill(p);
@@ -149,7 +152,7 @@ class TinyImageBootTest {
                 "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
                 "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"));
         long t0 = System.nanoTime();
-        Process p = start(argv, dir().resolve("full-qemu.log"));
+        QemuVm p = start(argv, dir().resolve("full-qemu.log"));
         try {
             waitForLine(p, console, "VMCTL_READY", Duration.ofSeconds(30));
             System.out.printf("full boot (%s kernel): qemu start to VMCTL_READY %.2f s%n", flavor.id(), (System.nanoTime() - t0) / 1e9);
@@ -166,7 +169,7 @@ class TinyImageBootTest {
                 assertThat(a.call("guest-set-time", time).has("return")).as("guest-set-time (needs /sbin/hwclock)").isTrue();
                 a.send("guest-shutdown", null); // no reply: the guest powers off
             }
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("qemu exits after guest-shutdown").isTrue();
+            assertThat(p.waitExit(Duration.ofSeconds(30))).as("qemu exits after guest-shutdown").isTrue();
             assertThat(Files.readString(console)).contains("vmctl: shutdown: poweroff");
         } finally {
             kill(p);
@@ -180,7 +183,7 @@ class TinyImageBootTest {
         Path qmp = dir().resolve("qmp.sock");
         List<String> argv = new ArrayList<>(qemu(image(), console, "vmctl.hostname=t2"));
         argv.addAll(List.of("-qmp", "unix:" + qmp + ",server=on,wait=off"));
-        Process p = start(argv, dir().resolve("acpi-qemu.log"));
+        QemuVm p = start(argv, dir().resolve("acpi-qemu.log"));
         try {
             waitForLine(p, console, "VMCTL_READY", Duration.ofSeconds(30));
             try (Agent q = new Agent(qmp)) {
@@ -188,7 +191,7 @@ class TinyImageBootTest {
                 q.call("qmp_capabilities", null);
                 q.call("system_powerdown", null);
             }
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("qemu exits after system_powerdown").isTrue();
+            assertThat(p.waitExit(Duration.ofSeconds(30))).as("qemu exits after system_powerdown").isTrue();
             assertThat(Files.readString(console)).contains("vmctl: ACPI power button");
         } finally {
             kill(p);
@@ -211,7 +214,7 @@ class TinyImageBootTest {
         Path qmp = dir().resolve("hp-qmp.sock");
         Path qga = dir().resolve("hp-qga.sock");
         Cmd.run("ip", "netns", "del", ns); // a leftover of a killed run
-        Process p = null;
+        QemuVm p = null;
         try {
             Cmd.check("ip", "netns", "add", ns);
             Cmd.check("ip", "-n", ns, "tuntap", "add", "dev", tap, "mode", "tap");
@@ -286,25 +289,25 @@ class TinyImageBootTest {
         }
     }
 
-    static Process start(List<String> argv, Path log) throws IOException {
-        return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    /** QEMU through vmm's QemuVm (the one way vmctl starts QEMU); its output goes to {@code log}'s folder's qemu.log. */
+    static QemuVm start(List<String> argv, Path log) throws IOException {
+        Path d = log.resolveSibling(log.getFileName().toString().replace(".log", ""));
+        Files.createDirectories(d);
+        return QemuVm.launchArgv(argv, new VmFiles(d));
     }
 
-    static void kill(Process p) throws InterruptedException {
-        if (p.isAlive()) {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
+    static void kill(QemuVm p) {
+        p.close();
     }
 
-    static void waitForLine(Process p, Path console, String marker, Duration timeout) throws Exception {
+    static void waitForLine(QemuVm p, Path console, String marker, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(console) && Files.readString(console).lines().map(String::strip).anyMatch(marker::equals)) return;
-            if (!p.isAlive()) break;
+            if (!p.alive()) break;
             Thread.sleep(10);
         }
-        throw new AssertionError(marker + " not seen (qemu " + (p.isAlive() ? "running" : "exited " + p.exitValue())
+        throw new AssertionError(marker + " not seen (qemu " + (p.alive() ? "running" : p.exitDescription())
                 + "); console:\n" + (Files.exists(console) ? Files.readString(console) : "(none)"));
     }
 

@@ -325,7 +325,7 @@ class SnapshotVmTest {
             assertThatThrownBy(() -> v.load(vm.qmp, true, RESTORE))
                     .isInstanceOf(dev.vmctl.model.VmctlException.class)
                     .hasMessageContaining("qemu exited while loading state.zst");
-            assertThat(vm.process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(vm.waitExit(Duration.ofSeconds(10))).isTrue();
             figure("restore into a mismatched QEMU", catchMessage(() -> { throw new IllegalStateException(
                     java.util.Arrays.stream(TestVm.log(vm.spec).split("\n")).filter(l -> l.contains("qemu-system")).findFirst().orElse("?")); }));
         }

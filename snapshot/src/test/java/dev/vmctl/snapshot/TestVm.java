@@ -3,6 +3,7 @@ package dev.vmctl.snapshot;
 import dev.vmctl.model.ExecResult;
 import dev.vmctl.vmm.GuestAgentClient;
 import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QemuVm;
 import dev.vmctl.vmm.QmpClient;
 
 import java.io.File;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,64 +24,42 @@ import java.util.concurrent.TimeUnit;
  */
 final class TestVm implements AutoCloseable {
     final QemuCommand.Spec spec;
-    final Process process;
+    final QemuVm vm;
     final long startNanos;
     final QmpClient qmp;
     GuestAgentClient agent;
 
-    private TestVm(QemuCommand.Spec spec, Process process, long startNanos, QmpClient qmp) {
+    private TestVm(QemuCommand.Spec spec, QemuVm vm, long startNanos) {
         this.spec = spec;
-        this.process = process;
+        this.vm = vm;
         this.startNanos = startNanos;
-        this.qmp = qmp;
+        this.qmp = vm.qmp();
     }
 
     /** Starts QEMU and connects QMP; {@code extraArgs} are appended to the argv (e.g. a disk). */
     static TestVm start(QemuCommand.Spec spec, String netns, List<String> extraArgs) throws IOException {
         Files.createDirectories(spec.files().dir());
         for (Path p : List.of(spec.files().qmpSocket(), spec.files().agentSocket(), spec.files().pidFile())) Files.deleteIfExists(p);
-        List<String> argv = new ArrayList<>();
-        if (netns != null) argv.addAll(List.of("ip", "netns", "exec", netns));
-        argv.addAll(QemuCommand.argv(spec));
-        if (extraArgs != null) argv.addAll(extraArgs);
+        List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.files().qemuLog().toFile()))
-                .start();
+        QemuVm vm = QemuVm.launch(prefix, spec, extraArgs == null ? List.of() : extraArgs);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (true) {
-                try {
-                    return new TestVm(spec, p, t0, QmpClient.connect(spec.files().qmpSocket(), Duration.ofMillis(500)));
-                } catch (RuntimeException e) {
-                    if (!p.isAlive() || System.nanoTime() > deadline) {
-                        throw new IllegalStateException("qemu " + spec.id() + ": no QMP (" + e.getMessage() + ")\n" + log(spec), e);
-                    }
-                }
-            }
+            vm.connectQmp(Duration.ofSeconds(15));
         } catch (RuntimeException e) {
-            kill(p);
-            throw e;
+            vm.close();
+            throw new IllegalStateException("qemu " + spec.id() + ": " + e.getMessage() + "\n" + log(spec), e);
         }
+        return new TestVm(spec, vm, t0);
     }
 
     /** Waits until the guest agent answers; returns the client. */
     GuestAgentClient waitForAgent(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) throw new IllegalStateException("qemu " + spec.id() + " exited " + process.exitValue() + "\n" + log(spec));
-            try {
-                if (agent == null) agent = GuestAgentClient.connect(spec.files().agentSocket(), Duration.ofSeconds(1));
-                if (agent.ping(Duration.ofMillis(500))) return agent;
-            } catch (RuntimeException e) {
-                last = e.getMessage();
-                sleep(20);
-            }
+        try {
+            agent = vm.awaitAgent(Instant.now().plus(timeout), () -> false);
+            return agent;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("qemu " + spec.id() + ": " + e.getMessage() + "\n" + log(spec), e);
         }
-        throw new IllegalStateException("qemu " + spec.id() + ": guest agent did not answer within " + timeout + " (" + last + ")\n" + log(spec));
     }
 
     /** Runs argv in the guest and returns stdout; fails on a non-zero exit. */
@@ -94,7 +74,12 @@ final class TestVm implements AutoCloseable {
     }
 
     long pid() {
-        return process.pid();
+        return vm.pid();
+    }
+
+    /** Waits until QEMU has exited by itself. */
+    boolean waitExit(Duration d) {
+        return vm.waitExit(d);
     }
 
     /** Proportional set size of the QEMU process (KiB), from /proc/PID/smaps_rollup. */
@@ -129,18 +114,7 @@ final class TestVm implements AutoCloseable {
     /** Kills QEMU (its own handle, never by name) and closes the clients; idempotent. */
     @Override
     public void close() {
-        if (agent != null) agent.close();
-        qmp.close();
-        kill(process);
-    }
-
-    static void kill(Process p) {
-        if (p.isAlive()) p.destroyForcibly();
-        try {
-            p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        vm.close();
     }
 
     static void sleep(long ms) {

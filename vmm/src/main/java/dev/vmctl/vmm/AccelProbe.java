@@ -1,14 +1,11 @@
 package dev.vmctl.vmm;
 
-import dev.vmctl.host.Cmd;
-import dev.vmctl.host.CmdResult;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,26 +29,29 @@ public final class AccelProbe {
         if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
             return done(false, "/dev/kvm is not readable and writable by this user: using TCG", t0);
         }
+        VmFiles files = new VmFiles(scratch.resolve("probe"));
         try {
-            Files.createDirectories(scratch);
-            Path console = scratch.resolve("probe-console.log");
-            Files.deleteIfExists(console);
-            List<String> argv = new ArrayList<>(List.of(QemuCommand.QEMU,
-                    "-machine", "microvm,x-option-roms=off,rtc=on", "-accel", "kvm", "-cpu", "host",
-                    "-m", "128M", "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                    "-kernel", kernel, "-initrd", initrd,
-                    "-append", QemuCommand.kernelCmdline("probe", false, "vmctl.probe=1"),
-                    "-chardev", "file,id=con0,path=" + console, "-serial", "chardev:con0"));
-            CmdResult r = Cmd.run(argv, null, null, timeout);
-            String out = Files.exists(console) ? Files.readString(console) : "";
-            if (out.contains(PROBE_MARKER)) {
-                return done(true, "a KVM probe boot reached guest userspace", t0);
-            }
-            String why = r.exitCode() == 124 ? "did not reach guest userspace within " + timeout.toSeconds() + " s"
-                    : "failed (qemu exited " + r.exitCode() + tail(r.stderr()) + ")";
-            return done(false, "using TCG: /dev/kvm is present but a KVM probe boot " + why, t0);
+            if (Files.exists(files.dir())) dev.vmctl.host.FileTree.delete(files.dir());
+            Files.createDirectories(files.dir());
         } catch (IOException e) {
             return done(false, "KVM probe failed (" + e.getMessage() + "): using TCG", t0);
+        }
+        QemuCommand.Spec spec = new QemuCommand.Spec("probe", "probe", 1, 128, true, kernel, initrd, "vmctl.probe=1", files);
+        try (QemuVm vm = QemuVm.launch(List.of(), spec)) {
+            if (vm.awaitConsole(PROBE_MARKER, timeout)) {
+                return done(true, "a KVM probe boot reached guest userspace", t0);
+            }
+            String why = vm.alive() ? "did not reach guest userspace within " + timeout.toSeconds() + " s"
+                    : "failed (qemu exited: " + vm.exitDescription() + tail(vm.qemuLogTail(3)) + ")";
+            return done(false, "using TCG: /dev/kvm is present but a KVM probe boot " + why, t0);
+        } catch (RuntimeException e) {
+            return done(false, "KVM probe failed (" + e.getMessage() + "): using TCG", t0);
+        } finally {
+            try {
+                dev.vmctl.host.FileTree.delete(files.dir());
+            } catch (IOException ignored) {
+                // scratch space: removed with the next probe
+            }
         }
     }
 

@@ -1,0 +1,25 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QemuVm;
+import dev.vmctl.vmm.VmFiles;
+
+/**
+ * How the engine starts and re-finds QEMU processes (the consumer owns this interface). The real one
+ * starts QEMU inside the fabric namespace in its own session; the engine's unit tests start a stand-in
+ * process with scripted QMP and agent sockets.
+ */
+public interface QemuLauncher {
+    /** Starts QEMU for {@code spec}; returns before QMP is up. */
+    QemuVm launch(QemuCommand.Spec spec);
+
+    /** The process vmctl started before a restart, or null when it is gone. */
+    default QemuVm attach(long pid, long pidStart, VmFiles files) {
+        return QemuVm.attach(pid, pidStart, files);
+    }
+
+    /** QEMU in the fabric namespace {@code fabric}, in its own session (a Ctrl-C of the server does not reach it). */
+    static QemuLauncher inNamespace(java.util.function.Supplier<String> fabric) {
+        return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", fabric.get(), "setsid"), spec);
+    }
+}
