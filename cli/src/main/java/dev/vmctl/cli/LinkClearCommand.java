@@ -1,5 +1,6 @@
 package dev.vmctl.cli;
 
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
@@ -19,7 +20,7 @@ final class LinkClearCommand extends LinkPatchCommand {
     }
 
     @Override
-    void print(PrintWriter out, NetViews.Nic answer) {
+    void print(PrintWriter out, NicView answer) {
         String left = Render.impair(answer.impair());
         out.println(label(answer) + ": impairments cleared" + ("-".equals(left) ? "" : " (still in force: " + left + ")"));
     }

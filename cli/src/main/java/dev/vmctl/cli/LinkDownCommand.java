@@ -1,5 +1,6 @@
 package dev.vmctl.cli;
 
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
@@ -16,7 +17,7 @@ final class LinkDownCommand extends LinkPatchCommand {
     }
 
     @Override
-    void print(PrintWriter out, NetViews.Nic answer) {
+    void print(PrintWriter out, NicView answer) {
         out.println(label(answer) + ": link " + (answer.link() == null ? "down" : answer.link()));
     }
 }

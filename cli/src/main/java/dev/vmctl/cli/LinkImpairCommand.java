@@ -1,5 +1,6 @@
 package dev.vmctl.cli;
 
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -54,7 +55,7 @@ final class LinkImpairCommand extends LinkPatchCommand {
     }
 
     @Override
-    void print(PrintWriter out, NetViews.Nic answer) {
+    void print(PrintWriter out, NicView answer) {
         Render.nic(out, vm, answer);
     }
 }

@@ -1,5 +1,6 @@
 package dev.vmctl.cli;
 
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,8 +38,8 @@ final class LinkMoveCommand extends LinkPatchCommand {
     }
 
     @Override
-    void print(PrintWriter out, NetViews.Nic answer) {
-        String address = answer.address();
+    void print(PrintWriter out, NicView answer) {
+        String address = Render.address(answer);
         out.println(label(answer) + ": moved to network " + (answer.network() == null ? network : answer.network())
                 + ", " + (address == null ? "no address" : "address " + address));
     }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
@@ -37,14 +38,14 @@ abstract sealed class LinkPatchCommand implements Callable<Integer>
     abstract Map<String, Object> body();
 
     /** How the answer is shown in table form. */
-    abstract void print(PrintWriter out, NetViews.Nic answer);
+    abstract void print(PrintWriter out, NicView answer);
 
     Duration timeout() {
         return ApiClient.DEFAULT_TIMEOUT;
     }
 
     /** {@code a/eth0}, as the answer names the NIC. */
-    String label(NetViews.Nic answer) {
+    String label(NicView answer) {
         return vm + "/" + (answer.name() == null ? nic : answer.name());
     }
 
@@ -59,7 +60,7 @@ abstract sealed class LinkPatchCommand implements Callable<Integer>
         if (output.json()) {
             OutputOption.printJson(ctx.out(), json);
         } else {
-            print(ctx.out(), Json.as(json, NetViews.Nic.class));
+            print(ctx.out(), Json.as(json, NicView.class));
             ctx.out().flush();
         }
         return 0;

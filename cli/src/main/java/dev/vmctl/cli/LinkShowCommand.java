@@ -2,6 +2,7 @@ package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -34,7 +35,7 @@ final class LinkShowCommand implements Callable<Integer> {
         String label = json.hasNonNull("name") ? json.get("name").asText() : vm;
         if (nic == null) {
             if (output.json()) OutputOption.printJson(ctx.out(), nics);
-            else Render.nicTable(Json.listOf(nics, NetViews.Nic.class)).print(ctx.out());
+            else Render.nicTable(Json.listOf(nics, NicView.class)).print(ctx.out());
             return 0;
         }
         List<String> names = new ArrayList<>();
@@ -42,7 +43,7 @@ final class LinkShowCommand implements Callable<Integer> {
             String name = n.path("name").asText();
             if (name.equals(nic)) {
                 if (output.json()) OutputOption.printJson(ctx.out(), n);
-                else Render.nic(ctx.out(), label, Json.as(n, NetViews.Nic.class));
+                else Render.nic(ctx.out(), label, Json.as(n, NicView.class));
                 return 0;
             }
             names.add(name);

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NetworkView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,7 +47,7 @@ final class NetCreateCommand implements Callable<Integer> {
         if (output.json()) {
             OutputOption.printJson(ctx.out(), json);
         } else {
-            NetViews.Network n = Json.as(json, NetViews.Network.class);
+            NetworkView n = Json.as(json, NetworkView.class);
             ctx.out().println("created network " + n.name() + ": " + n.subnet() + ", gateway " + n.gateway()
                     + (n.vlan() == null ? "" : ", vlan " + n.vlan()
                     + (n.vlanMechanism() == null ? "" : " (" + n.vlanMechanism() + ")")));

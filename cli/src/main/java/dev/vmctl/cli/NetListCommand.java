@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NetworkView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -23,9 +24,9 @@ final class NetListCommand implements Callable<Integer> {
             return 0;
         }
         Table t = new Table("NAME", "SUBNET", "GATEWAY", "VLAN", "ROUTERS", "VMS");
-        for (NetViews.Network n : Json.listOf(json, NetViews.Network.class)) {
+        for (NetworkView n : Json.listOf(json, NetworkView.class)) {
             t.row(n.name(), n.subnet(), n.gateway(), n.vlan(), Render.joined(n.routers()),
-                    Render.joined(n.attachments().stream().map(NetViews.Attachment::vm).distinct().toList()));
+                    Render.joined(n.attachments().stream().map(NetworkView.Attachment::vm).distinct().toList()));
         }
         t.print(ctx.out());
         return 0;

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NetworkView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -24,7 +25,7 @@ final class NetShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get("/api/v1/networks/" + ApiClient.seg(name));
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.network(ctx.out(), Json.as(json, NetViews.Network.class));
+        else Render.network(ctx.out(), Json.as(json, NetworkView.class));
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NicView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,8 +55,8 @@ final class NicAddCommand implements Callable<Integer> {
             OutputOption.printJson(ctx.out(), json);
             return 0;
         }
-        NetViews.Nic n = Json.as(json, NetViews.Nic.class);
-        String address = n.address();
+        NicView n = Json.as(json, NicView.class);
+        String address = Render.address(n);
         ctx.out().println("added " + n.name() + " to " + vm + " in " + Durations.elapsed(System.nanoTime() - start)
                 + ": network " + n.network() + ", " + (address == null ? "no address" : "address " + address)
                 + (n.mac() == null ? "" : ", mac " + n.mac()));

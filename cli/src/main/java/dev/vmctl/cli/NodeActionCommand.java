@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeView;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,7 +40,7 @@ abstract sealed class NodeActionCommand implements Callable<Integer>
     abstract JsonNode send(ApiClient api, NodeRef ref, Duration timeout);
 
     /** What is printed (table output) once it is done: {@code started node shop/svc in 4.2s} and the node. */
-    void done(PrintWriter out, NodeRef ref, TopologyViews.Node node, long nanos) {
+    void done(PrintWriter out, NodeRef ref, NodeView node, long nanos) {
         out.println(did + " node " + ref + " in " + Durations.elapsed(nanos));
         if (node != null) Render.node(out, node);
     }
@@ -53,7 +54,7 @@ abstract sealed class NodeActionCommand implements Callable<Integer>
         long start = System.nanoTime();
         JsonNode json = send(ctx.api(), ref, timeout);
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else done(ctx.out(), ref, json.isObject() ? Json.as(json, TopologyViews.Node.class) : null, System.nanoTime() - start);
+        else done(ctx.out(), ref, json.isObject() ? Json.as(json, NodeView.class) : null, System.nanoTime() - start);
         ctx.out().flush();
         return 0;
     }

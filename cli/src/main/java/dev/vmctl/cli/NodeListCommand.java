@@ -1,6 +1,8 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeView;
+import dev.vmctl.model.NodeVm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -23,8 +25,8 @@ final class NodeListCommand implements Callable<Integer> {
             return 0;
         }
         Table t = new Table("NODE", "STATE", "VMS");
-        for (TopologyViews.Node n : Json.listOf(json, TopologyViews.Node.class)) {
-            t.row(n.ref(), n.state(), Render.joined(n.vms().stream().map(TopologyViews.NodeVm::name).toList()));
+        for (NodeView n : Json.listOf(json, NodeView.class)) {
+            t.row(NodeRef.of(n), n.state(), Render.joined(n.vms().stream().map(NodeVm::name).toList()));
         }
         t.print(ctx.out());
         return 0;

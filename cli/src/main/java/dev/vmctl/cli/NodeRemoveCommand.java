@@ -1,6 +1,8 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeView;
+import dev.vmctl.model.NodeVm;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
@@ -18,12 +20,12 @@ final class NodeRemoveCommand extends NodeActionCommand {
 
     /** The server answers with the node as it was: name what is gone. */
     @Override
-    void done(PrintWriter out, NodeRef ref, TopologyViews.Node node, long nanos) {
+    void done(PrintWriter out, NodeRef ref, NodeView node, long nanos) {
         if (node == null || node.vms().isEmpty()) {
             out.println("removed node " + ref);
             return;
         }
         out.println("removed node " + ref + " (" + node.vms().size() + " VM" + (node.vms().size() == 1 ? "" : "s")
-                + ": " + Render.joined(node.vms().stream().map(TopologyViews.NodeVm::name).toList()) + ")");
+                + ": " + Render.joined(node.vms().stream().map(NodeVm::name).toList()) + ")");
     }
 }

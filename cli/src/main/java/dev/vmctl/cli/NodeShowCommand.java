@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -23,7 +24,7 @@ final class NodeShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get(NodeRef.parse(node).path());
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.node(ctx.out(), Json.as(json, TopologyViews.Node.class));
+        else Render.node(ctx.out(), Json.as(json, NodeView.class));
         return 0;
     }
 }

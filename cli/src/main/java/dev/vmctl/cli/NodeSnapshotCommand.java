@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeSnapshotView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,7 +40,8 @@ final class NodeSnapshotCommand implements Callable<Integer> {
             OutputOption.printJson(ctx.out(), json);
         } else {
             ctx.out().println("snapshot " + name + " of node " + ref + " in " + Durations.elapsed(System.nanoTime() - start) + ":");
-            json.path("members").fields().forEachRemaining(e -> ctx.out().println("  " + e.getKey() + "  →  snapshot " + e.getValue().asText()));
+            Json.as(json, NodeSnapshotView.class).members()
+                    .forEach((vm, snapshot) -> ctx.out().println("  " + vm + "  →  snapshot " + snapshot));
         }
         ctx.out().flush();
         return 0;

@@ -2,6 +2,16 @@ package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vmctl.model.ImageInfo;
+import dev.vmctl.model.Impairment;
+import dev.vmctl.model.NetworkView;
+import dev.vmctl.model.NicView;
+import dev.vmctl.model.NodeView;
+import dev.vmctl.model.NodeVm;
+import dev.vmctl.model.RouterView;
+import dev.vmctl.model.SnapshotView;
+import dev.vmctl.model.TopologyReport;
+import dev.vmctl.model.TopologyStep;
+import dev.vmctl.model.TopologyView;
 import dev.vmctl.model.VmView;
 
 import java.io.PrintWriter;
@@ -58,6 +68,7 @@ final class Render {
         out.flush();
     }
 
+    /** A VM in full, then its NICs as a table (none when it has none). */
     static void vm(PrintWriter out, VmView v) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", v.name());
@@ -72,20 +83,15 @@ final class Render {
         f.put("created", time(v.createdAt()));
         f.put("updated", time(v.updatedAt()));
         keyValues(out, f, "");
-    }
-
-    /** {@link #vm(PrintWriter, VmView)} followed by its NICs as a table (nothing when it has none). */
-    static void vm(PrintWriter out, VmView v, List<NetViews.Nic> nics) {
-        vm(out, v);
-        if (nics.isEmpty()) return;
+        if (v.nics().isEmpty()) return;
         out.println("nics:");
-        nicTable(nics).print(out, "  ");
+        nicTable(v.nics()).print(out, "  ");
     }
 
     /** NAME NETWORK IP MAC LINK IMPAIR, one row per NIC. */
-    static Table nicTable(List<NetViews.Nic> nics) {
+    static Table nicTable(List<NicView> nics) {
         Table t = new Table("NAME", "NETWORK", "IP", "MAC", "LINK", "IMPAIR");
-        for (NetViews.Nic n : nics) {
+        for (NicView n : nics) {
             t.row(n.name(), n.network(), n.ip(), n.mac(), n.link(), impair(n.impair()));
         }
         return t;
@@ -95,11 +101,11 @@ final class Render {
      * One NIC in full: {@code nic: eth0 (vm a)}, its network, address, MAC, link, tap and impairments,
      * then the mechanisms the server used to apply them ({@code rate: host tbf on the tap}).
      */
-    static void nic(PrintWriter out, String vm, NetViews.Nic n) {
+    static void nic(PrintWriter out, String vm, NicView n) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("nic", n.name() + (vm == null ? "" : " (vm " + vm + ")"));
         f.put("network", n.network());
-        f.put("ip", n.address());
+        f.put("ip", address(n));
         f.put("mac", n.mac());
         f.put("link", n.link());
         f.put("tap", n.tap());
@@ -108,14 +114,18 @@ final class Render {
         mechanisms(out, n, "");
     }
 
+    /** {@code 198.18.10.2/24}, the bare IP without a prefix, or null. */
+    static String address(NicView n) {
+        if (n.ip() == null || n.ip().isBlank()) return null;
+        return n.prefix() == null ? n.ip() : n.ip() + "/" + n.prefix();
+    }
+
     /** {@code mechanisms:} and one aligned line per mechanism the server named; nothing when it named none. */
-    static void mechanisms(PrintWriter out, NetViews.Nic n, String indent) {
+    static void mechanisms(PrintWriter out, NicView n, String indent) {
+        if (n.mechanisms() == null) return;
         Map<String, String> m = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : n.mechanisms().entrySet()) {
-            JsonNode v = e.getValue();
-            if (v == null || v.isNull() || v.isMissingNode()) continue;
-            String text = v.isValueNode() ? v.asText() : v.toString();
-            if (!text.isBlank()) m.put(e.getKey(), text);
+        for (Map.Entry<String, String> e : n.mechanisms().entrySet()) {
+            if (e.getValue() != null && !e.getValue().isBlank()) m.put(e.getKey(), e.getValue());
         }
         if (m.isEmpty()) return;
         out.println(indent + "mechanisms:");
@@ -123,7 +133,7 @@ final class Render {
     }
 
     /** {@code delay 50ms, jitter 5ms, loss 2%, rate 10mbit}; "-" when nothing is impaired. */
-    static String impair(NetViews.Impair i) {
+    static String impair(Impairment i) {
         if (i == null) return "-";
         List<String> parts = new ArrayList<>();
         if (nonZero(i.delayMs())) parts.add("delay " + number(i.delayMs()) + "ms");
@@ -142,8 +152,8 @@ final class Render {
         return number(kbit) + "kbit";
     }
 
-    private static boolean nonZero(Double d) {
-        return d != null && d != 0;
+    private static boolean nonZero(double d) {
+        return d != 0;
     }
 
     /** 2.0 → {@code 2}, 0.10 → {@code 0.1}. */
@@ -151,7 +161,7 @@ final class Render {
         return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
     }
 
-    static void network(PrintWriter out, NetViews.Network n) {
+    static void network(PrintWriter out, NetworkView n) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", n.name());
         f.put("id", n.id());
@@ -167,11 +177,11 @@ final class Render {
         if (n.attachments().isEmpty()) return;
         out.println("attachments:");
         Table t = new Table("VM", "NIC", "IP", "MAC");
-        for (NetViews.Attachment a : n.attachments()) t.row(a.vm(), a.nic(), a.ip(), a.mac());
+        for (NetworkView.Attachment a : n.attachments()) t.row(a.vm(), a.nic(), a.ip(), a.mac());
         t.print(out, "  ");
     }
 
-    static void router(PrintWriter out, NetViews.Router r) {
+    static void router(PrintWriter out, RouterView r) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", r.name());
         f.put("id", r.id());
@@ -183,13 +193,13 @@ final class Render {
         if (!r.networks().isEmpty()) {
             out.println("networks:");
             Table t = new Table("NETWORK", "ADDRESS");
-            for (NetViews.RouterPort p : r.networks()) t.row(p.network(), p.address());
+            for (RouterView.Leg p : r.networks()) t.row(p.network(), p.address());
             t.print(out, "  ");
         }
         if (!r.routes().isEmpty()) {
             out.println("routes:");
             Table t = new Table("TO", "VIA");
-            for (NetViews.Route rt : r.routes()) t.row(rt.to(), rt.via());
+            for (RouterView.Route rt : r.routes()) t.row(rt.to(), rt.via());
             t.print(out, "  ");
         }
     }
@@ -207,13 +217,13 @@ final class Render {
         f.put("vm", s.vm());
         f.put("parent", s.parent());
         f.put("image", s.image());
-        f.put("cpus", s.cpus() == null ? null : String.valueOf(s.cpus()));
-        f.put("memory", s.memory());
+        f.put("cpus", String.valueOf(s.cpus()));
+        f.put("memory", memory(s.memoryMiB()));
         f.put("accel", s.accel());
-        f.put("ram", s.ram());
-        f.put("size", s.size());
+        f.put("ram", ram(s));
+        f.put("size", bytes(s.sizeBytes()));
         f.put("created", time(s.createdAt()));
-        f.put("format", s.formatVersion() == null ? null : String.valueOf(s.formatVersion()));
+        f.put("format", String.valueOf(s.formatVersion()));
         f.put("clones", s.clones().isEmpty() ? "none" : joined(s.clones()));
         if (s.nics().isEmpty()) f.put("nics", "none");
         keyValues(out, f, "");
@@ -226,10 +236,16 @@ final class Render {
         if (!s.files().isEmpty()) {
             out.println("files:");
             Table t = new Table("PATH", "SIZE", "SHA256");
-            for (SnapshotView.FileEntry e : s.files()) t.row(e.path(), e.size() == null ? null : bytes(e.size()), e.sha256());
+            for (SnapshotView.FileEntry e : s.files()) t.row(e.path(), bytes(e.size()), e.sha256());
             t.print(out, "  ");
         }
         out.flush();
+    }
+
+    /** {@code file}, {@code stream}, with {@code +zstd} when the state file is compressed; "-" if unknown. */
+    static String ram(SnapshotView s) {
+        String mode = s.ramMode() == null || s.ramMode().isBlank() ? "-" : s.ramMode();
+        return s.compressed() ? mode + "+zstd" : mode;
     }
 
     /**
@@ -237,11 +253,11 @@ final class Render {
      * its status and time aligned after it (none while only planned), a failed or skipped step's reason
      * indented on the lines below, then the server's summary.
      */
-    static void report(PrintWriter out, TopologyViews.Report r) {
+    static void report(PrintWriter out, TopologyReport r) {
         List<String> lefts = new ArrayList<>();
         List<String> statuses = new ArrayList<>();
         int width = 0;
-        for (TopologyViews.Step s : r.steps()) {
+        for (TopologyStep s : r.steps()) {
             String left = sign(s.verb()) + " " + stepText(s);
             String status = stepStatus(s);
             lefts.add(left);
@@ -260,7 +276,7 @@ final class Render {
         if (r.summary() != null && !r.summary().isBlank()) {
             out.println(r.summary());
         } else {
-            out.println("topology " + r.topology() + ": " + (r.succeeded() ? "done" : "not every step succeeded"));
+            out.println("topology " + r.topology() + ": " + (r.ok() ? "done" : "not every step succeeded"));
         }
         out.flush();
     }
@@ -275,7 +291,7 @@ final class Render {
     }
 
     /** The server's description ({@code create vm shop-svc-api (api-handler) on public, internal}). */
-    private static String stepText(TopologyViews.Step s) {
+    private static String stepText(TopologyStep s) {
         if (s.description() != null && !s.description().isBlank()) return s.description().strip().replace('\n', ' ');
         List<String> parts = new ArrayList<>();
         for (String p : new String[]{s.verb(), s.type(), s.name()}) if (p != null && !p.isBlank()) parts.add(p);
@@ -283,7 +299,7 @@ final class Render {
     }
 
     /** {@code done 2.1s}, {@code failed}, {@code skipped}; empty for planned. */
-    private static String stepStatus(TopologyViews.Step s) {
+    private static String stepStatus(TopologyStep s) {
         String status = s.status() == null ? "" : s.status();
         if (status.equals("planned")) return "";
         if (s.millis() != null && !status.isEmpty()) return status + " " + millis(s.millis());
@@ -296,7 +312,7 @@ final class Render {
     }
 
     /** A deployed topology: its file, state, networks and routers, then each node's VMs. */
-    static void topology(PrintWriter out, TopologyViews.Topology t) {
+    static void topology(PrintWriter out, TopologyView t) {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("name", t.name());
         f.put("file", t.file());
@@ -306,7 +322,7 @@ final class Render {
         f.put("routers", t.routers().isEmpty() ? "none" : joined(t.routers()));
         if (t.nodes().isEmpty()) f.put("nodes", "none");
         keyValues(out, f, "");
-        for (TopologyViews.Node n : t.nodes()) {
+        for (NodeView n : t.nodes()) {
             out.println("node " + n.name() + ": " + (n.state() == null ? "UNKNOWN" : n.state()));
             nodeVms(out, n, "  ");
         }
@@ -314,9 +330,9 @@ final class Render {
     }
 
     /** One node: {@code node: shop/svc}, its state, and its VMs as a table. */
-    static void node(PrintWriter out, TopologyViews.Node n) {
+    static void node(PrintWriter out, NodeView n) {
         Map<String, String> f = new LinkedHashMap<>();
-        f.put("node", n.ref());
+        f.put("node", NodeRef.of(n).toString());
         f.put("state", n.state() == null ? "UNKNOWN" : n.state());
         if (n.vms().isEmpty()) f.put("vms", "none");
         keyValues(out, f, "");
@@ -326,11 +342,11 @@ final class Render {
     }
 
     /** VM NAME ROLE STATE IPS, then {@code error (VM): ...} for each VM with an error. */
-    private static void nodeVms(PrintWriter out, TopologyViews.Node n, String indent) {
+    private static void nodeVms(PrintWriter out, NodeView n, String indent) {
         Table t = new Table("VM", "NAME", "ROLE", "STATE", "IPS");
-        for (TopologyViews.NodeVm v : n.vms()) t.row(v.name(), v.vm(), v.role(), v.state(), joined(v.ips()));
+        for (NodeVm v : n.vms()) t.row(v.name(), v.vm(), v.role(), v.state(), joined(v.ips()));
         t.print(out, indent);
-        for (TopologyViews.NodeVm v : n.vms()) {
+        for (NodeVm v : n.vms()) {
             if (v.error() != null && !v.error().isBlank()) {
                 out.println(indent + "error (" + v.name() + "): " + v.error().strip().replace('\n', ' '));
             }

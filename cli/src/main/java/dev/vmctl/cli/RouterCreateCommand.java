@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.RouterView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,10 +51,10 @@ final class RouterCreateCommand implements Callable<Integer> {
             OutputOption.printJson(ctx.out(), json);
             return 0;
         }
-        NetViews.Router r = Json.as(json, NetViews.Router.class);
+        RouterView r = Json.as(json, RouterView.class);
         List<String> ports = r.networks().stream().map(p -> p.network() + " " + p.address()).toList();
         ctx.out().println("created router " + r.name() + ": " + (ports.isEmpty() ? "no networks" : String.join(", ", ports)));
-        for (NetViews.Route rt : r.routes()) ctx.out().println("  route " + rt.to() + " via " + rt.via());
+        for (RouterView.Route rt : r.routes()) ctx.out().println("  route " + rt.to() + " via " + rt.via());
         ctx.out().flush();
         return 0;
     }

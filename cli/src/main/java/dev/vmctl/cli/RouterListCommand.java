@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.RouterView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -23,10 +24,10 @@ final class RouterListCommand implements Callable<Integer> {
             return 0;
         }
         Table t = new Table("NAME", "NETWORKS", "ADDRESSES", "ROUTES", "CREATED");
-        for (NetViews.Router r : Json.listOf(json, NetViews.Router.class)) {
+        for (RouterView r : Json.listOf(json, RouterView.class)) {
             t.row(r.name(),
-                    Render.joined(r.networks().stream().map(NetViews.RouterPort::network).toList()),
-                    Render.joined(r.networks().stream().map(NetViews.RouterPort::address).toList()),
+                    Render.joined(r.networks().stream().map(RouterView.Leg::network).toList()),
+                    Render.joined(r.networks().stream().map(RouterView.Leg::address).toList()),
                     r.routes().size(),
                     Render.time(r.createdAt()));
         }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.RouterView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -23,7 +24,7 @@ final class RouterShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get("/api/v1/routers/" + ApiClient.seg(name));
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.router(ctx.out(), Json.as(json, NetViews.Router.class));
+        else Render.router(ctx.out(), Json.as(json, RouterView.class));
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.SnapshotView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,7 +50,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
         }
         SnapshotView s = Json.as(json, SnapshotView.class);
         StringBuilder b = new StringBuilder("snapshot ").append(s.name() == null ? name : s.name())
-                .append(" of ").append(s.vm() == null ? vm : s.vm()).append(": ").append(s.size());
+                .append(" of ").append(s.vm() == null ? vm : s.vm()).append(": ").append(Render.bytes(s.sizeBytes()));
         if (s.pausedMillis() != null) b.append(", VM paused ").append(s.pausedMillis()).append(" ms");
         if (s.totalMillis() != null) {
             b.append(" (took ").append(String.format(Locale.ROOT, "%.1f s", s.totalMillis() / 1000.0)).append(')');

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.SnapshotView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -24,7 +25,7 @@ final class SnapshotListCommand implements Callable<Integer> {
         }
         Table t = new Table("NAME", "VM", "IMAGE", "MEMORY", "RAM", "SIZE", "CLONES", "CREATED");
         for (SnapshotView s : Json.listOf(json, SnapshotView.class)) {
-            t.row(s.name(), s.vm(), s.image(), s.memory(), s.ram(), s.size(), s.clones().size(), Render.time(s.createdAt()));
+            t.row(s.name(), s.vm(), s.image(), Render.memory(s.memoryMiB()), Render.ram(s), Render.bytes(s.sizeBytes()), s.clones().size(), Render.time(s.createdAt()));
         }
         t.print(ctx.out());
         return 0;

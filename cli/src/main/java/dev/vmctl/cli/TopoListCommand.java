@@ -1,6 +1,8 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NodeView;
+import dev.vmctl.model.TopologyView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -23,8 +25,8 @@ final class TopoListCommand implements Callable<Integer> {
             return 0;
         }
         Table t = new Table("NAME", "STATE", "NODES", "VMS", "NETWORKS", "APPLIED");
-        for (TopologyViews.Topology topo : Json.listOf(json, TopologyViews.Topology.class)) {
-            t.row(topo.name(), topo.state(), Render.joined(topo.nodes().stream().map(TopologyViews.Node::name).toList()),
+        for (TopologyView topo : Json.listOf(json, TopologyView.class)) {
+            t.row(topo.name(), topo.state(), Render.joined(topo.nodes().stream().map(NodeView::name).toList()),
                     topo.nodes().stream().mapToInt(n -> n.vms().size()).sum(), Render.joined(topo.networks()),
                     Render.time(topo.appliedAt()));
         }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.TopologyView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -24,7 +25,7 @@ final class TopoShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get("/api/v1/topologies/" + ApiClient.seg(name));
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.topology(ctx.out(), Json.as(json, TopologyViews.Topology.class));
+        else Render.topology(ctx.out(), Json.as(json, TopologyView.class));
         return 0;
     }
 }

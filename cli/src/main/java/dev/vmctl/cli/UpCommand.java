@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.TopologyReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -76,10 +77,10 @@ final class UpCommand implements Callable<Integer> {
 
     /** Prints a report as asked; 0 when every step succeeded, 1 otherwise (also under -o json). */
     static int printReport(CliContext ctx, OutputOption output, JsonNode json) {
-        TopologyViews.Report report = Json.as(json, TopologyViews.Report.class);
+        TopologyReport report = Json.as(json, TopologyReport.class);
         if (output.json()) OutputOption.printJson(ctx.out(), json);
         else Render.report(ctx.out(), report);
-        return report.succeeded() ? 0 : CliException.FAILED;
+        return report.ok() ? 0 : CliException.FAILED;
     }
 
     /**

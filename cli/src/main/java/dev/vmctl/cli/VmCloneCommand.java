@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NicView;
 import dev.vmctl.model.VmState;
 import dev.vmctl.model.VmView;
 import picocli.CommandLine.Command;
@@ -104,7 +105,7 @@ final class VmCloneCommand implements Callable<Integer> {
         for (int i = 0; i < vms.size(); i++) {
             VmView v = vms.get(i);
             List<Object> row = new ArrayList<>(List.of(v.name() == null ? "-" : v.name(), Render.state(v),
-                    Render.joined(NetViews.nicsOf(clones.get(i)).stream().map(NetViews.Nic::ip).toList())));
+                    Render.joined(v.nics().stream().map(NicView::ip).toList())));
             if (errors) row.add(v.error() == null || v.error().isBlank() ? "" : v.error());
             t.row(row);
         }

@@ -1,6 +1,7 @@
 package dev.vmctl.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmctl.model.NicView;
 import dev.vmctl.model.VmView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,11 +27,9 @@ final class VmListCommand implements Callable<Integer> {
             return 0;
         }
         List<VmView> vms = Json.listOf(json, VmView.class);
-        List<List<NetViews.Nic>> nics = new ArrayList<>(vms.size());
-        for (JsonNode v : json) nics.add(NetViews.nicsOf(v));
         boolean errors = vms.stream().anyMatch(v -> v.error() != null && !v.error().isBlank());
         // the IPS column only once some VM has a NIC, like ERROR only once some VM has an error
-        boolean ips = nics.stream().anyMatch(l -> !l.isEmpty());
+        boolean ips = vms.stream().anyMatch(v -> !v.nics().isEmpty());
         List<String> headers = new ArrayList<>(List.of("NAME", "ID", "STATE", "IMAGE", "CPUS", "MEMORY"));
         if (ips) headers.add("IPS");
         headers.add("CREATED");
@@ -40,7 +39,7 @@ final class VmListCommand implements Callable<Integer> {
             VmView v = vms.get(i);
             List<Object> row = new ArrayList<>(List.of(nz(v.name()), nz(v.id()), Render.state(v), nz(v.image()),
                     v.cpus(), Render.memory(v.memoryMiB())));
-            if (ips) row.add(Render.joined(nics.get(i).stream().map(NetViews.Nic::ip).toList()));
+            if (ips) row.add(Render.joined(v.nics().stream().map(NicView::ip).toList()));
             row.add(Render.time(v.createdAt()));
             if (errors) row.add(v.error() == null || v.error().isBlank() ? "" : v.error());
             t.row(row);

@@ -24,7 +24,7 @@ final class VmShowCommand implements Callable<Integer> {
     public Integer call() {
         JsonNode json = ctx.api().get("/api/v1/vms/" + ApiClient.seg(name));
         if (output.json()) OutputOption.printJson(ctx.out(), json);
-        else Render.vm(ctx.out(), Json.as(json, VmView.class), NetViews.nicsOf(json));
+        else Render.vm(ctx.out(), Json.as(json, VmView.class));
         return 0;
     }
 }

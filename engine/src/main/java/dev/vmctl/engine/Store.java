@@ -1,5 +1,6 @@
 package dev.vmctl.engine;
 
+import dev.vmctl.model.NodeSnapshotView;
 import dev.vmctl.model.VmState;
 import dev.vmctl.model.VmctlException;
 
@@ -346,23 +347,21 @@ public final class Store implements AutoCloseable {
         return rows("SELECT name FROM nodes WHERE topology=? ORDER BY created_at, name", rs -> rs.getString("name"), topology);
     }
 
-    public record NodeSnapshot(String name, String topology, String node, Map<String, String> members, String createdAt) {}
-
-    public synchronized void saveNodeSnapshot(NodeSnapshot n) {
+    public synchronized void saveNodeSnapshot(NodeSnapshotView n) {
         StringBuilder m = new StringBuilder();
         n.members().forEach((k, v) -> m.append(m.isEmpty() ? "" : ",").append(k).append('=').append(v));
         exec("INSERT INTO node_snapshots (name, topology, node, members, created_at) VALUES (?,?,?,?,?)", "save node snapshot " + n.name(),
                 n.name(), n.topology(), n.node(), m.toString(), n.createdAt());
     }
 
-    public synchronized Optional<NodeSnapshot> nodeSnapshot(String name) {
-        List<NodeSnapshot> r = rows("SELECT * FROM node_snapshots WHERE name=?", rs -> {
+    public synchronized Optional<NodeSnapshotView> nodeSnapshot(String name) {
+        List<NodeSnapshotView> r = rows("SELECT * FROM node_snapshots WHERE name=?", rs -> {
             Map<String, String> members = new java.util.LinkedHashMap<>();
             for (String kv : rs.getString("members").split(",")) {
                 String[] p = kv.split("=", 2);
                 if (p.length == 2) members.put(p[0], p[1]);
             }
-            return new NodeSnapshot(rs.getString("name"), rs.getString("topology"), rs.getString("node"), members, rs.getString("created_at"));
+            return new NodeSnapshotView(rs.getString("name"), rs.getString("topology"), rs.getString("node"), members, rs.getString("created_at"));
         }, name);
         return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }

@@ -3,7 +3,13 @@ package dev.vmctl.engine;
 import dev.vmctl.engine.op.Accepted;
 import dev.vmctl.engine.op.Operations;
 import dev.vmctl.model.NetworkView;
+import dev.vmctl.model.NodeSnapshotView;
+import dev.vmctl.model.NodeView;
+import dev.vmctl.model.NodeVm;
 import dev.vmctl.model.RouterView;
+import dev.vmctl.model.TopologyReport;
+import dev.vmctl.model.TopologyStep;
+import dev.vmctl.model.TopologyView;
 import dev.vmctl.model.VmState;
 import dev.vmctl.model.VmView;
 import dev.vmctl.model.VmctlException;
@@ -63,12 +69,6 @@ public final class TopologyService {
 
     public int parallelBoots() { return parallelBoots; }
 
-    /** One element's outcome in a report. */
-    public record Step(String verb, String type, String name, String description, String status, String error, Long millis) {}
-
-    public record Report(String topology, boolean dryRun, boolean ok, String summary, List<Step> steps, long durationMs,
-                         int parallelBoots, boolean rolledBack) {}
-
     // ---------------------------------------------------------------- apply
 
     static String lane(String topo) {
@@ -84,27 +84,27 @@ public final class TopologyService {
      * operation on the topology's lane plans again when its turn comes and executes the plan; it holds the
      * VMs it creates until it ends.
      */
-    public Accepted<Report> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+    public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
         TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
         if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
         Operations.Op op = ops.submit(Operations.Spec.of("topology.apply", lane(spec.name())),
                 o -> plan(spec, text, fileName, false, rollbackOnError));
-        Report r = (Report) op.join(Duration.ofHours(2));
+        TopologyReport r = (TopologyReport) op.join(Duration.ofHours(2));
         return new Accepted<>(op.view(), r);
     }
 
-    private Report plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+    private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
         {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
             checkConflicts(spec, plan);
             if (dryRun || plan.isEmpty()) {
-                List<Step> steps = plan.actions().stream()
-                        .map(a -> new Step(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList();
+                List<TopologyStep> steps = plan.actions().stream()
+                        .map(a -> new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList();
                 String summary = plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
                         : plan.actions().size() + " change(s) planned (dry run)";
                 if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
-                return new Report(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
+                return new TopologyReport(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
             return execute(spec, text, fileName, plan, rollbackOnError);
         }
@@ -131,10 +131,10 @@ public final class TopologyService {
         }
     }
 
-    private Report execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback) {
+    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback) {
         long t0 = System.nanoTime();
         String topo = spec.name();
-        List<Step> steps = Collections.synchronizedList(new ArrayList<>());
+        List<TopologyStep> steps = Collections.synchronizedList(new ArrayList<>());
         List<Runnable> undo = Collections.synchronizedList(new ArrayList<>());
         store.saveTopology(new Store.TopologyRow(topo, text, fileName, Instant.now().toString()));
         progress(topo, "applying " + plan.actions().size() + " change(s) with up to " + parallelBoots + " boots at once");
@@ -200,7 +200,7 @@ public final class TopologyService {
                 created.put(e.getKey() + "/" + vm.name(), v.id());
                 undo.add(() -> vms.destroy(v.id(), true));
             } catch (RuntimeException ex) {
-                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
             }
         }
         Semaphore slots = new Semaphore(parallelBoots);
@@ -218,7 +218,7 @@ public final class TopologyService {
                         for (String v : todo) {
                             TopologyPlan.Action a = actionOf.get(v);
                             if (created.containsKey(node + "/" + v)) {
-                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "skipped",
+                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "skipped",
                                         "not started: " + failedBefore + " (which must start before it) failed", null));
                             }
                         }
@@ -241,17 +241,17 @@ public final class TopologyService {
                             }
                             long ms = (System.nanoTime() - s0) / 1_000_000;
                             if (r.state() == VmState.RUNNING) {
-                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, ms));
+                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, ms));
                                 progress(topo, running.incrementAndGet() + "/" + total + " VMs running (" + a.deployedName() + ")");
                             } else {
                                 failed.add(v);
-                                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed",
+                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed",
                                         r.state() + ": " + firstLine(r.error()), ms));
                                 progress(topo, a.deployedName() + " failed: " + firstLine(r.error()));
                             }
                         } catch (RuntimeException ex) {
                             failed.add(v);
-                            steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
                         }
                     });
                     if (!failed.isEmpty()) failedBefore = node + "/" + failed.getFirst();
@@ -283,15 +283,15 @@ public final class TopologyService {
         String summary = ok ? "topology " + topo + ": " + steps.size() + " change(s) applied in " + ms / 1000.0 + " s"
                 : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)");
         progress(topo, summary);
-        return new Report(topo, false, ok, summary, sortSteps(steps), ms, parallelBoots, rolledBack);
+        return new TopologyReport(topo, false, ok, summary, sortSteps(steps), ms, parallelBoots, rolledBack);
     }
 
     private static TopologySpec.Vm vmOf(TopologyPlan.Action a) {
         return a instanceof TopologyPlan.CreateVm c ? c.vm() : ((TopologyPlan.ChangeVm) a).vm();
     }
 
-    private static List<Step> sortSteps(List<Step> steps) {
-        List<Step> s = new ArrayList<>(steps);
+    private static List<TopologyStep> sortSteps(List<TopologyStep> steps) {
+        List<TopologyStep> s = new ArrayList<>(steps);
         List<String> order = List.of("delete", "change", "create");
         s.sort((a, b) -> {
             int c = Integer.compare(typeRank(a.type()), typeRank(b.type()));
@@ -308,15 +308,15 @@ public final class TopologyService {
         return a instanceof TopologyPlan.ChangeVm c ? c.old().topologyVmName() : a.deployedName();
     }
 
-    private void step(List<Step> steps, TopologyPlan.Action a, Runnable r) {
+    private void step(List<TopologyStep> steps, TopologyPlan.Action a, Runnable r) {
         long s0 = System.nanoTime();
         try {
             r.run();
             if (!(a instanceof TopologyPlan.ChangeVm)) {
-                steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, (System.nanoTime() - s0) / 1_000_000));
+                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, (System.nanoTime() - s0) / 1_000_000));
             }
         } catch (RuntimeException e) {
-            steps.add(new Step(a.verb(), a.type(), a.deployedName(), a.description(), "failed", e.getMessage(), null));
+            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", e.getMessage(), null));
         }
     }
 
@@ -371,19 +371,19 @@ public final class TopologyService {
     }
 
     /** Destroys every VM, router and network of the topology (operation {@code topology.down}). */
-    public Accepted<Report> down(String topo) {
+    public Accepted<TopologyReport> down(String topo) {
         if (store.topologies().stream().noneMatch(t -> t.name().equals(topo)) && store.labels(topo).isEmpty()) {
             throw VmctlException.notFound("topology", topo);
         }
         Operations.Op op = ops.submit(Operations.Spec.of("topology.down", lane(topo)), o -> downNow(topo));
-        Report r = (Report) op.join(Duration.ofHours(1));
+        TopologyReport r = (TopologyReport) op.join(Duration.ofHours(1));
         return new Accepted<>(op.view(), r);
     }
 
-    private Report downNow(String topo) {
+    private TopologyReport downNow(String topo) {
         {
             long t0 = System.nanoTime();
-            List<Step> steps = Collections.synchronizedList(new ArrayList<>());
+            List<TopologyStep> steps = Collections.synchronizedList(new ArrayList<>());
             List<Store.Label> labels = store.labels(topo);
             progress(topo, "destroying " + labels.size() + " element(s)");
             parallel(labels.stream().filter(l -> l.kind().equals("vm")).toList(), l -> {
@@ -404,7 +404,7 @@ public final class TopologyService {
             String summary = "topology " + topo + ": " + steps.size() + " element(s) destroyed in " + ms / 1000.0 + " s"
                     + (ok ? "" : " (some failed: run vmctl down " + topo + " again)");
             progress(topo, summary);
-            return new Report(topo, false, ok, summary, steps, ms, parallelBoots, false);
+            return new TopologyReport(topo, false, ok, summary, steps, ms, parallelBoots, false);
         }
     }
 
@@ -415,22 +415,15 @@ public final class TopologyService {
         for (String n : store.nodeNames(topo)) if (!withVms.contains(n)) store.deleteNode(topo, n);
     }
 
-    private void stepOf(List<Step> steps, String type, String name, Runnable r) {
+    private void stepOf(List<TopologyStep> steps, String type, String name, Runnable r) {
         long s0 = System.nanoTime();
         try {
             r.run();
-            steps.add(new Step("delete", type, name, "delete " + type + " " + name, "done", null, (System.nanoTime() - s0) / 1_000_000));
+            steps.add(new TopologyStep("delete", type, name, "delete " + type + " " + name, "done", null, (System.nanoTime() - s0) / 1_000_000));
         } catch (RuntimeException e) {
-            steps.add(new Step("delete", type, name, "delete " + type + " " + name, "failed", e.getMessage(), null));
+            steps.add(new TopologyStep("delete", type, name, "delete " + type + " " + name, "failed", e.getMessage(), null));
         }
     }
-
-    public record NodeView(String topology, String name, String state, List<NodeVm> vms) {}
-
-    public record NodeVm(String name, String vm, String role, VmState state, List<String> ips, String error) {}
-
-    public record TopologyView(String name, String file, String appliedAt, String state, List<String> networks, List<String> routers,
-                               List<NodeView> nodes) {}
 
     public List<TopologyView> topologies() {
         return store.topologies().stream().map(t -> view(t.name())).toList();
@@ -561,7 +554,7 @@ public final class TopologyService {
     }
 
     /** Snapshots every VM of a node at the same moment (all paused, saved, resumed): snapshots NAME-VM plus a node record NAME. */
-    public Accepted<Store.NodeSnapshot> snapshotNode(String topo, String node, String name) {
+    public Accepted<NodeSnapshotView> snapshotNode(String topo, String node, String name) {
         dev.vmctl.model.Names.check("name", name);
         if (store.nodeSnapshot(name).isPresent()) throw VmctlException.conflict("node snapshot " + name + " already exists", "choose another name");
         return nodeOp("node.snapshot", topo, node, () -> {
@@ -575,7 +568,7 @@ public final class TopologyService {
                 members.put(e.getKey(), snap);
             }
             snaps.snapshotGroup(byId);
-            Store.NodeSnapshot ns = new Store.NodeSnapshot(name, topo, node, members, Instant.now().toString());
+            NodeSnapshotView ns = new NodeSnapshotView(name, topo, node, members, Instant.now().toString());
             store.saveNodeSnapshot(ns);
             events.publish("node.snapshot", null, topo + "/" + node, null, null, name + ": " + members.values());
             return ns;
@@ -584,7 +577,7 @@ public final class TopologyService {
 
     /** Rolls every VM of a node back to a node snapshot (in parallel); returns when all are RUNNING again. */
     public Accepted<NodeView> restoreNode(String topo, String node, String name) {
-        Store.NodeSnapshot ns = store.nodeSnapshot(name).orElseThrow(() -> VmctlException.notFound("node snapshot", name));
+        NodeSnapshotView ns = store.nodeSnapshot(name).orElseThrow(() -> VmctlException.notFound("node snapshot", name));
         if (!ns.topology().equals(topo) || !ns.node().equals(node)) {
             throw VmctlException.invalid("snapshot", "node snapshot " + name + " belongs to " + ns.topology() + "/" + ns.node(),
                     "a snapshot of node " + topo + "/" + node);

@@ -1,5 +1,7 @@
 package dev.vmctl.model;
 
+import java.util.List;
+
 /** What the API shows of a VM (GET /api/v1/vms/{id}). */
 public record VmView(
         String id,
@@ -13,5 +15,8 @@ public record VmView(
         String updatedAt,
         Long pid,
         String error,
-        java.util.List<NicView> nics) {
+        List<NicView> nics) {
+    public VmView {
+        nics = nics == null ? List.of() : nics;
+    }
 }

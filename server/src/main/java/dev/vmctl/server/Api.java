@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.vmctl.model.SnapshotView;
 import dev.vmctl.model.VmctlException;
 import io.javalin.http.Context;
 
@@ -19,7 +20,17 @@ final class Api {
     static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-            .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+            .setSerializationInclusion(JsonInclude.Include.ALWAYS)
+            .addMixIn(SnapshotView.class, SnapshotTimes.class);
+
+    /** A snapshot's {@code pausedMillis} and {@code totalMillis} are in its JSON only when set (in the answer to a new one). */
+    private abstract static class SnapshotTimes {
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        abstract Long pausedMillis();
+
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        abstract Long totalMillis();
+    }
 
     private Api() {}
 

@@ -3,6 +3,7 @@ package dev.vmctl.server;
 import dev.vmctl.engine.SnapshotService;
 import dev.vmctl.engine.VmService;
 import dev.vmctl.engine.op.Accepted;
+import dev.vmctl.model.SnapshotView;
 import dev.vmctl.model.VmView;
 import dev.vmctl.model.VmctlException;
 import dev.vmctl.snapshot.SnapshotManifest;
@@ -12,9 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** {@code /api/v1/snapshots…} and {@code POST /api/v1/vms/{id}/restore}. */
 final class SnapshotRoutes {
@@ -40,14 +39,12 @@ final class SnapshotRoutes {
             SnapshotBody b = Api.body(ctx, SnapshotBody.class);
             if (b.vm() == null) throw VmctlException.invalid("vm", "missing", "the name or id of a running VM");
             var a = snaps.snapshot(b.vm(), b.name());
-            Map<String, Object> v = view(a.value().manifest());
-            v.put("pausedMillis", a.value().pausedMillis());
-            v.put("totalMillis", a.value().totalMillis());
+            SnapshotView v = view(a.value().manifest()).withTimes(a.value().pausedMillis(), a.value().totalMillis());
             Http.answer(ctx, 201, new Accepted<>(a.op(), v));
         });
         r.add(HandlerType.GET, "/api/v1/snapshots/{name}", ctx -> Api.json(ctx, 200, view(snaps.store().get(ctx.pathParam("name")))));
         r.add(HandlerType.DELETE, "/api/v1/snapshots/{name}", ctx -> {
-            Map<String, Object> before = view(snaps.store().get(ctx.pathParam("name")));
+            SnapshotView before = view(snaps.store().get(ctx.pathParam("name")));
             var a = snaps.delete(ctx.pathParam("name"));
             Http.answer(ctx, 200, new Accepted<>(a.op(), before));
         });
@@ -111,23 +108,19 @@ final class SnapshotRoutes {
         });
     }
 
-    Map<String, Object> view(SnapshotManifest m) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("name", m.name());
-        v.put("createdAt", m.createdAt());
-        v.put("parent", m.parent());
-        v.put("vm", m.vm().name());
-        v.put("image", m.vm().image());
-        v.put("cpus", m.vm().cpus());
-        v.put("memoryMiB", m.vm().memoryMiB());
-        v.put("accel", m.vm().accel());
-        v.put("ramMode", m.state().ramMode() == null ? null : m.state().ramMode().name().toLowerCase());
-        v.put("compressed", m.state().compressed());
-        v.put("nics", m.vm().nics());
-        v.put("sizeBytes", m.files().stream().mapToLong(f -> f.size()).sum());
-        v.put("files", m.files());
-        v.put("formatVersion", m.formatVersion());
-        v.put("clones", snaps.clonesBySnapshot().getOrDefault(m.name(), List.of()));
-        return v;
+    SnapshotView view(SnapshotManifest m) {
+        return view(m, snaps.clonesBySnapshot().getOrDefault(m.name(), List.of()));
+    }
+
+    /** The API's form of a snapshot; its pause and total times are null (they come only with a new snapshot). */
+    static SnapshotView view(SnapshotManifest m, List<String> clones) {
+        return new SnapshotView(m.name(), m.createdAt(), m.parent(), m.vm().name(), m.vm().image(), m.vm().cpus(),
+                m.vm().memoryMiB(), m.vm().accel(),
+                m.state().ramMode() == null ? null : m.state().ramMode().name().toLowerCase(),
+                m.state().compressed(),
+                m.vm().nics().stream().map(n -> new SnapshotView.Nic(n.index(), n.mac())).toList(),
+                m.totalBytes(),
+                m.files().stream().map(f -> new SnapshotView.FileEntry(f.path(), f.size(), f.sha256())).toList(),
+                m.formatVersion(), clones, null, null);
     }
 }
