@@ -18,6 +18,18 @@ public interface QemuLauncher {
         return QemuVm.attach(pid, pidStart, files);
     }
 
+    /**
+     * The VM id a process belongs to when it is one of vmctl's QEMU processes for the VMs folder {@code vmsDir}:
+     * its argv names that folder and carries {@code -name vmctl-ID} (null when it is not ours).
+     */
+    default String ownerOf(long pid, java.nio.file.Path vmsDir) {
+        java.util.List<String> args = dev.vmctl.host.Procs.cmdline(pid).orElse(java.util.List.of());
+        if (args.stream().noneMatch(a -> a.contains(vmsDir.toString() + "/"))) return null;
+        int i = args.indexOf("-name");
+        if (i < 0 || i + 1 >= args.size() || !args.get(i + 1).startsWith("vmctl-")) return null;
+        return args.get(i + 1).substring("vmctl-".length());
+    }
+
     /** QEMU in the fabric namespace {@code fabric}, in its own session (a Ctrl-C of the server does not reach it). */
     static QemuLauncher inNamespace(java.util.function.Supplier<String> fabric) {
         return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", fabric.get(), "setsid"), spec);

@@ -114,12 +114,7 @@ final class Reconciler {
         return id.equals(ownerId(pid));
     }
 
-    /** The VM id a QEMU process belongs to, read from its "-name vmctl-ID" argument (null when not ours). */
     private String ownerId(long pid) {
-        List<String> args = Procs.cmdline(pid).orElse(List.of());
-        if (args.stream().noneMatch(a -> a.contains(core.dir.vmsDir().toString() + "/"))) return null;
-        int i = args.indexOf("-name");
-        if (i < 0 || i + 1 >= args.size() || !args.get(i + 1).startsWith("vmctl-")) return null;
-        return args.get(i + 1).substring("vmctl-".length());
+        return core.launcher.ownerOf(pid, core.dir.vmsDir());
     }
 }

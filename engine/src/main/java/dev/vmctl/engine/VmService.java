@@ -134,7 +134,8 @@ public final class VmService implements AutoCloseable {
         VmRow r = core.row(key);
         String id = r.id();
         Operations.Op running = core.ops.running(VmCore.lane(id));
-        boolean preempts = running != null && VmCore.BOOT_KINDS.contains(running.kind());
+        // only the stop that gets to cancel a boot tolerates the STOPPED state that boot leaves behind
+        boolean preempts = running != null && VmCore.BOOT_KINDS.contains(running.kind()) && running.cancellable() && running.claimCancel();
         // precondition at once when nothing runs (a 409 for a STOPPED VM, as before)
         Operations.Op op = core.ops.submitAndAccept(Operations.Spec.of("vm.stop", VmCore.lane(id)), o -> {
             VmRow cur = core.row(id);
@@ -147,7 +148,7 @@ public final class VmService implements AutoCloseable {
             core.stopNow(id);
             return null;
         });
-        if (preempts) core.ops.cancelRunning(VmCore.lane(id), VmCore.BOOT_KINDS, "stopped by operation " + op.id());
+        if (preempts) core.ops.cancel(running, "stopped by operation " + op.id());
         return new Accepted<>(op.view(), viewOrGone(id, r));
     }
 

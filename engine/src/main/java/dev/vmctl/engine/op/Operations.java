@@ -338,6 +338,11 @@ public final class Operations {
         return out;
     }
 
+    /** Asks a running operation to cancel (its hooks run now); no-op once it has finished. */
+    public void cancel(Op op, String why) {
+        if (!op.state.finished()) op.requestCancel(why);
+    }
+
     /** Asks the running operation of a lane to cancel when it is one of {@code kinds} and cancellable. */
     public boolean cancelRunning(String lane, java.util.Set<String> kinds, String why) {
         Op running = running(lane);
@@ -495,6 +500,15 @@ public final class Operations {
         /** Throws {@link CancelledException} when the operation was asked to cancel. */
         public void checkCancelled() {
             if (cancelRequested) throw new CancelledException(kind + " cancelled: " + cancelReason);
+        }
+
+        private boolean cancelClaimed;
+
+        /** True for the one caller that gets to cancel this operation (a stop pre-empting a boot); false for later ones. */
+        public synchronized boolean claimCancel() {
+            if (cancelClaimed || cancelRequested || state.finished()) return false;
+            cancelClaimed = true;
+            return true;
         }
 
         void requestCancel(String why) {

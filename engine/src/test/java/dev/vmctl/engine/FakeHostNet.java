@@ -1,0 +1,37 @@
+package dev.vmctl.engine;
+
+import dev.vmctl.model.Impairment;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** {@link HostNet} in memory: what the engine asked for, no namespaces or links (unit tests of the engine). */
+final class FakeHostNet implements HostNet {
+    final Set<String> links = ConcurrentHashMap.newKeySet();
+    volatile boolean fabric;
+
+    @Override public String fabric() { return "vmctl-fake"; }
+    @Override public boolean fabricExists() { return fabric; }
+    @Override public void ensureFabric() { fabric = true; }
+    @Override public void destroyFabric() { fabric = false; }
+    @Override public void ensureBridge(String bridge, Integer vlan) { links.add(bridge); }
+    @Override public void deleteBridge(String bridge) { links.remove(bridge); }
+    @Override public void ensureTap(String tap, String bridge, Integer vlan, boolean up) { links.add(tap); }
+    @Override public void setTapUp(String tap, boolean up) { }
+    @Override public void deleteTap(String tap) { links.remove(tap); }
+    @Override public String applyRate(String tap, long rateKbit) { return "fake"; }
+    @Override public String applyHostNetem(String tap, Impairment impairment) { return "fake"; }
+    @Override public void clearShaping(String tap) { }
+    @Override public boolean hostNetem() { return false; }
+    @Override public String vlanMechanism() { return "fake"; }
+    @Override public String routerNs(String routerId) { return "vmctl-r-fake-" + routerId; }
+    @Override public String routerPrefix() { return "vmctl-r-fake-"; }
+    @Override public void ensureRouter(String netns) { }
+    @Override public void deleteRouter(String netns) { }
+    @Override public void connectRouter(String netns, String leg, String bridge, String addressCidr) { }
+    @Override public void replaceRoute(String netns, String to, String via) { }
+    @Override public List<String> fabricLinks() { return new ArrayList<>(links); }
+    @Override public List<String> namespaces(String prefix) { return List.of(); }
+}
