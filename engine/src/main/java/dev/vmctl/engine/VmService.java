@@ -153,7 +153,7 @@ public final class VmService implements AutoCloseable {
                     AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
                     events.publish("vm.progress", id, r.name(), null, VmState.PREPARING,
                             "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
-                    VmFiles files = dir.vm(r.id());
+                    VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
@@ -162,7 +162,7 @@ public final class VmService implements AutoCloseable {
                 case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
                 case FromSnapshot fs -> {
                     dev.vmctl.snapshot.VerifiedSnapshot snap = fs.snapshot();
-                    VmFiles files = dir.vm(r.id());
+                    VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     QemuCommand.Spec spec;
@@ -411,6 +411,7 @@ public final class VmService implements AutoCloseable {
                 gone = transition(id, VmState.DESTROYED, null, "destroyed");
                 goneView = gone.view(nics);
                 deleteQuietly(dir.vm(id).dir());
+                dir.ramFiles().remove(id); // a RAM file on tmpfs is not in the VM folder (RamFiles)
                 store.delete(id);
             }
             return goneView;
@@ -1011,6 +1012,7 @@ public final class VmService implements AutoCloseable {
         } catch (IOException e) {
             log.warn("scan {}: {}", dir.vmsDir(), e.getMessage());
         }
+        dir.ramFiles().reconcile(known); // RAM files on tmpfs of VMs the database does not know (RamFiles)
     }
 
     private void reattach(VmRow r) {
