@@ -2,7 +2,15 @@
 // command line booting the same kernel and initrd (process start → guest agent answers), interleaved,
 // with the same idle gap before every run. JDK only: run with bench/boot/run.
 //
-//   java bench/boot/BootBench.java URL DATA_DIR RUNS
+//   java bench/boot/BootBench.java URL DATA_DIR RUNS [--breakdown]
+//
+// --breakdown adds, per boot and as medians, the time from QEMU start to each stage, all on the host's
+// clock: "qemu" (QEMU has opened its serial log: its chardevs exist), "kernel" (the guest kernel's clock
+// starts: the host time of the init marker minus the guest uptime it prints), "init" (the VMCTL_INIT
+// line of the initramfs init), "ready" (VMCTL_READY: qemu-ga listens in the guest), then "agent" (bare:
+// the bench's agent ping answered) or "running" (vmctl: the RUNNING event, i.e. the server's agent ping
+// answered and the NICs are configured). For vmctl, QEMU start is the server's "launching qemu" event
+// (before `ip netns exec` + `setsid`), and "request" is how long the REST call took until that event.
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -18,6 +26,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,7 +39,9 @@ public class BootBench {
         url = a[0];
         Path dataDir = Path.of(a[1]);
         int runs = Integer.parseInt(a[2]);
+        boolean breakdown = a.length > 3 && "--breakdown".equals(a[3]);
         long gapMs = 1500;
+        if (breakdown) events(dataDir);
         String images = get("/api/v1/images");
         String kernel = field(images, "kernel"), initrd = field(images, "initrd");
         String host = get("/api/v1/host");
@@ -37,33 +49,186 @@ public class BootBench {
         System.out.println("accel: " + field(host, "chosen") + " (" + field(host, "reason") + ")");
         boolean kvm = "kvm".equals(field(host, "chosen"));
         List<Double> vmctl = new ArrayList<>(), bare = new ArrayList<>();
+        List<Map<String, Double>> vmctlStages = new ArrayList<>(), bareStages = new ArrayList<>();
         Path scratch = Files.createTempDirectory("vmctl-bench-");
         for (int i = 0; i < runs; i++) {
             Thread.sleep(gapMs);
-            vmctl.add(vmctlBoot("bench-" + i));
+            Watch vw = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "bench-" + i) : null;
+            vmctl.add(vmctlBoot("bench-" + i, vw));
             Thread.sleep(gapMs);
-            bare.add(bareBoot(scratch, kernel, initrd, kvm, i));
+            Watch bw = breakdown ? Watch.bare(scratch.resolve("console" + i + ".log")) : null;
+            bare.add(bareBoot(scratch, kernel, initrd, kvm, i, bw));
             System.out.printf("run %d: vmctl %.3f s   bare qemu %.3f s%n", i + 1, vmctl.getLast(), bare.getLast());
+            if (breakdown) {
+                vmctlStages.add(vw.stages());
+                bareStages.add(bw.stages());
+                System.out.println("  breakdown vmctl: " + format(vmctlStages.getLast()));
+                System.out.println("  breakdown bare:  " + format(bareStages.getLast()));
+            }
         }
         double mv = median(vmctl), mb = median(bare);
         System.out.printf("%nmedian of %d: vmctl create --start --wait → RUNNING %.3f s; bare qemu → agent answers %.3f s; ratio %.2f%n",
                 runs, mv, mb, mv / mb);
+        if (breakdown) {
+            System.out.println("breakdown median, s from qemu start: vmctl " + format(medians(vmctlStages)));
+            System.out.println("breakdown median, s from qemu start: bare  " + format(medians(bareStages)));
+        }
     }
 
-    static double vmctlBoot(String name) throws Exception {
+    // ---------------------------------------------------------------- --breakdown
+
+    /** vm name → event message → host time (ms since the epoch) of the server's events. */
+    static final Map<String, Map<String, Long>> EVENTS = new ConcurrentHashMap<>();
+    static final Pattern INIT_LINE = Pattern.compile("VMCTL_INIT ([0-9.]+)");
+
+    /** Follows the server's event stream (SSE) in the background. */
+    static void events(Path dataDir) throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/events"))
+                .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
+        Thread.ofPlatform().daemon().start(() -> r.body().forEach(line -> {
+            if (!line.startsWith("data:")) return;
+            String name = field(line, "name"), msg = field(line, "message"), at = field(line, "at");
+            if (name == null || msg == null || at == null) return;
+            EVENTS.computeIfAbsent(name, k -> new ConcurrentHashMap<>())
+                    .putIfAbsent(msg.startsWith("launching qemu") ? "launch" : msg, java.time.Instant.parse(at).toEpochMilli());
+        }));
+    }
+
+    /**
+     * Watches one boot from the outside: when the serial log appears and when each marker line arrives
+     * on it (polled every 2 ms), as wall-clock milliseconds.
+     */
+    static final class Watch {
+        final String vmName;     // vmctl: the VM's name (its folder is found under vmsDir), bare: null
+        final Path vmsDir;
+        volatile Path console;
+        final Map<String, Double> at = new ConcurrentHashMap<>(); // stage → ms since the epoch (fractional)
+        volatile boolean stop;
+        long t0Ms, requestMs, endMs;
+        Thread thread;
+
+        private Watch(String vmName, Path vmsDir, Path console) {
+            this.vmName = vmName;
+            this.vmsDir = vmsDir;
+            this.console = console;
+            thread = Thread.ofPlatform().daemon().start(this::loop);
+        }
+
+        static Watch vmctl(Path vmsDir, String name) { return new Watch(name, vmsDir, null); }
+
+        static Watch bare(Path console) { return new Watch(null, null, console); }
+
+        static double nowMs() { return System.currentTimeMillis() + (System.nanoTime() % 1_000_000) / 1e6; }
+
+        private void loop() {
+            java.util.Set<String> before = vmsDir == null ? java.util.Set.of() : list(vmsDir);
+            StringBuilder text = new StringBuilder();
+            long offset = 0;
+            while (!stop) {
+                try {
+                    if (console == null) {
+                        for (String d : list(vmsDir)) if (!before.contains(d)) console = vmsDir.resolve(d).resolve("console.log");
+                    }
+                    if (console != null && Files.exists(console)) {
+                        at.putIfAbsent("qemu", nowMs());
+                        try (var f = new java.io.RandomAccessFile(console.toFile(), "r")) {
+                            if (f.length() > offset) {
+                                byte[] b = new byte[(int) (f.length() - offset)];
+                                f.seek(offset);
+                                f.readFully(b);
+                                offset += b.length;
+                                double t = nowMs();
+                                text.append(new String(b, StandardCharsets.ISO_8859_1));
+                                Matcher m = INIT_LINE.matcher(text);
+                                if (m.find() && text.indexOf("\n", m.end()) >= 0 && !at.containsKey("init")) {
+                                    at.put("init", t);
+                                    at.put("kernel", t - Double.parseDouble(m.group(1)) * 1000);
+                                }
+                                if (text.indexOf("VMCTL_READY") >= 0) at.putIfAbsent("ready", t);
+                            }
+                        }
+                    }
+                    Thread.sleep(2);
+                } catch (Exception e) {
+                    // the file went away (VM deleted): the next round ends the loop
+                }
+            }
+        }
+
+        private static java.util.Set<String> list(Path dir) {
+            try (var s = Files.list(dir)) {
+                return new java.util.HashSet<>(s.map(p -> p.getFileName().toString()).toList());
+            } catch (IOException e) {
+                return java.util.Set.of();
+            }
+        }
+
+        void finish() throws InterruptedException {
+            stop = true;
+            thread.join();
+        }
+
+        /** Stage → seconds from QEMU start, in boot order. */
+        Map<String, Double> stages() {
+            Map<String, Double> out = new java.util.LinkedHashMap<>();
+            double t0;
+            if (vmName != null) {
+                Map<String, Long> ev = EVENTS.getOrDefault(vmName, Map.of());
+                t0 = ev.getOrDefault("launch", 0L);
+                out.put("request", (t0 - requestMs) / 1000.0);
+            } else {
+                t0 = t0Ms;
+            }
+            for (String k : List.of("qemu", "kernel", "init", "ready")) {
+                if (at.containsKey(k)) out.put(k, (at.get(k) - t0) / 1000.0);
+            }
+            if (vmName != null) {
+                Long running = EVENTS.getOrDefault(vmName, Map.of()).get("guest agent answered");
+                if (running != null) out.put("running", (running - t0) / 1000.0);
+                out.put("response", (endMs - t0) / 1000.0);
+            } else {
+                out.put("agent", (endMs - t0) / 1000.0);
+            }
+            return out;
+        }
+    }
+
+    static String format(Map<String, Double> stages) {
+        StringBuilder sb = new StringBuilder();
+        stages.forEach((k, v) -> sb.append(String.format("%s %.3f  ", k, v)));
+        return sb.toString().strip();
+    }
+
+    static Map<String, Double> medians(List<Map<String, Double>> runs) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (String k : runs.getFirst().keySet()) {
+            List<Double> xs = new ArrayList<>();
+            for (Map<String, Double> r : runs) if (r.containsKey(k)) xs.add(r.get(k));
+            out.put(k, median(xs));
+        }
+        return out;
+    }
+
+    static double vmctlBoot(String name, Watch w) throws Exception {
         long t0 = System.nanoTime();
+        if (w != null) w.requestMs = System.currentTimeMillis();
         String body = "{\"name\":\"" + name + "\",\"image\":\"tiny\",\"start\":true}";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms?wait=true"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         double s = (System.nanoTime() - t0) / 1e9;
+        if (w != null) {
+            w.endMs = System.currentTimeMillis();
+            Thread.sleep(50); // the RUNNING event may arrive just after the response
+            w.finish();
+        }
         if (!r.body().contains("\"state\":\"RUNNING\"")) throw new IllegalStateException("vmctl boot failed: " + r.body());
         HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms/" + name + "?force=true")).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
         return s;
     }
 
-    static double bareBoot(Path dir, String kernel, String initrd, boolean kvm, int i) throws Exception {
+    static double bareBoot(Path dir, String kernel, String initrd, boolean kvm, int i, Watch w) throws Exception {
         Path qga = dir.resolve("qga" + i + ".sock");
         long khz = tscKhz();
         List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,x-option-roms=off,rtc=on",
@@ -77,12 +242,20 @@ public class BootBench {
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0",
                 "-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0"));
         long t0 = System.nanoTime();
+        if (w != null) w.t0Ms = System.currentTimeMillis();
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             while (true) {
                 if (!p.isAlive()) throw new IllegalStateException("bare qemu exited " + p.exitValue());
                 if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("bare boot timed out");
-                if (agentAnswers(qga)) return (System.nanoTime() - t0) / 1e9;
+                if (agentAnswers(qga)) {
+                    double took = (System.nanoTime() - t0) / 1e9;
+                    if (w != null) {
+                        w.endMs = w.t0Ms + Math.round(took * 1000);
+                        w.finish();
+                    }
+                    return took;
+                }
                 Thread.sleep(20);
             }
         } finally {

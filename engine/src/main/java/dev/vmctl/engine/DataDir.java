@@ -8,7 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The data directory: vmctl.db, images/, vms/ID/. */
+/** The data directory: vmctl.db, images/, vms/ID/; VMs' RAM files on tmpfs where there is room ({@link RamFiles}). */
 public record DataDir(Path root) {
     public DataDir {
         root = root.toAbsolutePath().normalize();
@@ -39,5 +39,13 @@ public record DataDir(Path root) {
     public Path imagesDir() { return root.resolve("images"); }
     public Path vmsDir() { return root.resolve("vms"); }
     public Path hostProbe() { return root.resolve("host-probe.json"); }
-    public VmFiles vm(String id) { return new VmFiles(vmsDir().resolve(id)); }
+    public RamFiles ramFiles() { return RamFiles.of(root, vmsDir()); }
+
+    /** The files of a VM that exists (running, stopped, re-attached): its RAM file where it is. */
+    public VmFiles vm(String id) { return new VmFiles(vmsDir().resolve(id), ramFiles().locate(id)); }
+
+    /** The files for a new boot of a VM with {@code memoryMiB} of RAM: its RAM file on tmpfs when it fits there. */
+    public VmFiles vmForBoot(String id, long memoryMiB) {
+        return new VmFiles(vmsDir().resolve(id), ramFiles().placeFor(id, memoryMiB));
+    }
 }

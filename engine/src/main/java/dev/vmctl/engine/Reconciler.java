@@ -80,6 +80,8 @@ final class Reconciler {
         } catch (IOException e) {
             log.warn("scan {}: {}", core.dir.vmsDir(), e.getMessage());
         }
+        // RAM files on tmpfs of VMs the database does not know
+        core.dir.ramFiles().reconcile(known);
     }
 
     private void reattach(VmRow r) {

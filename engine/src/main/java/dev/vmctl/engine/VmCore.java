@@ -150,7 +150,7 @@ final class VmCore {
                     ImageInfo img = images.usable(r.image());
                     AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
                     progress(op, id, r.name(), "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
-                    VmFiles files = dir.vm(r.id());
+                    VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
@@ -160,7 +160,7 @@ final class VmCore {
                 case Reattach a -> { /* the QEMU process was found running at start-up */ }
                 case FromSnapshot fs -> {
                     VerifiedSnapshot snap = fs.snapshot();
-                    VmFiles files = dir.vm(r.id());
+                    VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     QemuCommand.Spec spec;

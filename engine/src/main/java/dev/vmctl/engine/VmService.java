@@ -204,6 +204,7 @@ public final class VmService implements AutoCloseable {
                 VmRow gone = core.transition(id, VmState.DESTROYED, null, "destroyed");
                 goneView = gone.view(nics);
                 VmCore.deleteQuietly(core.dir.vm(id).dir());
+                core.dir.ramFiles().remove(id);
                 core.store.delete(id);
             }
             core.forget(id);

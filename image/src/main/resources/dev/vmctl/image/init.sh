@@ -6,7 +6,8 @@
 #   vmctl.ipN=CIDR        address for ethN (N = 0, 1, ...), e.g. vmctl.ip0=10.0.0.2/24; every ethN is set up anyway
 #   vmctl.gw=IP           default route
 #   vmctl.probe=1         print VMCTL_PROBE_OK and power off at once (does this accelerator reach userspace?)
-# Markers on /dev/console, each on a line of its own: VMCTL_READY (modules loaded, network configured,
+# Markers on /dev/console, each on a line of its own: VMCTL_INIT <guest uptime in s> (this script has
+# started: boot benchmarks time the kernel with it), VMCTL_READY (modules loaded, network configured,
 # acpid and qemu-ga running), VMCTL_PROBE_OK (probe mode). Diagnostics start with "vmctl: ".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 umask 022
@@ -14,6 +15,8 @@ mount -t proc -o nosuid,nodev,noexec proc /proc
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
+read -r up _ </proc/uptime
+printf '\nVMCTL_INIT %s\n' "$up"
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
