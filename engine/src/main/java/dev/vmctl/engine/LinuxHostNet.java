@@ -28,23 +28,17 @@ public final class LinuxHostNet implements HostNet {
     public LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps) {
         this.fabric = Fabric.forHost(fabricName, caps);
         this.shaper = Shaper.forHost(fabric.netns(), caps);
-        this.routerPrefix = fabricName + "-r";
+        this.routerPrefix = dev.vmctl.net.NetNames.routerPrefix(fabricName);
     }
 
     /** The fabric namespace of a data directory: "vmctl-" + 8 hex digits of SHA-256 of its path. */
     public static String fabricName(Path dataDir) {
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(dataDir.toAbsolutePath().normalize().toString()
-                    .getBytes(StandardCharsets.UTF_8));
-            return "vmctl-" + HexFormat.of().formatHex(h, 0, 4);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.vmctl.net.NetNames.fabric(dataDir);
     }
 
     @Override
     public String routerNs(String routerId) {
-        return routerPrefix + routerId.substring(0, 8);
+        return dev.vmctl.net.NetNames.routerNs(fabric(), routerId);
     }
 
     @Override

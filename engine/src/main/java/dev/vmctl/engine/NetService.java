@@ -35,39 +35,6 @@ public final class NetService {
     private static final Logger log = LoggerFactory.getLogger(NetService.class);
     public static final int MAX_NICS = QemuCommand.PCIE_ROOT_PORTS;
 
-    /** Renames NICs by MAC to ethN, sets addresses and the default route. Args: GW then (NAME MAC CIDR|-)... */
-    static final String GUEST_NET_SCRIPT = """
-            gw="$1"; shift
-            set -- "$@"
-            args="$*"
-            i=0
-            while [ $# -ge 3 ]; do
-              mac="$2"; cur=""
-              for d in /sys/class/net/*; do
-                [ "$(cat "$d/address" 2>/dev/null)" = "$mac" ] && cur=${d##*/}
-              done
-              [ -n "$cur" ] || { echo "no interface with MAC $mac" >&2; exit 3; }
-              if [ "$cur" != "$1" ]; then ip link set "$cur" down; ip link set "$cur" name "vmtmp$i"; fi
-              i=$((i+1)); shift 3
-            done
-            set -- $args
-            i=0
-            while [ $# -ge 3 ]; do
-              name="$1"; mac="$2"; cidr="$3"
-              [ -e "/sys/class/net/$name" ] || ip link set "vmtmp$i" name "$name"
-              ip link set "$name" up
-              ip -4 addr flush dev "$name"
-              if [ "$cidr" != "-" ]; then
-                ip addr add "$cidr" dev "$name"
-                # gratuitous ARP: peers that cached this address for another MAC (a reused address) learn the new one
-                arping -q -U -c 2 -I "$name" "${cidr%/*}" </dev/null >/dev/null 2>&1 &
-              fi
-              i=$((i+1)); shift 3
-            done
-            [ "$gw" = "-" ] || ip route replace default via "$gw"
-            exit 0
-            """;
-
     private final Store store;
     private final EventBus events;
     private final HostNet host;
@@ -96,7 +63,7 @@ public final class NetService {
             }
         }
         String id = VmCore.newId();
-        NetRow row = new NetRow(id, name, c.cidr(), c.gateway(), vlan, "vb" + id.substring(0, 8), now());
+        NetRow row = new NetRow(id, name, c.cidr(), c.gateway(), vlan, dev.vmctl.net.NetNames.bridge(id.substring(0, 8)), now());
         host.ensureFabric();
         host.ensureBridge(row.bridge(), vlan);
         try {
@@ -411,7 +378,7 @@ public final class NetService {
     void configureGuest(String vmId, GuestAgentClient agent) {
         List<NicRow> nics = store.nics(vmId);
         if (nics.isEmpty()) return;
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", GUEST_NET_SCRIPT, "vmctl-net", gatewayFor(nics)));
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", dev.vmctl.vmm.GuestScripts.NETWORK, "vmctl-net", gatewayFor(nics)));
         for (NicRow n : nics) {
             NetRow net = net(n.networkId());
             argv.add(n.name());
@@ -440,7 +407,7 @@ public final class NetService {
         Impairment i = n.impair();
         List<String> argv;
         if (i == null || !i.hasNetem()) {
-            argv = List.of("/bin/sh", "-c", "/usr/sbin/tc qdisc del dev \"$1\" root 2>/dev/null; exit 0", "vmctl-tc", n.name());
+            argv = List.of("/bin/sh", "-c", dev.vmctl.vmm.GuestScripts.CLEAR_QDISC, "vmctl-tc", n.name());
         } else {
             argv = new ArrayList<>(List.of("/usr/sbin/tc", "qdisc", "replace", "dev", n.name(), "root", "netem"));
             if (i.delayMs() > 0) {
@@ -501,11 +468,10 @@ public final class NetService {
         }
         for (String link : host.fabricLinks()) {
             if (link.equals("lo") || expected.contains(link)) continue;
-            if (link.startsWith("vt") || link.startsWith("vb") || link.startsWith("vi")) {
-                boolean ownedTapOrIfb = expected.stream().anyMatch(e -> e.startsWith("vt") && link.equals("vi" + e.substring(2)));
-                if (ownedTapOrIfb) continue;
+            if (dev.vmctl.net.NetNames.isSegmentOrNicLink(link)) {
+                if (expected.contains(dev.vmctl.net.NetNames.tapOf(link))) continue; // the ifb of a live tap
                 log.info("removing orphan link {} from {}", link, host.fabric());
-                if (link.startsWith("vb")) host.deleteBridge(link); else host.deleteTap(link.startsWith("vi") ? "vt" + link.substring(2) : link);
+                if (dev.vmctl.net.NetNames.isBridge(link)) host.deleteBridge(link); else host.deleteTap(dev.vmctl.net.NetNames.tapOf(link));
             }
         }
         for (String ns : host.namespaces(host.routerPrefix())) {

@@ -80,6 +80,41 @@ public final class NetNames {
         return "u" + hex8("routerId", routerId);
     }
 
+    /** True for the links of segments and VM NICs in a fabric namespace: bridges (vb), taps (vt) and their ifbs (vi). */
+    public static boolean isSegmentOrNicLink(String name) {
+        return name != null && name.length() > 2 && (name.startsWith("vb") || name.startsWith("vt") || name.startsWith("vi"));
+    }
+
+    public static boolean isBridge(String name) {
+        return name != null && name.startsWith("vb");
+    }
+
+    /** The tap an ifb shapes ("vi…" → "vt…"); a tap's own name otherwise. */
+    public static String tapOf(String link) {
+        return link.startsWith("vi") ? "vt" + link.substring(2) : link;
+    }
+
+    /** The fabric namespace of a data directory: "vmctl-" + 8 hex digits of SHA-256 of its path. */
+    public static String fabric(java.nio.file.Path dataDir) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(dataDir.toAbsolutePath().normalize().toString()
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "vmctl-" + java.util.HexFormat.of().formatHex(h, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The prefix of the router namespaces of one server: its fabric's name + "-r". */
+    public static String routerPrefix(String fabric) {
+        return checkNetns(fabric) + "-r";
+    }
+
+    /** A router's namespace of one server: its fabric's name + "-r" + 8 hex digits of the router id. */
+    public static String routerNs(String fabric, String routerId) {
+        return routerPrefix(fabric) + hex8("routerId", routerId.substring(0, Math.min(8, routerId.length())));
+    }
+
     /** True for the names vmctl gives to links in a fabric namespace. */
     public static boolean isFabricLink(String name) {
         return name != null && name.length() > 2

@@ -24,6 +24,19 @@ class NetNamesTest {
     }
 
     @Test
+    void serverScopedNamesComeFromTheDataDirectory() {
+        String fabric = NetNames.fabric(java.nio.file.Path.of("/var/lib/vmctl"));
+        assertThat(fabric).matches("vmctl-[0-9a-f]{8}").isEqualTo(NetNames.fabric(java.nio.file.Path.of("/var/lib/vmctl/")));
+        assertThat(NetNames.fabric(java.nio.file.Path.of("/tmp/other"))).isNotEqualTo(fabric);
+        assertThat(NetNames.routerNs(fabric, "0a1b2c3d4e5f")).isEqualTo(fabric + "-r0a1b2c3d").startsWith(NetNames.routerPrefix(fabric));
+        assertThat(NetNames.isSegmentOrNicLink("vt0123456789ab0")).isTrue();
+        assertThat(NetNames.isSegmentOrNicLink("vr5e6f7a8b0a1b2")).as("router legs are the routers' business").isFalse();
+        assertThat(NetNames.tapOf("vi0123456789ab3")).isEqualTo("vt0123456789ab3");
+        assertThat(NetNames.tapOf("vt0123456789ab3")).isEqualTo("vt0123456789ab3");
+        assertThat(NetNames.isBridge("vb5e6f7a8b")).isTrue();
+    }
+
+    @Test
     void badIdsAndNamesAreInvalid() {
         assertThatThrownBy(() -> NetNames.bridge("5E6F7A8B")).isInstanceOfSatisfying(VmctlException.class, e -> {
             assertThat(e.kind()).isEqualTo(VmctlException.Kind.INVALID);

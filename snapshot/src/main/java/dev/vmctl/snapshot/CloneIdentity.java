@@ -46,36 +46,8 @@ public final class CloneIdentity {
     private static final Pattern MACHINE_ID = Pattern.compile("[0-9a-f]{32}");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /**
-     * The guest script. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-; stdin:
-     * entropy for /dev/urandom. Busybox and iproute2 compatible.
-     */
-    static final String SCRIPT = """
-            set -e
-            h=$1; mid=$2; shift 2
-            hostname "$h"
-            printf '%s\\n' "$h" >/etc/hostname
-            if [ -f /etc/hosts ] && grep -q '^127\\.0\\.1\\.1[[:space:]]' /etc/hosts; then
-                sed -i "s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1\\t$h/" /etc/hosts
-            else
-                printf '127.0.1.1\\t%s\\n' "$h" >>/etc/hosts
-            fi
-            printf '%s\\n' "$mid" >/etc/machine-id
-            cat >/dev/urandom
-            while [ $# -ge 4 ]; do
-                dev=$1; mac=$2; addr=$3; gw=$4; shift 4
-                ip link set dev "$dev" down
-                ip link set dev "$dev" address "$mac"
-                ip link set dev "$dev" up
-                if [ "$addr" != - ]; then
-                    ip addr flush dev "$dev"
-                    ip addr add "$addr" dev "$dev"
-                    ip neigh flush dev "$dev" || true
-                    if [ "$gw" != - ]; then ip route replace default via "$gw" dev "$dev"; fi
-                    arping -U -c 1 -w 1 -I "$dev" "${addr%/*}" </dev/null >/dev/null 2>&1 &
-                fi
-            done
-            """;
+    /** The guest script ({@link dev.vmctl.vmm.GuestScripts#IDENTITY}). */
+    static final String SCRIPT = dev.vmctl.vmm.GuestScripts.IDENTITY;
 
     private CloneIdentity() {}
 

@@ -1,0 +1,77 @@
+package dev.vmctl.vmm;
+
+/**
+ * Every shell script vmctl runs inside a guest (through the agent, as {@code /bin/sh -c SCRIPT NAME ARGS…}),
+ * in one place. Values are always positional arguments, never spliced into the text. Busybox and iproute2
+ * compatible. (Issue 14 turns these into one profile per guest OS.)
+ */
+public final class GuestScripts {
+    private GuestScripts() {}
+
+    /** Renames NICs by MAC to ethN, sets addresses and the default route. Args: GW then (NAME MAC CIDR|-)... */
+    public static final String NETWORK = """
+            gw="$1"; shift
+            set -- "$@"
+            args="$*"
+            i=0
+            while [ $# -ge 3 ]; do
+              mac="$2"; cur=""
+              for d in /sys/class/net/*; do
+                [ "$(cat "$d/address" 2>/dev/null)" = "$mac" ] && cur=${d##*/}
+              done
+              [ -n "$cur" ] || { echo "no interface with MAC $mac" >&2; exit 3; }
+              if [ "$cur" != "$1" ]; then ip link set "$cur" down; ip link set "$cur" name "vmtmp$i"; fi
+              i=$((i+1)); shift 3
+            done
+            set -- $args
+            i=0
+            while [ $# -ge 3 ]; do
+              name="$1"; mac="$2"; cidr="$3"
+              [ -e "/sys/class/net/$name" ] || ip link set "vmtmp$i" name "$name"
+              ip link set "$name" up
+              ip -4 addr flush dev "$name"
+              if [ "$cidr" != "-" ]; then
+                ip addr add "$cidr" dev "$name"
+                # gratuitous ARP: peers that cached this address for another MAC (a reused address) learn the new one
+                arping -q -U -c 2 -I "$name" "${cidr%/*}" </dev/null >/dev/null 2>&1 &
+              fi
+              i=$((i+1)); shift 3
+            done
+            [ "$gw" = "-" ] || ip route replace default via "$gw"
+            exit 0
+            """;
+
+    /**
+     * The guest script. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-; stdin:
+     * entropy for /dev/urandom. Busybox and iproute2 compatible.
+     */
+    public static final String IDENTITY = """
+            set -e
+            h=$1; mid=$2; shift 2
+            hostname "$h"
+            printf '%s\\n' "$h" >/etc/hostname
+            if [ -f /etc/hosts ] && grep -q '^127\\.0\\.1\\.1[[:space:]]' /etc/hosts; then
+                sed -i "s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1\\t$h/" /etc/hosts
+            else
+                printf '127.0.1.1\\t%s\\n' "$h" >>/etc/hosts
+            fi
+            printf '%s\\n' "$mid" >/etc/machine-id
+            cat >/dev/urandom
+            while [ $# -ge 4 ]; do
+                dev=$1; mac=$2; addr=$3; gw=$4; shift 4
+                ip link set dev "$dev" down
+                ip link set dev "$dev" address "$mac"
+                ip link set dev "$dev" up
+                if [ "$addr" != - ]; then
+                    ip addr flush dev "$dev"
+                    ip addr add "$addr" dev "$dev"
+                    ip neigh flush dev "$dev" || true
+                    if [ "$gw" != - ]; then ip route replace default via "$gw" dev "$dev"; fi
+                    arping -U -c 1 -w 1 -I "$dev" "${addr%/*}" </dev/null >/dev/null 2>&1 &
+                fi
+            done
+            """;
+
+    /** Removes the root qdisc of interface $1 (guest netem cleared); succeeds when there is none. */
+    public static final String CLEAR_QDISC = "/usr/sbin/tc qdisc del dev \"$1\" root 2>/dev/null; exit 0";
+}
