@@ -64,7 +64,7 @@ public final class TopologyService {
         this.images = images;
         this.bootTimeout = bootTimeout;
         // TCG boots are CPU-bound: two per core keeps the cores busy without starving the agents
-        this.parallelBoots = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+        this.parallelBoots = Integer.getInteger("vmctl.parallelBoots", Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
     public int parallelBoots() { return parallelBoots; }
@@ -139,126 +139,107 @@ public final class TopologyService {
         store.saveTopology(new Store.TopologyRow(topo, text, fileName, Instant.now().toString()));
         progress(topo, "applying " + plan.actions().size() + " change(s) with up to " + parallelBoots + " boots at once");
 
-        // 1. deletions (VMs in parallel, then routers, then networks); changes delete their old VM first
-        List<TopologyPlan.Action> vmDeletes = plan.actions().stream()
-                .filter(a -> a instanceof TopologyPlan.DeleteVm || a instanceof TopologyPlan.ChangeVm).toList();
-        parallel(vmDeletes, a -> step(steps, a, () -> vms.destroy(deployedOld(a), true)));
-        for (TopologyPlan.Action a : vmDeletes) {
-            if (a instanceof TopologyPlan.DeleteVm) deleteEmptyNodes(topo);
+        // The plan's phases, in order; the actions of one phase (of one wave, for VM deletions) are independent.
+        // 1. deletions: VMs wave by wave (changes delete their old VM first), then routers, then networks
+        for (List<TopologyPlan.Action> wave : plan.vmDeleteWaves()) {
+            parallel(wave, a -> step(steps, a, () -> vms.destroy(deployedOld(a), true)));
         }
-        for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.DeleteRouter) step(steps, a, () -> nets.deleteRouter(a.deployedName()));
-        }
-        for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.DeleteNetwork) step(steps, a, () -> nets.deleteNetwork(a.deployedName()));
-        }
-        // 2. networks and routers
-        for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.CreateNetwork cn) {
-                step(steps, a, () -> {
-                    NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan()).value();
-                    store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
-                    undo.add(() -> nets.deleteNetwork(v.id()));
-                });
-            }
-        }
-        for (TopologyPlan.Action a : plan.actions()) {
-            if (a instanceof TopologyPlan.CreateRouter cr) {
-                step(steps, a, () -> {
-                    List<String> netNames = cr.router().networks().stream().map(spec::networkName).toList();
-                    List<NetService.RouteSpec> routes = cr.router().routes().stream()
-                            .map(r -> new NetService.RouteSpec(r.to(), r.via())).toList();
-                    RouterView v = nets.createRouter(cr.deployedName(), netNames, routes).value();
-                    store.label(new Store.Label("router", v.id(), topo, null, cr.router().name(), null));
-                    undo.add(() -> nets.deleteRouter(v.id()));
-                });
-            }
-        }
-        // 3. VMs: create all (REQUESTED), then start node by node in start order, nodes in parallel
-        Map<String, List<TopologyPlan.Action>> byNode = new LinkedHashMap<>();
-        for (TopologyPlan.Action a : plan.actions()) {
-            String node = a instanceof TopologyPlan.CreateVm c ? c.node() : a instanceof TopologyPlan.ChangeVm c ? c.node() : null;
-            if (node != null) byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(a);
-        }
-        Map<String, String> created = new ConcurrentHashMap<>(); // local vm key node/vm → id
-        int total = byNode.values().stream().mapToInt(List::size).sum();
-        AtomicInteger running = new AtomicInteger();
-        // VMs with fixed addresses first, so an allocated address never takes one a later VM asks for
-        List<Map.Entry<String, TopologyPlan.Action>> toCreate = new ArrayList<>();
-        for (var e : byNode.entrySet()) for (TopologyPlan.Action a : e.getValue()) toCreate.add(Map.entry(e.getKey(), a));
-        toCreate.sort(java.util.Comparator.comparing(x -> vmOf(x.getValue()).nics().stream().anyMatch(n -> n.ip() != null) ? 0 : 1));
-        for (var e : toCreate) {
-            TopologyPlan.Action a = e.getValue();
-            TopologySpec.Vm vm = vmOf(a);
-            try {
-                List<NetService.NicRequest> nics = vm.nics().stream()
-                        .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
-                VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
-                        vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
-                store.saveNode(topo, e.getKey());
-                store.label(new Store.Label("vm", v.id(), topo, e.getKey(), vm.name(), vm.effectiveRole()));
-                created.put(e.getKey() + "/" + vm.name(), v.id());
-                undo.add(() -> vms.destroy(v.id(), true));
-            } catch (RuntimeException ex) {
-                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
-            }
-        }
-        Semaphore slots = new Semaphore(parallelBoots);
-        List<Runnable> nodeJobs = new ArrayList<>();
-        for (var e : byNode.entrySet()) {
-            String node = e.getKey();
-            StartOrder order = StartOrder.of(spec.node(node));
-            Map<String, TopologyPlan.Action> actionOf = new LinkedHashMap<>();
-            for (TopologyPlan.Action a : e.getValue()) actionOf.put(vmOf(a).name(), a);
-            nodeJobs.add(() -> {
-                String failedBefore = null;
-                for (List<String> stage : order.stages()) {
-                    List<String> todo = stage.stream().filter(actionOf::containsKey).toList();
-                    if (failedBefore != null) {
-                        for (String v : todo) {
-                            TopologyPlan.Action a = actionOf.get(v);
-                            if (created.containsKey(node + "/" + v)) {
-                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "skipped",
-                                        "not started: " + failedBefore + " (which must start before it) failed", null));
-                            }
-                        }
-                        continue;
-                    }
-                    List<String> failed = Collections.synchronizedList(new ArrayList<>());
-                    parallel(todo, v -> {
-                        TopologyPlan.Action a = actionOf.get(v);
-                        String id = created.get(node + "/" + v);
-                        if (id == null) return; // creation failed, already reported
-                        long s0 = System.nanoTime();
-                        try {
-                            slots.acquireUninterruptibly();
-                            VmView r;
-                            try {
-                                var started = vms.start(id);
-                                r = vms.awaitOperation(started.op(), id, bootTimeout.plusSeconds(30));
-                            } finally {
-                                slots.release();
-                            }
-                            long ms = (System.nanoTime() - s0) / 1_000_000;
-                            if (r.state() == VmState.RUNNING) {
-                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, ms));
-                                progress(topo, running.incrementAndGet() + "/" + total + " VMs running (" + a.deployedName() + ")");
-                            } else {
-                                failed.add(v);
-                                steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed",
-                                        r.state() + ": " + firstLine(r.error()), ms));
-                                progress(topo, a.deployedName() + " failed: " + firstLine(r.error()));
-                            }
-                        } catch (RuntimeException ex) {
-                            failed.add(v);
-                            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
-                        }
-                    });
-                    if (!failed.isEmpty()) failedBefore = node + "/" + failed.getFirst();
-                }
+        deleteEmptyNodes(topo);
+        parallel(plan.phase(TopologyPlan.Phase.DELETE_ROUTERS), a -> step(steps, a, () -> nets.deleteRouter(a.deployedName())));
+        parallel(plan.phase(TopologyPlan.Phase.DELETE_NETWORKS), a -> step(steps, a, () -> nets.deleteNetwork(a.deployedName())));
+        // 2. networks, then routers
+        parallel(plan.phase(TopologyPlan.Phase.CREATE_NETWORKS), a -> {
+            TopologyPlan.CreateNetwork cn = (TopologyPlan.CreateNetwork) a;
+            step(steps, a, () -> {
+                NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan()).value();
+                store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
+                undo.add(() -> nets.deleteNetwork(v.id()));
             });
+        });
+        parallel(plan.phase(TopologyPlan.Phase.CREATE_ROUTERS), a -> {
+            TopologyPlan.CreateRouter cr = (TopologyPlan.CreateRouter) a;
+            step(steps, a, () -> {
+                List<String> netNames = cr.router().networks().stream().map(spec::networkName).toList();
+                List<NetService.RouteSpec> routes = cr.router().routes().stream()
+                        .map(r -> new NetService.RouteSpec(r.to(), r.via())).toList();
+                RouterView v = nets.createRouter(cr.deployedName(), netNames, routes).value();
+                store.label(new Store.Label("router", v.id(), topo, null, cr.router().name(), null));
+                undo.add(() -> nets.deleteRouter(v.id()));
+            });
+        });
+        // 3. VMs: created one after the other (fixed addresses first, so an allocated address never takes one a
+        // later VM asks for), each started as soon as it exists and the VMs that must start before it (startBefore)
+        // are RUNNING — not stage by stage — with at most parallelBoots boots at once.
+        List<TopologyPlan.Action> toCreate = new ArrayList<>(plan.phase(TopologyPlan.Phase.CREATE_VMS));
+        toCreate.sort(java.util.Comparator.comparing(x -> vmOf(x).nics().stream().anyMatch(n -> n.ip() != null) ? 0 : 1));
+        // node/vm → completes with null once RUNNING, or with the node/vm whose failure keeps it from starting
+        Map<String, java.util.concurrent.CompletableFuture<String>> up = new ConcurrentHashMap<>();
+        for (TopologyPlan.Action a : toCreate) up.put(nodeOf(a) + "/" + vmOf(a).name(), new java.util.concurrent.CompletableFuture<>());
+        int total = toCreate.size();
+        AtomicInteger running = new AtomicInteger();
+        Semaphore slots = new Semaphore(parallelBoots);
+        try (ExecutorService boots = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (TopologyPlan.Action a : toCreate) {
+                String node = nodeOf(a);
+                TopologySpec.Vm vm = vmOf(a);
+                String key = node + "/" + vm.name();
+                String id;
+                try {
+                    List<NetService.NicRequest> nics = vm.nics().stream()
+                            .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
+                    VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
+                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
+                    store.saveNode(topo, node);
+                    store.label(new Store.Label("vm", v.id(), topo, node, vm.name(), vm.effectiveRole()));
+                    undo.add(() -> vms.destroy(v.id(), true));
+                    id = v.id();
+                } catch (RuntimeException ex) {
+                    steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                    up.get(key).complete(key);
+                    continue;
+                }
+                List<String> before = spec.node(node).vms().stream().filter(x -> x.startBefore().contains(vm.name()))
+                        .map(x -> node + "/" + x.name()).filter(up::containsKey).toList();
+                boots.submit(Operations.propagate(() -> {
+                    for (String b : before) {
+                        String failed = up.get(b).join();
+                        if (failed != null) {
+                            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "skipped",
+                                    "not started: " + failed + " (which must start before it) failed", null));
+                            up.get(key).complete(failed);
+                            return;
+                        }
+                    }
+                    long s0 = System.nanoTime();
+                    String failure;
+                    try {
+                        slots.acquireUninterruptibly();
+                        VmView r;
+                        try {
+                            var started = vms.start(id);
+                            r = vms.awaitOperation(started.op(), id, bootTimeout.plusSeconds(30));
+                        } finally {
+                            slots.release();
+                        }
+                        long ms = (System.nanoTime() - s0) / 1_000_000;
+                        if (r.state() == VmState.RUNNING) {
+                            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "done", null, ms));
+                            progress(topo, running.incrementAndGet() + "/" + total + " VMs running (" + a.deployedName() + ")");
+                            failure = null;
+                        } else {
+                            steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed",
+                                    r.state() + ": " + firstLine(r.error()), ms));
+                            progress(topo, a.deployedName() + " failed: " + firstLine(r.error()));
+                            failure = key;
+                        }
+                    } catch (RuntimeException ex) {
+                        steps.add(new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "failed", ex.getMessage(), null));
+                        failure = key;
+                    }
+                    up.get(key).complete(failure);
+                }));
+            }
         }
-        parallel(nodeJobs, Runnable::run);
 
         boolean ok = steps.stream().noneMatch(s -> s.status().equals("failed") || s.status().equals("skipped"));
         boolean rolledBack = false;
@@ -284,6 +265,10 @@ public final class TopologyService {
                 : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)");
         progress(topo, summary);
         return new TopologyReport(topo, false, ok, summary, sortSteps(steps), ms, parallelBoots, rolledBack);
+    }
+
+    private static String nodeOf(TopologyPlan.Action a) {
+        return a instanceof TopologyPlan.CreateVm c ? c.node() : ((TopologyPlan.ChangeVm) a).node();
     }
 
     private static TopologySpec.Vm vmOf(TopologyPlan.Action a) {
