@@ -115,6 +115,23 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
         </table>
       </section>
       <section>
+        <h3>Operations</h3>
+        <table data-testid="operations">
+          <thead><tr><th>started</th><th>kind</th><th>targets</th><th>state</th><th>progress / error</th><th></th></tr></thead>
+          <tbody>
+            {live.operations.map(o => (
+              <tr key={o.id} data-testid={`op-row-${o.id}`} data-kind={o.kind} data-state={o.state}>
+                <td title={o.id}>{o.startedAt ?? o.createdAt}</td><td>{o.kind}</td><td>{o.targets.join(', ')}</td>
+                <td><span className="badge" data-state={o.state}>{o.state}</span></td>
+                <td className={o.error ? 'error' : ''}>{o.error ?? o.progress ?? ''}</td>
+                <td>{(o.state === 'queued' || o.state === 'running') &&
+                  <button data-testid={`op-cancel-${o.id}`} onClick={() => act(() => api.cancelOperation(o.id))}>cancel</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section>
         <h3>Events</h3>
         <ul className="events" data-testid="event-log">
           {live.events.slice(-15).reverse().map(e => (

@@ -1,6 +1,6 @@
 // The live state: the API's lists, refreshed on every SSE event (debounced) and every few seconds.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, subscribe, type SseStatus, type Network, type Router, type ServerEvent, type Topology, type Vm, type VmNode } from './api';
+import { api, subscribe, type Operation, type SseStatus, type Network, type Router, type ServerEvent, type Topology, type Vm, type VmNode } from './api';
 
 export interface LiveState {
   vms: Vm[];
@@ -8,13 +8,15 @@ export interface LiveState {
   networks: Network[];
   routers: Router[];
   topologies: Topology[];
+  /** the newest operations (every mutating call is one), newest first */
+  operations: Operation[];
   events: ServerEvent[];
   sse: SseStatus;
   loadError: string | null;
   loadedAt: number;
 }
 
-const EMPTY: LiveState = { vms: [], nodes: [], networks: [], routers: [], topologies: [], events: [], sse: 'connecting', loadError: null, loadedAt: 0 };
+const EMPTY: LiveState = { vms: [], nodes: [], networks: [], routers: [], topologies: [], operations: [], events: [], sse: 'connecting', loadError: null, loadedAt: 0 };
 
 type Listener = (e: ServerEvent) => void;
 
@@ -29,9 +31,9 @@ export function useLive(): { live: LiveState; refresh: () => void; onEvent: (l: 
     if (inflight.current) { again.current = true; return; }
     inflight.current = true;
     try {
-      const [vms, nodes, networks, routers, topologies] = await Promise.all([
-        api.vms(), api.nodes(), api.networks(), api.routers(), api.topologies()]);
-      setLive(s => ({ ...s, vms, nodes, networks, routers, topologies, loadError: null, loadedAt: Date.now() }));
+      const [vms, nodes, networks, routers, topologies, operations] = await Promise.all([
+        api.vms(), api.nodes(), api.networks(), api.routers(), api.topologies(), api.operations({ limit: 20 })]);
+      setLive(s => ({ ...s, vms, nodes, networks, routers, topologies, operations, loadError: null, loadedAt: Date.now() }));
     } catch (e) {
       setLive(s => ({ ...s, loadError: String((e as Error).message ?? e) }));
     } finally {

@@ -228,6 +228,9 @@ class GuiIT {
         assertThat(page.getByTestId("topo-row-" + TOPO)).hasCount(0);
         assertThat(page.getByTestId("vm-row-" + VM1)).hasCount(0);
         assertThat(page.getByTestId("count-total")).hasAttribute("data-count", "0");
+        // the operations the GUI's calls started, with their outcome
+        assertThat(page.locator("[data-testid=operations] tr[data-kind='topology.apply'][data-state=succeeded]").first()).isVisible();
+        assertThat(page.locator("[data-testid=operations] tr[data-kind='topology.down'][data-state=succeeded]").first()).isVisible();
         screenshot("destroyed");
         assertThat(JSON.readTree(send("GET", "/api/v1/vms", null, Duration.ofSeconds(10)).body()).size()).isZero();
 
