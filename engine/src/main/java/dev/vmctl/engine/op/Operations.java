@@ -242,11 +242,13 @@ public final class Operations {
         } finally {
             CURRENT.remove();
         }
-        finish(op, end, error, result, failure);
+        // the lane is free before anyone learns that the operation ended: a call made right after a wait
+        // finds an idle lane (and its precondition checked at once), not a lane still busy with this one
         synchronized (this) {
             Lane lane = lanes.get(op.spec.lane());
             if (lane != null && lane.running == op) lane.running = null;
         }
+        finish(op, end, error, result, failure);
         startNext(op.spec.lane());
     }
 

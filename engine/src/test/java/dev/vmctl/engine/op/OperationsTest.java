@@ -106,6 +106,16 @@ class OperationsTest {
     }
 
     @Test
+    void aCallRightAfterAWaitFindsTheLaneIdle() {
+        for (int i = 0; i < 200; i++) {
+            ops.submit(Operations.Spec.of("vm.stop", "vm:r"), o -> null).join(Duration.ofSeconds(5));
+            assertThatThrownBy(() -> ops.submitAndAccept(Operations.Spec.of("vm.stop", "vm:r"), o -> {
+                throw new VmctlException(VmctlException.Kind.WRONG_STATE, "stop: vm r is STOPPED", null);
+            })).as("round %d", i).hasMessageContaining("is STOPPED");
+        }
+    }
+
+    @Test
     void acceptedValueAndResult() {
         Operations.Op op = ops.submitAndAccept(Operations.Spec.of("test", "vm:a"), o -> {
             o.accept("accepted");
