@@ -1,8 +1,8 @@
 // Boot benchmark: `vmctl vm create --start --wait` (request → RUNNING) against a bare qemu-system-x86_64
 // command line booting the same kernel and initrd (process start → guest agent answers), interleaved,
-// with the same idle gap before every run. JDK only: run with bench/boot/run.
+// with the same idle gap before every run. Run with bench/boot/run.
 //
-//   java bench/boot/BootBench.java URL DATA_DIR RUNS [--breakdown]
+//   java -cp app/target/vmctl.jar bench/boot/BootBench.java URL DATA_DIR RUNS [--breakdown]
 //
 // --breakdown adds, per boot and as medians, the time from QEMU start to each stage, all on the host's
 // clock: "qemu" (QEMU has opened its serial log: its chardevs exist), "kernel" (the guest kernel's clock
@@ -11,6 +11,10 @@
 // the bench's agent ping answered) or "running" (vmctl: the RUNNING event, i.e. the server's agent ping
 // answered and the NICs are configured). For vmctl, QEMU start is the server's "launching qemu" event
 // (before `ip netns exec` + `setsid`), and "request" is how long the REST call took until that event.
+// The bare QEMU process is started (and killed) through vmctl's QemuVm (class path: app/target/vmctl.jar).
+import dev.vmctl.vmm.QemuVm;
+import dev.vmctl.vmm.VmFiles;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -56,7 +60,7 @@ public class BootBench {
             Watch vw = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "bench-" + i) : null;
             vmctl.add(vmctlBoot("bench-" + i, vw));
             Thread.sleep(gapMs);
-            Watch bw = breakdown ? Watch.bare(scratch.resolve("console" + i + ".log")) : null;
+            Watch bw = breakdown ? Watch.bare(new VmFiles(scratch.resolve("bare" + i)).console()) : null;
             bare.add(bareBoot(scratch, kernel, initrd, kvm, i, bw));
             System.out.printf("run %d: vmctl %.3f s   bare qemu %.3f s%n", i + 1, vmctl.getLast(), bare.getLast());
             if (breakdown) {
@@ -228,27 +232,31 @@ public class BootBench {
         return s;
     }
 
+    /**
+     * Process start → the guest agent answers the bench's own guest-sync-delimited (polled every 20 ms, a new
+     * connection each time). QemuVm.awaitAgent would add its guest-ping round trip (~30 ms later under TCG).
+     */
     static double bareBoot(Path dir, String kernel, String initrd, boolean kvm, int i, Watch w) throws Exception {
-        Path qga = dir.resolve("qga" + i + ".sock");
+        VmFiles files = new VmFiles(dir.resolve("bare" + i));
+        Files.createDirectories(files.dir());
         long khz = tscKhz();
         List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,x-option-roms=off,rtc=on",
                 "-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max", "-m", "128M", "-smp", "1",
                 "-nodefaults", "-no-user-config", "-display", "none", "-kernel", kernel, "-initrd", initrd,
                 "-append", "console=ttyS0 reboot=t panic=-1 quiet i8042.noaux 8250.nr_uarts=1 tsc=reliable no_timer_check"
                         + " cryptomgr.notests" + (kvm ? "" : " tsc_early_khz=" + khz) + " vmctl.hostname=bare",
-                "-chardev", "file,id=con0,path=" + dir.resolve("console" + i + ".log"), "-serial", "chardev:con0",
+                "-chardev", "file,id=con0,path=" + files.console(), "-serial", "chardev:con0",
                 "-device", "virtio-serial-device,id=vser0",
-                "-chardev", "socket,id=qga0,path=" + qga + ",server=on,wait=off",
+                "-chardev", "socket,id=qga0,path=" + files.agentSocket() + ",server=on,wait=off",
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0",
                 "-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0"));
         long t0 = System.nanoTime();
         if (w != null) w.t0Ms = System.currentTimeMillis();
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
+        try (QemuVm vm = QemuVm.launchArgv(argv, files)) {
             while (true) {
-                if (!p.isAlive()) throw new IllegalStateException("bare qemu exited " + p.exitValue());
-                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("bare boot timed out");
-                if (agentAnswers(qga)) {
+                if (!vm.alive()) throw new IllegalStateException("bare qemu exited (" + vm.exitDescription() + ")" + vm.qemuLogTail(5));
+                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("bare boot timed out" + vm.consoleTail(12));
+                if (agentAnswers(files.agentSocket())) {
                     double took = (System.nanoTime() - t0) / 1e9;
                     if (w != null) {
                         w.endMs = w.t0Ms + Math.round(took * 1000);
@@ -258,9 +266,6 @@ public class BootBench {
                 }
                 Thread.sleep(20);
             }
-        } finally {
-            p.destroyForcibly();
-            p.waitFor();
         }
     }
 

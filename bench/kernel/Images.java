@@ -1,4 +1,5 @@
-// Builds the two images bench/kernel compares, with vmctl's image module (classpath from bench/kernel/run):
+// Builds the two images bench/kernel compares, with vmctl's image module (class path: the shaded jar, from
+// bench/kernel/run):
 // "tiny-vmctl" (the vmctl kernel, from the shared kernel cache; built there once when missing) and
 // "tiny-debian" (Debian's cloud kernel + its modules). Prints shell assignments for the run script.
 //

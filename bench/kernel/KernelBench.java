@@ -6,9 +6,13 @@
 //          module would load): QEMU start -> VMCTL_PROBE_OK on the serial log
 //   full:  each kernel with its own image's initramfs: QEMU start -> the guest agent answers
 //          guest-sync-delimited; then QEMU's VmRSS from /proc/PID/status
-// JDK only: run with bench/kernel/run.
+// QEMU processes are started (and killed) through vmctl's QemuVm (class path: app/target/vmctl.jar); the
+// waits stay the bench's own (5 ms serial polls, a new agent connection per try). Run with bench/kernel/run.
 //
-//   java bench/kernel/KernelBench.java WORK_DIR RUNS A_KERNEL A_INITRD A_VERSION B_KERNEL B_INITRD B_VERSION
+//   java -cp app/target/vmctl.jar bench/kernel/KernelBench.java WORK_DIR RUNS A_KERNEL A_INITRD A_VERSION B_KERNEL B_INITRD B_VERSION
+import dev.vmctl.vmm.QemuVm;
+import dev.vmctl.vmm.VmFiles;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -76,7 +80,7 @@ public class KernelBench {
         System.out.printf("  %-42s A " + f + " %s   B " + f + " %s   A/B %.2f   B/A %.2f%n", what, ma, unit, mb, unit, ma / mb, mb / ma);
     }
 
-    static List<String> qemu(String kernel, String initrd, String append, Path console, Path qga) {
+    static List<String> qemu(String kernel, String initrd, String append, VmFiles files) {
         List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64",
                 "-machine", "microvm,x-option-roms=off,rtc=on,pcie=on",
                 "-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max", "-m", "128M", "-smp", "1",
@@ -84,9 +88,9 @@ public class KernelBench {
                 "-append", "console=ttyS0 reboot=t panic=-1 quiet i8042.noaux 8250.nr_uarts=1 tsc=reliable no_timer_check"
                         + " cryptomgr.notests pcie_ports=native" + (kvm || tscKhz() == 0 ? "" : " tsc_early_khz=" + tscKhz())
                         + " vmctl.hostname=bench " + append,
-                "-chardev", "file,id=con0,path=" + console, "-serial", "chardev:con0",
+                "-chardev", "file,id=con0,path=" + files.console(), "-serial", "chardev:con0",
                 "-device", "virtio-serial-device,id=vser0",
-                "-chardev", "socket,id=qga0,path=" + qga + ",server=on,wait=off",
+                "-chardev", "socket,id=qga0,path=" + files.agentSocket() + ",server=on,wait=off",
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0",
                 "-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0,id=vrng0"));
         for (int i = 0; i < 8; i++) argv.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",slot=" + i + ",chassis=" + (i + 1)));
@@ -94,47 +98,40 @@ public class KernelBench {
         return argv;
     }
 
-    /** Seconds from QEMU start to VMCTL_PROBE_OK on the serial log. */
+    /** Seconds from QEMU start to VMCTL_PROBE_OK on the serial log (polled every 5 ms). */
     static double probe(String kernel, String initrd) throws Exception {
-        int n = seq++;
-        Path console = work.resolve("probe" + n + ".log");
-        List<String> argv = qemu(kernel, initrd, "vmctl.probe=1", console, work.resolve("pqga" + n + ".sock"));
+        VmFiles files = new VmFiles(work.resolve("probe" + seq++));
+        List<String> argv = qemu(kernel, initrd, "vmctl.probe=1", files);
+        Files.createDirectories(files.dir());
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(work.resolve("probe" + n + ".qemu").toFile()).start();
-        try {
+        try (QemuVm vm = QemuVm.launchArgv(argv, files)) {
             while (true) {
-                if (Files.exists(console) && Files.readString(console, StandardCharsets.ISO_8859_1).contains("VMCTL_PROBE_OK")) {
-                    return (System.nanoTime() - t0) / 1e9;
-                }
-                if (!p.isAlive()) throw new IllegalStateException("qemu exited " + p.exitValue() + " without VMCTL_PROBE_OK: " + console);
-                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("probe timed out: " + console);
+                if (vm.console().contains("VMCTL_PROBE_OK")) return (System.nanoTime() - t0) / 1e9;
+                if (!vm.alive()) throw new IllegalStateException("qemu exited (" + vm.exitDescription() + ") without VMCTL_PROBE_OK: "
+                        + files.console() + vm.qemuLogTail(5));
+                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("probe timed out: " + files.console());
                 Thread.sleep(5);
             }
-        } finally {
-            stop(p);
         }
     }
 
     /** {seconds from QEMU start to the agent answering, QEMU's VmRSS in MiB then}. */
     static double[] full(Kernel k) throws Exception {
-        int n = seq++;
-        Path qga = work.resolve("qga" + n + ".sock");
-        Path console = work.resolve("full" + n + ".log");
-        List<String> argv = qemu(k.kernel(), k.initrd(), "vmctl.ip0=198.18.0.2/24", console, qga);
+        VmFiles files = new VmFiles(work.resolve("full" + seq++));
+        List<String> argv = qemu(k.kernel(), k.initrd(), "vmctl.ip0=198.18.0.2/24", files);
+        Files.createDirectories(files.dir());
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(work.resolve("full" + n + ".qemu").toFile()).start();
-        try {
+        try (QemuVm vm = QemuVm.launchArgv(argv, files)) {
             while (true) {
-                if (!p.isAlive()) throw new IllegalStateException("qemu exited " + p.exitValue() + ": " + console);
-                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("full boot timed out: " + console);
-                if (agentAnswers(qga)) {
+                if (!vm.alive()) throw new IllegalStateException("qemu exited (" + vm.exitDescription() + "): " + files.console()
+                        + vm.qemuLogTail(5));
+                if ((System.nanoTime() - t0) / 1e9 > 120) throw new IllegalStateException("full boot timed out: " + files.console());
+                if (agentAnswers(files.agentSocket())) {
                     double s = (System.nanoTime() - t0) / 1e9;
-                    return new double[] {s, rssMiB(p.pid())};
+                    return new double[] {s, rssMiB(vm.pid())};
                 }
                 Thread.sleep(20);
             }
-        } finally {
-            stop(p);
         }
     }
 
@@ -143,11 +140,6 @@ public class KernelBench {
             if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", "")) / 1024.0;
         }
         throw new IOException("no VmRSS for " + pid);
-    }
-
-    static void stop(Process p) throws InterruptedException {
-        p.destroyForcibly();
-        p.waitFor();
     }
 
     /** guest-sync-delimited, as a careful client does (the reply may follow a 0xFF byte). */

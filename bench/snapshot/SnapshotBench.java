@@ -1,9 +1,9 @@
 // Snapshot benchmark, machine level (the snapshot module's API, no server): snapshot save time and size;
 // restore → agent answers vs cold boot → agent answers (interleaved, same idle gap before every run);
 // clone ×N at once: wall time and memory (PSS) per clone. Prints medians and the ratio restore ÷ cold boot.
-// Run with bench/snapshot/run (builds the modules and the class path).
+// Every QEMU is started, waited for and killed through vmctl's QemuVm. Run with bench/snapshot/run.
 //
-//   java -cp CLASSPATH bench/snapshot/SnapshotBench.java RUNS CLONES KERNEL(vmctl|debian)
+//   java -cp app/target/vmctl.jar bench/snapshot/SnapshotBench.java RUNS CLONES KERNEL(vmctl|debian)
 import dev.vmctl.image.KernelFlavor;
 import dev.vmctl.image.TinyImageBuilder;
 import dev.vmctl.model.ImageInfo;
@@ -15,14 +15,15 @@ import dev.vmctl.snapshot.Snapshotter;
 import dev.vmctl.snapshot.VerifiedSnapshot;
 import dev.vmctl.vmm.GuestAgentClient;
 import dev.vmctl.vmm.QemuCommand;
+import dev.vmctl.vmm.QemuVm;
 import dev.vmctl.vmm.QmpClient;
 import dev.vmctl.vmm.VmFiles;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -34,7 +35,7 @@ import java.util.concurrent.Future;
 public class SnapshotBench {
     static final int MEM = 256;
     static final long GAP_MS = 1500;
-    static final List<Vm> all = Collections.synchronizedList(new ArrayList<>());
+    static final List<QemuVm> all = Collections.synchronizedList(new ArrayList<>());
     static Path dir;
     static ImageInfo image;
 
@@ -46,7 +47,7 @@ public class SnapshotBench {
         try {
             run(runs, clones, flavor);
         } finally {
-            for (Vm v : all) v.close();
+            for (QemuVm v : all) v.close();
             new ProcessBuilder("rm", "-rf", "--one-file-system", dir.toString()).inheritIO().start().waitFor();
         }
     }
@@ -64,12 +65,11 @@ public class SnapshotBench {
         List<Double> save = new ArrayList<>(), paused = new ArrayList<>(), total = new ArrayList<>();
         long stateBytes = 0, ramAllocated = 0;
         try (Vm vm = Vm.start(src)) {
-            vm.waitForAgent();
-            vm.agent.exec(List.of("/bin/sh", "-c", "echo bench > /tmp/hello.txt"), null, Duration.ofSeconds(10));
+            vm.waitForAgent().exec(List.of("/bin/sh", "-c", "echo bench > /tmp/hello.txt"), null, Duration.ofSeconds(10));
             Thread.sleep(1000);
             for (int i = 0; i < runs; i++) {
                 Thread.sleep(300);
-                Snapshotter.Result r = Snapshotter.take(store, i == 0 ? "bench" : "bench-" + i, vm.qmp, source(src, ram),
+                Snapshotter.Result r = Snapshotter.take(store, i == 0 ? "bench" : "bench-" + i, vm.qmp(), source(src, ram),
                         new Snapshotter.Options(false, true, null, Duration.ofSeconds(60)));
                 save.add((double) r.save().millis());
                 paused.add((double) r.pausedMillis());
@@ -81,7 +81,7 @@ public class SnapshotBench {
                     .start().getInputStream().readAllBytes()).strip()) * 512;
             // one save without x-ignore-shared (RAM streamed) for comparison: a clone-like source is not needed,
             // the same VM saved with ramFile null streams its whole RAM
-            Snapshotter.Result s = Snapshotter.take(store, "bench-stream", vm.qmp, source(src, null),
+            Snapshotter.Result s = Snapshotter.take(store, "bench-stream", vm.qmp(), source(src, null),
                     new Snapshotter.Options(true, true, null, Duration.ofSeconds(60)));
             System.out.printf(Locale.ROOT, "save, RAM streamed + zstd (for comparison): %d ms, stream %d MiB, file %d MiB%n",
                     s.save().millis(), s.save().streamBytes() >> 20, s.save().fileBytes() >> 20);
@@ -109,7 +109,7 @@ public class SnapshotBench {
             }
             Thread.sleep(GAP_MS);
             try (Vm vm = Vm.start(v.cloneSpec("r" + i, "r" + i, new VmFiles(dir.resolve("vms/r" + i)), List.of()))) {
-                v.load(vm.qmp, true, Duration.ofSeconds(30));
+                v.load(vm.qmp(), true, Duration.ofSeconds(30));
                 running.add(ms(System.nanoTime() - vm.t0));
                 vm.waitForAgent();
                 restore.add(ms(System.nanoTime() - vm.t0));
@@ -128,9 +128,8 @@ public class SnapshotBench {
                 int k = i;
                 fs.add(ex.submit(() -> {
                     Vm vm = Vm.start(v.cloneSpec("c" + k, "clone-" + k, new VmFiles(dir.resolve("vms/c" + k)), List.of()));
-                    v.load(vm.qmp, true, Duration.ofSeconds(60));
-                    vm.waitForAgent();
-                    CloneIdentity.apply(vm.agent, CloneIdentity.Spec.of("clone-" + k, List.of()), Duration.ofSeconds(30));
+                    v.load(vm.qmp(), true, Duration.ofSeconds(60));
+                    CloneIdentity.apply(vm.waitForAgent(), CloneIdentity.Spec.of("clone-" + k, List.of()), Duration.ofSeconds(30));
                     return vm;
                 }));
             }
@@ -180,62 +179,26 @@ public class SnapshotBench {
         return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
-    /** One QEMU, this JVM's child, killed by its handle. */
-    static final class Vm implements AutoCloseable {
-        final QemuCommand.Spec spec;
-        final Process p;
-        final long t0;
-        final QmpClient qmp;
-        GuestAgentClient agent;
-
-        Vm(QemuCommand.Spec spec, Process p, long t0, QmpClient qmp) {
-            this.spec = spec;
-            this.p = p;
-            this.t0 = t0;
-            this.qmp = qmp;
-        }
-
+    /** One QEMU (this JVM's child, through QemuVm) and when it was started. */
+    record Vm(QemuVm qemu, long t0) implements AutoCloseable {
+        /** Starts QEMU for {@code spec} and connects QMP. */
         static Vm start(QemuCommand.Spec spec) throws IOException {
             Files.createDirectories(spec.files().dir());
             long t0 = System.nanoTime();
-            Process p = new ProcessBuilder(QemuCommand.argv(spec)).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.files().qemuLog().toFile())).start();
-            long deadline = t0 + 15_000_000_000L;
-            while (true) {
-                try {
-                    Vm vm = new Vm(spec, p, t0, QmpClient.connect(spec.files().qmpSocket(), Duration.ofMillis(500)));
-                    all.add(vm);
-                    return vm;
-                } catch (RuntimeException e) {
-                    if (!p.isAlive() || System.nanoTime() > deadline) {
-                        p.destroyForcibly();
-                        throw new IllegalStateException(spec.id() + ": no QMP: " + e.getMessage() + "\n"
-                                + Files.readString(spec.files().qemuLog()));
-                    }
-                }
-            }
+            QemuVm q = QemuVm.launch(List.of(), spec);
+            all.add(q);
+            q.connectQmp(Duration.ofSeconds(15));
+            return new Vm(q, t0);
         }
 
-        void waitForAgent() {
-            long deadline = System.nanoTime() + 120_000_000_000L;
-            while (System.nanoTime() < deadline) {
-                if (!p.isAlive()) throw new IllegalStateException(spec.id() + ": qemu exited");
-                try {
-                    if (agent == null) agent = GuestAgentClient.connect(spec.files().agentSocket(), Duration.ofSeconds(1));
-                    if (agent.ping(Duration.ofMillis(500))) return;
-                } catch (RuntimeException e) {
-                    try {
-                        Thread.sleep(10);
-                    } catch (InterruptedException ie) {
-                        throw new IllegalStateException(ie);
-                    }
-                }
-            }
-            throw new IllegalStateException(spec.id() + ": agent did not answer");
+        QmpClient qmp() { return qemu.qmp(); }
+
+        GuestAgentClient waitForAgent() {
+            return qemu.awaitAgent(Instant.now().plusSeconds(120), () -> false);
         }
 
         long rollupKb(String key) throws IOException {
-            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "smaps_rollup"))) {
+            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(qemu.pid()), "smaps_rollup"))) {
                 if (l.startsWith(key)) return Long.parseLong(l.substring(key.length()).strip().split("\\s+")[0]);
             }
             return -1;
@@ -243,14 +206,7 @@ public class SnapshotBench {
 
         @Override
         public void close() {
-            if (agent != null) agent.close();
-            qmp.close();
-            p.destroyForcibly();
-            try {
-                p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            qemu.close();
         }
     }
 }

@@ -12,7 +12,6 @@ import dev.vmctl.model.SnapshotView;
 import dev.vmctl.model.VmctlException;
 import io.javalin.http.Context;
 
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /** JSON in and out, and the one place where errors become HTTP statuses. */
@@ -21,7 +20,8 @@ final class Api {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .setSerializationInclusion(JsonInclude.Include.ALWAYS)
-            .addMixIn(SnapshotView.class, SnapshotTimes.class);
+            .addMixIn(SnapshotView.class, SnapshotTimes.class)
+            .addMixIn(HostView.Accel.class, ProbeTimes.class);
 
     /** A snapshot's {@code pausedMillis} and {@code totalMillis} are in its JSON only when set (in the answer to a new one). */
     private abstract static class SnapshotTimes {
@@ -30,6 +30,15 @@ final class Api {
 
         @JsonInclude(JsonInclude.Include.NON_NULL)
         abstract Long totalMillis();
+    }
+
+    /** The accelerator probe's {@code probedAt} and {@code probeMillis} are in the host's JSON only when a probe ran. */
+    private abstract static class ProbeTimes {
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        abstract String probedAt();
+
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        abstract Long probeMillis();
     }
 
     private Api() {}
@@ -86,10 +95,6 @@ final class Api {
         };
     }
 
-    static Map<String, Object> error(String error, String detail) {
-        java.util.LinkedHashMap<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("error", error);
-        m.put("detail", detail);
-        return m;
-    }
+    /** Every error's body, {@code {"error": ..., "detail": ...}}; {@code detail} may be null. */
+    record ErrorBody(String error, String detail) {}
 }

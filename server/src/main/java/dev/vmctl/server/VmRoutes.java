@@ -39,6 +39,9 @@ final class VmRoutes {
 
     record ExecBody(List<String> argv, Integer timeoutSec, String stdin) {}
 
+    /** The answer of {@code PUT /api/v1/vms/{id}/files}: where the file went in the guest, and how many bytes. */
+    record FileWritten(String path, int bytes) {}
+
     void register(Http.Routes r) {
         r.add(HandlerType.GET, "/api/v1/vms", ctx -> Api.json(ctx, 200, vms.list()));
         r.add(HandlerType.POST, "/api/v1/vms", this::create);
@@ -56,7 +59,7 @@ final class VmRoutes {
             String path = ctx.queryParam("path");
             byte[] data = ctx.bodyAsBytes();
             vms.writeFile(ctx.pathParam("id"), path, data);
-            Api.json(ctx, 200, Map.of("path", path, "bytes", data.length));
+            Api.json(ctx, 200, new FileWritten(path, data.length));
         });
         r.add(HandlerType.GET, "/api/v1/vms/{id}/files", ctx ->
                 ctx.contentType("application/octet-stream").result(vms.readFile(ctx.pathParam("id"), ctx.queryParam("path"))));

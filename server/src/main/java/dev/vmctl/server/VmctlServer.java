@@ -32,7 +32,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -86,14 +85,14 @@ public final class VmctlServer implements AutoCloseable {
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
-                    Api.json(ctx, Api.status(e.kind()), Api.error(e.getMessage(), e.detail())));
+                    Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("{} {}: {}", ctx.method(), ctx.path(), e.toString(), e);
-                Api.json(ctx, 500, Api.error("internal error: " + e.getMessage(), e.getClass().getSimpleName()));
+                Api.json(ctx, 500, new Api.ErrorBody("internal error: " + e.getMessage(), e.getClass().getSimpleName()));
             });
             cfg.routes.error(404, "*", ctx -> {
                 if (ctx.result() == null || ctx.result().isEmpty()) {
-                    Api.json(ctx, 404, Api.error("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
+                    Api.json(ctx, 404, new Api.ErrorBody("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
                 }
             });
             Http.Routes r = (method, path, h) -> route(cfg, method, path, h);
@@ -184,41 +183,34 @@ public final class VmctlServer implements AutoCloseable {
         client.sendEvent(e.type(), Api.toJson(e), Long.toString(e.seq()));
     }
 
-    private Map<String, Object> host() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        Map<String, Object> a = new LinkedHashMap<>();
-        a.put("mode", options.accel().cli());
+    private HostView host() {
         AccelProbe.Result probe = accel.lastProbe();
         if (probe == null && options.accel() == VmSpec.Accel.AUTO && !images.names().isEmpty()) {
             probe = accel.probe(images.get(images.names().getFirst()));
         }
+        String mode = options.accel().cli();
+        String chosen;
+        String reason;
         if (options.accel() == VmSpec.Accel.AUTO) {
-            a.put("chosen", probe == null ? null : probe.accel());
-            a.put("reason", probe == null ? "not probed yet: no guest image to probe with; run 'vmctl image build tiny'" : probe.reason());
+            chosen = probe == null ? null : probe.accel();
+            reason = probe == null ? "not probed yet: no guest image to probe with; run 'vmctl image build tiny'" : probe.reason();
         } else {
-            a.put("chosen", options.accel().cli());
-            a.put("reason", "server started with --accel " + options.accel().cli());
+            chosen = mode;
+            reason = "server started with --accel " + mode;
         }
-        a.put("kvmDevice", Files.exists(Path.of("/dev/kvm")));
-        if (probe != null) {
-            a.put("probedAt", probe.probedAt());
-            a.put("probeMillis", probe.probeMillis());
-        }
-        m.put("accel", a);
-        m.put("qemu", accel.qemuVersion());
-        m.put("hostKernel", System.getProperty("os.version"));
-        m.put("cpus", Runtime.getRuntime().availableProcessors());
-        m.put("dataDir", dir.root().toString());
-        m.put("images", images.names());
-        m.put("fabricNamespace", nets.host().fabric());
-        Map<String, Object> caps = new LinkedHashMap<>();
-        capabilities.forEach((k, v) -> caps.put(k, Map.of("available", v.available(), "detail", v.detail())));
-        m.put("capabilities", caps);
-        m.put("vlanMechanism", capabilities.getOrDefault("bridgeVlanFiltering", new HostCapabilities.Capability(false, "")).available()
-                ? "bridge VLAN filtering" : "one bridge per VLAN id (no bridge VLAN filtering in this kernel)");
-        m.put("impairmentMechanism", capabilities.getOrDefault("netem", new HostCapabilities.Capability(false, "")).available()
-                ? "netem on the host" : "netem inside the guest through the agent (host kernel has no netem); rate with tbf on the host");
-        return m;
+        HostView.Accel a = new HostView.Accel(mode, chosen, reason, Files.exists(Path.of("/dev/kvm")),
+                probe == null ? null : probe.probedAt(), probe == null ? null : probe.probeMillis());
+        return new HostView(a, accel.qemuVersion(), System.getProperty("os.version"), Runtime.getRuntime().availableProcessors(),
+                dir.root().toString(), images.names(), nets.host().fabric(), capabilities,
+                available("bridgeVlanFiltering")
+                        ? "bridge VLAN filtering" : "one bridge per VLAN id (no bridge VLAN filtering in this kernel)",
+                available("netem")
+                        ? "netem on the host" : "netem inside the guest through the agent (host kernel has no netem); rate with tbf on the host");
+    }
+
+    private boolean available(String capability) {
+        HostCapabilities.Capability c = capabilities.get(capability);
+        return c != null && c.available();
     }
 
     // ---------------------------------------------------------------- small helpers

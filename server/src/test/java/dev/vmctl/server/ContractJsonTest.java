@@ -1,5 +1,6 @@
 package dev.vmctl.server;
 
+import dev.vmctl.host.HostCapabilities;
 import dev.vmctl.model.NodeSnapshotView;
 import dev.vmctl.model.NodeView;
 import dev.vmctl.model.NodeVm;
@@ -18,7 +19,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The JSON the server writes for the model's records: field names, order and nulls are the API contract. */
+/** The JSON the server writes for its records and the model's: field names, order and nulls are the API contract. */
 class ContractJsonTest {
     private static final String SHA = "ab".repeat(32);
 
@@ -67,5 +68,36 @@ class ContractJsonTest {
         assertThat(Api.toJson(new NodeSnapshotView("s1", "shop", "svc", members, "2026-11-28T10:00:00Z"))).isEqualTo("""
                 {"name":"s1","topology":"shop","node":"svc","members":{"api":"s1-api","cache":"s1-cache"},\
                 "createdAt":"2026-11-28T10:00:00Z"}""");
+    }
+
+    @Test
+    void theHostLeavesOutProbeTimesOnlyWhenNoProbeRan() {
+        Map<String, HostCapabilities.Capability> caps = new LinkedHashMap<>();
+        caps.put("netem", new HostCapabilities.Capability(false, "tc qdisc add netem: Operation not supported"));
+        caps.put("bridge", new HostCapabilities.Capability(true, "ip link add type bridge"));
+        String rest = """
+                "qemu":null,"hostKernel":"6.1.0-28-amd64","cpus":2,"dataDir":"/var/lib/vmctl","images":[],\
+                "fabricNamespace":"vmctl-fab-1a2b","capabilities":{"netem":{"available":false,\
+                "detail":"tc qdisc add netem: Operation not supported"},"bridge":{"available":true,\
+                "detail":"ip link add type bridge"}},"vlanMechanism":"bridge VLAN filtering","impairmentMechanism":"netem on the host"}""";
+        HostView.Accel notProbed = new HostView.Accel("auto", null, "not probed yet", false, null, null);
+        HostView.Accel probed = new HostView.Accel("auto", "tcg", "no /dev/kvm", false, "2026-11-28T10:00:00Z", 1830L);
+
+        assertThat(Api.toJson(host(notProbed, caps))).isEqualTo("""
+                {"accel":{"mode":"auto","chosen":null,"reason":"not probed yet","kvmDevice":false},""" + rest);
+        assertThat(Api.toJson(host(probed, caps))).isEqualTo("""
+                {"accel":{"mode":"auto","chosen":"tcg","reason":"no /dev/kvm","kvmDevice":false,\
+                "probedAt":"2026-11-28T10:00:00Z","probeMillis":1830},""" + rest);
+    }
+
+    private static HostView host(HostView.Accel accel, Map<String, HostCapabilities.Capability> caps) {
+        return new HostView(accel, null, "6.1.0-28-amd64", 2, "/var/lib/vmctl", List.of(), "vmctl-fab-1a2b", caps,
+                "bridge VLAN filtering", "netem on the host");
+    }
+
+    @Test
+    void errorsAndWrittenFilesKeepTheirFields() {
+        assertThat(Api.toJson(new Api.ErrorBody("vm web1: not found", null))).isEqualTo("{\"error\":\"vm web1: not found\",\"detail\":null}");
+        assertThat(Api.toJson(new VmRoutes.FileWritten("/etc/motd", 12))).isEqualTo("{\"path\":\"/etc/motd\",\"bytes\":12}");
     }
 }
