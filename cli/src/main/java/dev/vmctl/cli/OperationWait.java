@@ -17,9 +17,21 @@ final class OperationWait {
         while (true) {
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000_000L);
             long wait = Math.min(MAX_POLL_SECONDS, Math.max(1, left));
+            long asked = System.nanoTime();
             JsonNode json = api.get(location + (location.contains("?") ? "&" : "?") + "wait=" + wait, Duration.ofSeconds(wait + 30));
             Operation o = Json.as(json, Operation.class);
             if (o.finished() || System.nanoTime() - deadline >= 0) return json;
+            // a server that answers before the wait is over without the operation having finished: don't spin
+            if (System.nanoTime() - asked < 500_000_000L) pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(250);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.failed("interrupted while waiting", null, e);
         }
     }
 }

@@ -81,7 +81,9 @@ final class VmWaiter {
     private JsonNode awaitOperation(JsonNode first, Goal goal, Duration timeout, long startNanos, String hint, String operation) {
         VmView initial = Json.as(first, VmView.class);
         String label = initial.name() != null ? initial.name() : initial.id();
-        print(label, initial, goal, startNanos, hint);
+        // the goal state is printed once, at the end, with the elapsed time
+        boolean printedInitial = initial.state() != goal.target();
+        if (printedInitial) print(label, initial, goal, startNanos, hint);
         long left = timeout.toNanos() - (System.nanoTime() - startNanos);
         JsonNode opJson = OperationWait.await(api, operation, Duration.ofNanos(Math.max(left, 1_000_000_000L)));
         dev.vmctl.model.Operation op = Json.as(opJson, dev.vmctl.model.Operation.class);
@@ -96,7 +98,7 @@ final class VmWaiter {
             throw CliException.failed("vm " + label + " was destroyed while waiting for " + goal.target(), op.error());
         }
         VmView vm = Json.as(json, VmView.class);
-        if (vm.state() != initial.state() || vm.state() == goal.target()) print(label, vm, goal, startNanos, hint);
+        if (vm.state() != initial.state() || vm.state() == goal.target() || !printedInitial) print(label, vm, goal, startNanos, hint);
         if (vm.state() == goal.target() && "succeeded".equals(op.state())) return json;
         if (goal.failures.contains(vm.state()) || vm.state() != goal.target()) {
             if (vm.state() == ERROR) throw failure(label, vm, goal);

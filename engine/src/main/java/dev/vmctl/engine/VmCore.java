@@ -200,7 +200,8 @@ final class VmCore {
         } catch (RuntimeException e) {
             if (op != null && op.cancelRequested()) {
                 cancelBoot(id, runtimes.get(id));
-                throw new Operations.CancelledException("boot of vm " + store.byIdOrName(id).map(VmRow::name).orElse(id) + " cancelled");
+                throw new Operations.CancelledException("boot of vm " + store.byIdOrName(id).map(VmRow::name).orElse(id) + " cancelled: "
+                        + op.cancelReason());
             }
             failBoot(id, rt != null ? rt : runtimes.get(id), e);
             throw e;

@@ -470,6 +470,8 @@ public final class Operations {
         public String kind() { return kind; }
         public boolean cancellable() { return spec.cancellable(); }
         public boolean cancelRequested() { return cancelRequested; }
+        /** Why it was asked to cancel (null when it was not). */
+        public String cancelReason() { return cancelReason; }
         public boolean queuedBehind() { return queuedBehind; }
 
         /** The precondition held and the first effect is visible; optionally a value for the submitter. */
