@@ -105,6 +105,21 @@ public final class RamFiles {
         }
     }
 
+    /** Deletes the tmpfs folder when no RAM file is left in it (the last VM stopped or was removed). */
+    public void removeFolderIfEmpty() {
+        if (!Files.isDirectory(shmDir)) return;
+        try (DirectoryStream<Path> left = Files.newDirectoryStream(shmDir)) {
+            if (left.iterator().hasNext()) return;
+        } catch (IOException e) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(shmDir);
+        } catch (IOException e) {
+            // a boot has just placed a file in it: keep the folder
+        }
+    }
+
     /**
      * Start-up reconciliation: deletes every file in the tmpfs folder that is not the RAM file of a VM in
      * {@code knownVmIds}, and the folder itself when nothing is left in it.

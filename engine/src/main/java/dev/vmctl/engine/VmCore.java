@@ -373,12 +373,15 @@ final class VmCore {
                 .anyMatch(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING);
     }
 
+    /** With no VM running or booting: the fabric namespace and the (empty) tmpfs folder of RAM files go. */
     void maybeRemoveFabric() {
+        boolean live = anyLive();
         try {
-            net.maybeRemoveFabric(anyLive());
+            net.maybeRemoveFabric(live);
         } catch (RuntimeException e) {
             log.warn("remove fabric namespace: {}", e.getMessage());
         }
+        if (!live) dir.ramFiles().removeFolderIfEmpty();
     }
 
     // ---------------------------------------------------------------- process control

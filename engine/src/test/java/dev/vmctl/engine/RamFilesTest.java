@@ -86,4 +86,17 @@ class RamFilesTest {
         assertThat(r.onShm("a1b2c3d4").toString()).matches("/dev/shm/vmctl-[0-9a-f]{8}/a1b2c3d4\\.ram");
         assertThat(r.onDisk("a1b2c3d4")).isEqualTo(Path.of("/var/lib/vmctl/vms/a1b2c3d4/ram"));
     }
+
+    @org.junit.jupiter.api.Test
+    void theFolderGoesWhenItIsEmpty(@org.junit.jupiter.api.io.TempDir Path t) throws Exception {
+        RamFiles r = new RamFiles(t.resolve("shm"), t.resolve("vms"), p -> Long.MAX_VALUE);
+        Path f = r.placeFor("aaaaaaaaaaaa", 64);
+        java.nio.file.Files.writeString(f, "ram");
+        r.removeFolderIfEmpty();
+        org.assertj.core.api.Assertions.assertThat(t.resolve("shm")).exists();
+        r.remove("aaaaaaaaaaaa");
+        r.removeFolderIfEmpty();
+        org.assertj.core.api.Assertions.assertThat(t.resolve("shm")).doesNotExist();
+        r.removeFolderIfEmpty(); // idempotent
+    }
 }

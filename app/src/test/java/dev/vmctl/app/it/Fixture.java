@@ -126,6 +126,7 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
             for (String ns : namespaces) dev.vmctl.host.Cmd.run("ip", "netns", "del", ns);
             assertThat(left).as("qemu processes left after destroying every VM").isEmpty();
             assertThat(namespaces).as("network namespaces left after removing everything").isEmpty();
+            assertThat(Path.of("/dev/shm", fabric)).as("tmpfs folder of RAM files left after removing everything").doesNotExist();
         } finally {
             deleteTree(dataDir);
         }
