@@ -1,5 +1,6 @@
 package dev.vmctl.engine;
 
+import dev.vmctl.model.EventType;
 import dev.vmctl.model.VmEvent;
 import dev.vmctl.model.VmState;
 
@@ -19,14 +20,14 @@ public final class EventBus {
     private long seq;
 
     /** Publishes an event of the operation running on this thread (if any). */
-    public VmEvent publish(String type, String vmId, String name, VmState from, VmState to, String message) {
+    public VmEvent publish(EventType type, String vmId, String name, VmState from, VmState to, String message) {
         return publish(type, vmId, name, from, to, message, dev.vmctl.engine.op.Operations.currentId());
     }
 
-    public VmEvent publish(String type, String vmId, String name, VmState from, VmState to, String message, String operation) {
+    public VmEvent publish(EventType type, String vmId, String name, VmState from, VmState to, String message, String operation) {
         VmEvent e;
         synchronized (this) {
-            e = new VmEvent(++seq, type, vmId, name, from, to, message, Instant.now().toString(), operation);
+            e = new VmEvent(++seq, type.wire(), vmId, name, from, to, message, Instant.now().toString(), operation);
             recent.addLast(e);
             if (recent.size() > KEEP) recent.removeFirst();
         }

@@ -62,17 +62,17 @@ public final class ImageService {
         if (!BUILDABLE.contains(name)) {
             throw VmctlException.invalid("name", "vmctl cannot build an image called '" + name + "'", String.join(", ", BUILDABLE));
         }
-        events.publish("image.progress", null, name, null, null, "build started");
+        events.publish(dev.vmctl.model.EventType.IMAGE_PROGRESS, null, name, null, null, "build started");
         try {
             ImageInfo info = new TinyImageBuilder(dir.imagesDir())
                     .build(name, flavor, msg -> {
                         progress.accept(msg);
-                        events.publish("image.progress", null, name, null, null, msg);
+                        events.publish(dev.vmctl.model.EventType.IMAGE_PROGRESS, null, name, null, null, msg);
                     });
-            events.publish("image.built", null, name, null, null, "built " + info.kernelVersion());
+            events.publish(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "built " + info.kernelVersion());
             return info;
         } catch (RuntimeException e) {
-            events.publish("image.failed", null, name, null, null, String.valueOf(e.getMessage()));
+            events.publish(dev.vmctl.model.EventType.IMAGE_FAILED, null, name, null, null, String.valueOf(e.getMessage()));
             throw e;
         }
     }

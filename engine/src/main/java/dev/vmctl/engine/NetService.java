@@ -72,7 +72,7 @@ public final class NetService {
             host.deleteBridge(row.bridge());
             throw e;
         }
-        events.publish("network.created", null, name, null, null, c.cidr());
+        events.publish(dev.vmctl.model.EventType.NETWORK_CREATED, null, name, null, null, c.cidr());
         return view(row);
     }
 
@@ -106,7 +106,7 @@ public final class NetService {
         NetworkView v = view(n);
         host.deleteBridge(n.bridge());
         store.deleteNetwork(n.id());
-        events.publish("network.deleted", null, n.name(), null, null, n.subnet());
+        events.publish(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet());
         return v;
     }
 
@@ -174,7 +174,7 @@ public final class NetService {
             host.deleteRouter(row.netns());
             throw e;
         }
-        events.publish("router.created", null, name, null, null, nets.stream().map(NetRow::name).toList().toString());
+        events.publish(dev.vmctl.model.EventType.ROUTER_CREATED, null, name, null, null, nets.stream().map(NetRow::name).toList().toString());
         return routerView(row);
     }
 
@@ -201,7 +201,7 @@ public final class NetService {
         RouterView v = routerView(r);
         host.deleteRouter(r.netns());
         store.deleteRouter(r.id());
-        events.publish("router.deleted", null, r.name(), null, null, null);
+        events.publish(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, null);
         return v;
     }
 

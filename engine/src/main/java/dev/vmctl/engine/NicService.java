@@ -88,7 +88,7 @@ public final class NicService {
                     throw e;
                 }
             }
-            core.events.publish("vm.nic", id, r.name(), null, r.state(), nicName + ": " + describe(p));
+            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + ": " + describe(p));
             return core.net.nicView(next);
         });
         NicView v = (NicView) op.join(Duration.ofMinutes(10));
@@ -122,7 +122,7 @@ public final class NicService {
                     throw new VmctlException(VmctlException.Kind.INTERNAL, "add nic to vm " + r.name() + ": " + e.getMessage(), null, e);
                 }
             }
-            core.events.publish("vm.nic", id, r.name(), null, r.state(), nic.name() + " added on " + network);
+            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nic.name() + " added on " + network);
             return core.net.nicView(nic);
         });
         NicView v = (NicView) op.join(Duration.ofMinutes(10));
@@ -191,7 +191,7 @@ public final class NicService {
             }
             core.net.deleteTap(nic);
             core.store.deleteNic(id, nic.index());
-            core.events.publish("vm.nic", id, r.name(), null, r.state(), nicName + " removed");
+            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + " removed");
             return v;
         });
         NicView v = (NicView) op.join(Duration.ofMinutes(10));

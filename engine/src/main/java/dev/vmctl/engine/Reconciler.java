@@ -98,7 +98,7 @@ final class Reconciler {
             if (r.state() == VmState.RUNNING) {
                 vm.connectAgent(Duration.ofSeconds(2));
                 log.info("vm {}: re-attached to qemu {}", r.name(), r.pid());
-                core.events.publish("vm.progress", r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
+                core.events.publish(dev.vmctl.model.EventType.VM_PROGRESS, r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
             } else {
                 String id = r.id();
                 core.ops.submit(VmService.bootSpec("vm.reattach", id), o -> {

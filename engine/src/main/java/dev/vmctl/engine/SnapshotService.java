@@ -173,7 +173,7 @@ public final class SnapshotService {
                 nics, ram, null);
         String parent = core.store.sourceOf(vmId);
         var res = Snapshotter.take(snapshots, name, rt.qmp(), src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
-        core.events.publish("snapshot.created", vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
+        core.events.publish(dev.vmctl.model.EventType.SNAPSHOT_CREATED, vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
         return res;
     }
 
@@ -283,7 +283,7 @@ public final class SnapshotService {
                 }
             }
             for (int i = 0; i < ids.size(); i++) {
-                core.events.publish("vm.state", ids.get(i), names.get(i), null, VmState.REQUESTED, "cloned from " + snapshotName);
+                core.events.publish(dev.vmctl.model.EventType.VM_STATE, ids.get(i), names.get(i), null, VmState.REQUESTED, "cloned from " + snapshotName);
             }
             List<Operations.Op> boots = new ArrayList<>();
             if (start) {

@@ -313,7 +313,7 @@ public final class TopologyService {
     }
 
     private void progress(String topo, String msg) {
-        events.publish("topology.progress", null, topo, null, null, msg);
+        events.publish(dev.vmctl.model.EventType.TOPOLOGY_PROGRESS, null, topo, null, null, msg);
     }
 
     /** Runs the work items in parallel, each as part of the calling operation (its child operations are the caller's). */
@@ -503,7 +503,7 @@ public final class TopologyService {
                             "the VMs after it in start order were not started");
                 }
             }
-            events.publish("node.state", null, topo + "/" + node, null, null, "started");
+            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "started");
             return node(topo, node);
         });
     }
@@ -523,7 +523,7 @@ public final class TopologyService {
                     }
                 });
             }
-            events.publish("node.state", null, topo + "/" + node, null, null, "stopped");
+            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "stopped");
             return node(topo, node);
         });
     }
@@ -534,7 +534,7 @@ public final class TopologyService {
             NodeView before = node(topo, node);
             parallel(new ArrayList<>(ids.values()), id -> vms.destroy(id, true));
             deleteEmptyNodes(topo);
-            events.publish("node.state", null, topo + "/" + node, null, null, "removed");
+            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "removed");
             return before;
         });
     }
@@ -556,7 +556,7 @@ public final class TopologyService {
             snaps.snapshotGroup(byId);
             NodeSnapshotView ns = new NodeSnapshotView(name, topo, node, members, Instant.now().toString());
             store.saveNodeSnapshot(ns);
-            events.publish("node.snapshot", null, topo + "/" + node, null, null, name + ": " + members.values());
+            events.publish(dev.vmctl.model.EventType.NODE_SNAPSHOT, null, topo + "/" + node, null, null, name + ": " + members.values());
             return ns;
         });
     }
@@ -584,7 +584,7 @@ public final class TopologyService {
             if (!errors.isEmpty()) {
                 throw new VmctlException(VmctlException.Kind.INTERNAL, "restore node " + topo + "/" + node + ": " + String.join("; ", errors), null);
             }
-            events.publish("node.state", null, topo + "/" + node, null, null, "restored from " + name);
+            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "restored from " + name);
             return node(topo, node);
         });
     }

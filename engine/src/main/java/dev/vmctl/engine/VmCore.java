@@ -107,7 +107,7 @@ final class VmCore {
             VmState.checkTransition(r.name(), r.state(), to);
             VmRow n = r.withState(to, to == VmState.ERROR ? error : null, now());
             store.update(n);
-            events.publish("vm.state", id, n.name(), r.state(), to, to == VmState.ERROR ? error : message);
+            events.publish(dev.vmctl.model.EventType.VM_STATE, id, n.name(), r.state(), to, to == VmState.ERROR ? error : message);
             return n;
         }
     }
@@ -210,7 +210,7 @@ final class VmCore {
 
     private void progress(Operations.Op op, String id, String name, String message) {
         if (op != null) op.progress(message);
-        events.publish("vm.progress", id, name, null, VmState.PREPARING, message);
+        events.publish(dev.vmctl.model.EventType.VM_PROGRESS, id, name, null, VmState.PREPARING, message);
     }
 
     /** A cancelled boot: QEMU ends, the VM is STOPPED with nothing left behind. */

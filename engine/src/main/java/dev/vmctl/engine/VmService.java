@@ -93,7 +93,7 @@ public final class VmService implements AutoCloseable {
                 for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
                 return null;
             });
-            core.events.publish("vm.state", id, row.name(), null, VmState.REQUESTED, "created");
+            core.events.publish(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created");
             if (!req.start()) {
                 o.accept();
                 return null;

@@ -15,10 +15,10 @@ class EventBusTest {
         EventBus bus = new EventBus();
         List<VmEvent> got = new ArrayList<>();
         Runnable unsub = bus.subscribe(got::add);
-        bus.publish("vm.state", "id", "web1", null, VmState.REQUESTED, "created");
-        VmEvent second = bus.publish("vm.state", "id", "web1", VmState.REQUESTED, VmState.PREPARING, "booting");
+        bus.publish(dev.vmctl.model.EventType.VM_STATE, "id", "web1", null, VmState.REQUESTED, "created");
+        VmEvent second = bus.publish(dev.vmctl.model.EventType.VM_STATE, "id", "web1", VmState.REQUESTED, VmState.PREPARING, "booting");
         unsub.run();
-        bus.publish("vm.state", "id", "web1", VmState.PREPARING, VmState.RUNNING, "up");
+        bus.publish(dev.vmctl.model.EventType.VM_STATE, "id", "web1", VmState.PREPARING, VmState.RUNNING, "up");
         assertThat(got).extracting(VmEvent::state).containsExactly(VmState.REQUESTED, VmState.PREPARING);
         assertThat(bus.since(second.seq())).extracting(VmEvent::state).containsExactly(VmState.RUNNING);
     }
@@ -29,7 +29,7 @@ class EventBusTest {
         List<VmEvent> got = new ArrayList<>();
         bus.subscribe(e -> { throw new IllegalStateException("client gone"); });
         bus.subscribe(got::add);
-        bus.publish("vm.state", "id", "web1", null, VmState.REQUESTED, "created");
+        bus.publish(dev.vmctl.model.EventType.VM_STATE, "id", "web1", null, VmState.REQUESTED, "created");
         assertThat(got).hasSize(1);
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmctl.engine.op;
 
 import dev.vmctl.engine.EventBus;
+import dev.vmctl.model.EventType;
 import dev.vmctl.model.Operation;
 import dev.vmctl.model.OperationState;
 import dev.vmctl.model.VmctlException;
@@ -117,7 +118,7 @@ public final class Operations {
         List<Operation> failed = store.failInterrupted();
         for (Operation o : failed) {
             log.info("operation {} ({}) failed: server restarted", o.id(), o.kind());
-            events.publish("operation.failed", null, String.join(",", o.targets()), null, null, o.kind() + ": " + o.error(), o.id());
+            events.publish(dev.vmctl.model.EventType.OPERATION_FAILED, null, String.join(",", o.targets()), null, null, o.kind() + ": " + o.error(), o.id());
         }
         return failed;
     }
@@ -166,7 +167,7 @@ public final class Operations {
             startNow = lane.running == null;
         }
         store.save(op.view());
-        publish(op, "operation.queued", null);
+        publish(op, EventType.OPERATION_QUEUED, null);
         if (startNow) startNext(spec.lane());
         return op;
     }
@@ -212,7 +213,7 @@ public final class Operations {
         }
         store.save(op.view());
         CURRENT.set(op);
-        publish(op, "operation.running", null);
+        publish(op, EventType.OPERATION_RUNNING, null);
         OperationState end;
         String error = null;
         Object result = null;
@@ -269,7 +270,7 @@ public final class Operations {
         Op before = CURRENT.get();
         CURRENT.set(op);
         try {
-            publish(op, "operation." + end.wire(), error);
+            publish(op, EventType.of(end), error);
         } finally {
             if (before == null) CURRENT.remove(); else CURRENT.set(before);
         }
@@ -277,7 +278,7 @@ public final class Operations {
         op.done.complete(op);
     }
 
-    private void publish(Op op, String type, String error) {
+    private void publish(Op op, EventType type, String error) {
         String msg = op.kind + (error == null ? "" : ": " + error);
         events.publish(type, vmIdOf(op), String.join(",", op.targets), null, null, msg, op.id);
     }

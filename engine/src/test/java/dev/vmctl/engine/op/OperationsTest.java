@@ -201,14 +201,14 @@ class OperationsTest {
         List<VmEvent> seen = Collections.synchronizedList(new ArrayList<>());
         events.subscribe(seen::add);
         Operations.Op op = ops.submit(Operations.Spec.of("test", "vm:a"), o -> {
-            events.publish("vm.state", "a", "a", null, null, "inside");
-            Runnable elsewhere = Operations.propagate(() -> events.publish("vm.progress", "a", "a", null, null, "other thread"));
+            events.publish(dev.vmctl.model.EventType.VM_STATE, "a", "a", null, null, "inside");
+            Runnable elsewhere = Operations.propagate(() -> events.publish(dev.vmctl.model.EventType.VM_PROGRESS, "a", "a", null, null, "other thread"));
             Thread t = Thread.ofVirtual().start(elsewhere);
             t.join();
             return null;
         });
         op.join(Duration.ofSeconds(5));
-        events.publish("vm.state", "a", "a", null, null, "outside");
+        events.publish(dev.vmctl.model.EventType.VM_STATE, "a", "a", null, null, "outside");
         assertThat(seen).filteredOn(e -> e.type().startsWith("vm.") && !e.message().equals("outside"))
                 .hasSize(2).allMatch(e -> op.id().equals(e.operation()));
         assertThat(seen).filteredOn(e -> e.message().equals("outside")).allMatch(e -> e.operation() == null);
