@@ -30,17 +30,14 @@ class QmpClientQemuTest {
     void statusEventsAndQuitOnARealQemu() throws Exception {
         assumeTrue(Cmd.available("qemu-system-x86_64"), "qemu-system-x86_64 not installed");
         Path sock = dir.resolve("qmp.sock");
-        Path log = dir.resolve("qemu.log");
+        VmFiles files = new VmFiles(dir);
+        Path log = files.qemuLog();
+        // the client under test talks to the socket itself; the process is started like every QEMU, through QemuVm
         List<String> argv = List.of("qemu-system-x86_64",
                 "-M", "microvm,x-option-roms=off", "-accel", "tcg", "-m", "64",
                 "-nodefaults", "-no-user-config", "-nographic", "-S",
                 "-qmp", "unix:" + sock + ",server=on,wait=off");
-        Process qemu = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        long pid = qemu.pid();
+        QemuVm qemu = QemuVm.launchArgv(argv, files);
         try (QmpClient qmp = QmpClient.connect(sock, T)) {
             LinkedBlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
             CountDownLatch closed = new CountDownLatch(1);
@@ -66,13 +63,12 @@ class QmpClientQemuTest {
             assertThat(shutdown.path("data").path("reason").asText()).isEqualTo("host-qmp-quit");
             assertThat(closed.await(10, TimeUnit.SECONDS)).as("onClose after quit").isTrue();
             assertThat(qmp.isOpen()).isFalse();
-            assertThat(qemu.waitFor(10, TimeUnit.SECONDS)).as("qemu exits after quit").isTrue();
-            assertThat(qemu.exitValue()).isZero();
+            assertThat(qemu.waitExit(java.time.Duration.ofSeconds(10))).as("qemu exits after quit").isTrue();
+            assertThat(qemu.exitCode()).isZero();
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\nqemu output:\n" + Files.readString(log), e);
         } finally {
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            qemu.waitFor(10, TimeUnit.SECONDS);
+            qemu.close();
         }
     }
 
