@@ -215,6 +215,14 @@ final class VmCore {
 
     /** A cancelled boot: QEMU ends, the VM is STOPPED with nothing left behind. */
     private void cancelBoot(String id, VmRuntime rt) {
+        endBoot(id, rt, VmState.STOPPED, null, "boot cancelled");
+        synchronized (rowLock(id)) {
+            clearProcess(id);
+        }
+    }
+
+    /** Ends a boot that did not reach RUNNING: QEMU goes, a VM still PREPARING or RUNNING moves to {@code to}. */
+    private void endBoot(String id, VmRuntime rt, VmState to, String error, String message) {
         if (rt != null) {
             rt.expectedExit = true;
             kill(rt, Duration.ofSeconds(2));
@@ -222,10 +230,10 @@ final class VmCore {
         synchronized (rowLock(id)) {
             store.byIdOrName(id).ifPresent(r -> {
                 if (r.state() == VmState.PREPARING || r.state() == VmState.RUNNING) {
-                    transition(id, VmState.STOPPED, null, "boot cancelled");
+                    transition(id, to, error, message);
+                    clearProcess(id);
                 }
             });
-            clearProcess(id);
         }
     }
 
@@ -272,18 +280,7 @@ final class VmCore {
     void failBoot(String id, VmRuntime rt, RuntimeException e) {
         String reason = e.getMessage();
         if (rt != null && rt.expectedExit) return; // a stop or destroy ended the boot: it records the state
-        if (rt != null) {
-            rt.expectedExit = true;
-            kill(rt, Duration.ofSeconds(2));
-        }
-        synchronized (rowLock(id)) {
-            store.byIdOrName(id).ifPresent(r -> {
-                if (r.state() == VmState.PREPARING || r.state() == VmState.RUNNING) {
-                    transition(id, VmState.ERROR, "boot failed: " + reason + consoleTail(id), "boot failed");
-                    clearProcess(id);
-                }
-            });
-        }
+        endBoot(id, rt, VmState.ERROR, "boot failed: " + reason + consoleTail(id), "boot failed");
         log.warn("vm {}: boot failed: {}", id, reason);
     }
 
