@@ -69,6 +69,20 @@ public final class KernelBuilder {
     public static final String VMLINUX = "vmlinux";
     /** Part of the cache key: bump it when the build steps change what they produce. */
     static final int RECIPE = 1;
+
+    /**
+     * A change to one file of the kernel source, made on a copy of that file in the build's object directory
+     * (kbuild finds a source file there before the shared, never modified source tree: VPATH): {@code from}
+     * must occur exactly once in the original.
+     */
+    public record SourceEdit(String path, String from, String to, String why) {}
+
+    /** The edits of vmctl's kernel (part of the cache key). */
+    public static final List<SourceEdit> SOURCE_EDITS = List.of(new SourceEdit("arch/x86/pci/init.c",
+            "printk(KERN_ERR\n\t\t\"PCI: Fatal: No config space access function found\\n\");",
+            "printk(KERN_INFO\n\t\t\"PCI: no conf1/conf2 or MCFG config space access yet (microvm: ECAM comes from ACPI)\\n\");",
+            "microvm has no PCI I/O ports and no MCFG table: the root bridge's ECAM is found later through ACPI, so the "
+                    + "'PCI: Fatal' line on every boot is no error (it cost nothing measurable; this only keeps the console clean)"));
     /** The compile step count of the default fragment (for a percentage before any build has run here). */
     static final int DEFAULT_COMPILE_STEPS = 1750;
 
@@ -110,6 +124,7 @@ public final class KernelBuilder {
 
     private final Path cacheDir;
     private final String fragment;
+    private final List<SourceEdit> edits;
     private final Path tarball;
     private final boolean checkTools;
     private final Supplier<String> versionLookup;
@@ -126,7 +141,7 @@ public final class KernelBuilder {
 
     /** @param fragment config fragment text (see the resource {@value #FRAGMENT_RESOURCE} for the format) */
     public KernelBuilder(Path cacheDir, String fragment) {
-        this(cacheDir, fragment, SOURCE_TARBALL, KernelBuilder::installedSourceVersion, true);
+        this(cacheDir, fragment, SOURCE_EDITS, SOURCE_TARBALL, KernelBuilder::installedSourceVersion, true);
     }
 
     /**
@@ -136,8 +151,13 @@ public final class KernelBuilder {
      *                      stand-in source tarball skip it)
      */
     KernelBuilder(Path cacheDir, String fragment, Path tarball, Supplier<String> versionLookup, boolean checkTools) {
+        this(cacheDir, fragment, List.of(), tarball, versionLookup, checkTools);
+    }
+
+    KernelBuilder(Path cacheDir, String fragment, List<SourceEdit> edits, Path tarball, Supplier<String> versionLookup, boolean checkTools) {
         this.cacheDir = cacheDir.toAbsolutePath().normalize();
         this.fragment = fragment;
+        this.edits = List.copyOf(edits);
         this.tarball = tarball;
         this.versionLookup = versionLookup;
         this.checkTools = checkTools;
@@ -208,7 +228,14 @@ public final class KernelBuilder {
 
     /** The cache key: 16 hex digits of SHA-256 over the recipe version, the source package version and the fragment. */
     public String key() {
-        return key(RECIPE, sourceVersion(), fragment);
+        return key(RECIPE, sourceVersion(), fragment + editsText(edits));
+    }
+
+    /** The edits as text for the cache key (nothing when there are none, so keys without edits stay as they were). */
+    static String editsText(List<SourceEdit> edits) {
+        StringBuilder sb = new StringBuilder();
+        for (SourceEdit e : edits) sb.append("\n# source edit ").append(e.path()).append('\n').append(e.from()).append('\n').append(e.to());
+        return sb.toString();
     }
 
     static String key(int recipe, String sourceVersion, String fragment) {
@@ -239,6 +266,9 @@ public final class KernelBuilder {
                 Path f = d.resolve("fragment");
                 if (!d.getFileName().toString().matches("[0-9a-f]{16}") || !Files.isRegularFile(f)) continue;
                 if (!Files.readString(f).equals(fragment)) continue;
+                Path e = d.resolve("source-edits");
+                String editsThere = Files.isRegularFile(e) ? Files.readString(e) : "";
+                if (!editsThere.equals(edits.isEmpty() ? "" : editsText(edits).strip() + "\n")) continue;
                 Optional<Kernel> k = readCached(d.getFileName().toString(), d);
                 if (k.isEmpty()) continue;
                 long t = Files.getLastModifiedTime(d.resolve(VMLINUX)).toMillis();
@@ -348,6 +378,23 @@ public final class KernelBuilder {
                 }
                 return null;
             });
+            if (!edits.isEmpty()) {
+                step("edit", log, failedLog, () -> {
+                    for (SourceEdit e : edits) {
+                        String text = Files.readString(src.resolve(e.path()));
+                        int at = text.indexOf(e.from());
+                        if (at < 0 || text.indexOf(e.from(), at + 1) >= 0) {
+                            throw new StepFailure("source edit of " + e.path() + ": the text to change occurs "
+                                    + (at < 0 ? "nowhere" : "more than once") + " in " + SOURCE_PACKAGE + " " + version);
+                        }
+                        Path copy = obj.resolve(e.path());
+                        Files.createDirectories(copy.getParent());
+                        Files.writeString(copy, text.substring(0, at) + e.to() + text.substring(at + e.from().length()));
+                        log.line("vmctl: edited " + e.path() + " (in the object directory): " + e.why());
+                    }
+                    return null;
+                });
+            }
             int jobs = Math.max(1, Runtime.getRuntime().availableProcessors());
             String release = step("compile", log, failedLog, () -> {
                 say.accept("kernel: compiling vmlinux with " + jobs + " jobs");
@@ -381,6 +428,7 @@ public final class KernelBuilder {
                 Files.move(obj.resolve(VMLINUX), out.resolve(VMLINUX));
                 Files.copy(obj.resolve(".config"), out.resolve("config"));
                 Files.writeString(out.resolve("fragment"), fragment);
+                if (!edits.isEmpty()) Files.writeString(out.resolve("source-edits"), editsText(edits).strip() + "\n");
                 Files.writeString(out.resolve("release"), release + "\n");
                 Files.writeString(out.resolve("source"), SOURCE_PACKAGE + " " + version + "\n");
                 log.line(String.format(Locale.ROOT, "vmctl: built %s in %.0f s", release, (System.nanoTime() - t0) / 1e9));

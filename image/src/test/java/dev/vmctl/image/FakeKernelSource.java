@@ -39,6 +39,8 @@ final class FakeKernelSource {
                 t + "@echo " + RELEASE + " > $(O)/include/config/kernel.release",
                 t + "@printf " + VMLINUX + " > $(O)/vmlinux",
                 ""));
+        Files.createDirectories(top.resolve("init"));
+        Files.writeString(top.resolve("init/main.c"), "int main(void) { return old_value; }\n");
         Path tar = dir.resolve("fake-linux-source.tar");
         Process p = new ProcessBuilder(List.of("tar", "-C", dir.resolve("fake-src").toString(), "-cf", tar.toString(),
                 "linux-source-6.1")).inheritIO().start();
@@ -48,6 +50,10 @@ final class FakeKernelSource {
 
     static KernelBuilder builder(Path cache, Path tarball, String fragment) {
         return new KernelBuilder(cache, fragment, tarball, () -> "6.1.999-1", false);
+    }
+
+    static KernelBuilder builder(Path cache, Path tarball, String fragment, List<KernelBuilder.SourceEdit> edits) {
+        return new KernelBuilder(cache, fragment, edits, tarball, () -> "6.1.999-1", false);
     }
 
     /** As if linux-source-6.1 were not installed. */

@@ -147,6 +147,44 @@ class KernelBuilderTest {
     }
 
     @Test
+    void sourceEditsChangeACopyInTheObjectDirectoryAndTheKey() throws IOException {
+        var edit = new KernelBuilder.SourceEdit("init/main.c", "old_value", "new_value", "a test");
+        KernelBuilder plain = FakeKernelSource.builder(cache, tarball, FRAGMENT);
+        KernelBuilder edited = FakeKernelSource.builder(cache, tarball, FRAGMENT, List.of(edit));
+        assertThat(edited.key()).isNotEqualTo(plain.key());
+        KernelBuilder.Kernel k = edited.build(null);
+        assertThat(k.dir().resolve("build.log")).content().contains("vmctl: edited init/main.c (in the object directory): a test");
+        assertThat(k.dir().resolve("source-edits")).content().contains("# source edit init/main.c").contains("new_value");
+        // the shared source tree is never modified
+        try (var trees = Files.newDirectoryStream(cache.resolve("src"), "linux-source-6.1_*")) {
+            for (Path t : trees) {
+                if (Files.isDirectory(t)) assertThat(t.resolve("init/main.c")).content().contains("old_value");
+            }
+        }
+        // an edit whose text is not in the source fails its step, naming the file
+        KernelBuilder bad = FakeKernelSource.builder(cache, tarball, FRAGMENT + "CONFIG_OTHER=y\n",
+                List.of(new KernelBuilder.SourceEdit("init/main.c", "no such text", "x", "a test")));
+        VmctlException e = catchThrowableOfType(VmctlException.class, () -> bad.build(null));
+        assertThat(e.getMessage()).startsWith("kernel build step 'edit' failed: ").contains("source edit of init/main.c")
+                .contains("occurs nowhere");
+    }
+
+    @Test
+    void vmctlsKernelEditsTheRealSourceExactlyOnce() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(KernelBuilder.SOURCE_TARBALL),
+                "linux-source-6.1 is not installed: " + KernelBuilder.SOURCE_TARBALL);
+        for (KernelBuilder.SourceEdit e : KernelBuilder.SOURCE_EDITS) {
+            Process p = new ProcessBuilder("tar", "-xOJf", KernelBuilder.SOURCE_TARBALL.toString(), "linux-source-6.1/" + e.path())
+                    .redirectErrorStream(false).start();
+            String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            p.waitFor();
+            int at = text.indexOf(e.from());
+            assertThat(at).as("%s holds the text to change", e.path()).isNotNegative();
+            assertThat(text.indexOf(e.from(), at + 1)).as("once only").isNegative();
+        }
+    }
+
+    @Test
     void anOptionThatDoesNotHoldFailsTheConfigureStepAndKeepsTheLog() throws IOException {
         KernelBuilder b = FakeKernelSource.builder(cache, tarball, FRAGMENT + "CONFIG_DROPME=y\n");
         VmctlException e = catchThrowableOfType(VmctlException.class, () -> b.build(null));
