@@ -12,6 +12,7 @@ import dev.vmctl.model.SnapshotView;
 import dev.vmctl.model.VmctlException;
 import io.javalin.http.Context;
 
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** JSON in and out, and the one place where errors become HTTP statuses. */
@@ -41,6 +42,29 @@ final class Api {
         abstract Long probeMillis();
     }
 
+    /**
+     * What request bodies are read with: like {@link #JSON}, and no JSON type is silently converted into another
+     * (a number is not a string, 5 is not true, 1.5 is not an integer, null is not a number).
+     */
+    static final ObjectMapper STRICT = strict(JSON.copy());
+
+    private static ObjectMapper strict(ObjectMapper m) {
+        m.disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+        m.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+        m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        m.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        var fail = com.fasterxml.jackson.databind.cfg.CoercionAction.Fail;
+        var textual = m.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
+        for (var shape : List.of(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer,
+                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+                com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean)) {
+            textual.setCoercion(shape, fail);
+        }
+        m.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Boolean)
+                .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, fail);
+        return m;
+    }
+
     private Api() {}
 
     static void json(Context ctx, int status, Object body) {
@@ -63,26 +87,40 @@ final class Api {
     static <T> T body(Context ctx, Class<T> type) {
         String b = ctx.body();
         if (b.isBlank()) b = "{}";
+        T value;
         try {
-            return JSON.readValue(b, type);
+            value = STRICT.readValue(b, type);
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
-            throw VmctlException.invalid(e.getPropertyName(), "unknown field", known);
+            throw VmctlException.invalid(fieldOf(e), "unknown field", known);
+        } catch (com.fasterxml.jackson.core.exc.InputCoercionException e) {
+            throw VmctlException.invalid("body", "a number out of range: " + e.getOriginalMessage(), "numbers that fit the field");
         } catch (InvalidFormatException e) {
             throw VmctlException.invalid(fieldOf(e), "'" + e.getValue() + "' is not a valid " + e.getTargetType().getSimpleName(),
                     "a value of type " + e.getTargetType().getSimpleName());
         } catch (MismatchedInputException e) {
             throw VmctlException.invalid(fieldOf(e), "wrong JSON type", "a value of type "
                     + (e.getTargetType() == null ? "?" : e.getTargetType().getSimpleName()));
+        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+            String msg = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+            if (msg.contains("out of range")) {
+                throw VmctlException.invalid(fieldOf(e), "the number is out of range", "a number that fits the field");
+            }
+            throw VmctlException.invalid(fieldOf(e), "not a valid value", msg.lines().findFirst().orElse(""));
         } catch (JsonProcessingException e) {
             throw new VmctlException(VmctlException.Kind.INVALID, "invalid JSON body", e.getOriginalMessage());
         }
+        if (value == null) throw VmctlException.invalid("body", "null is not a JSON object", "a JSON object");
+        return value;
     }
 
-    private static String fieldOf(MismatchedInputException e) {
-        String f = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining("."));
-        return f.isEmpty() ? "body" : f;
+    private static String fieldOf(com.fasterxml.jackson.databind.JsonMappingException e) {
+        StringBuilder f = new StringBuilder();
+        for (var r : e.getPath()) {
+            if (r.getFieldName() != null) f.append(f.isEmpty() ? "" : ".").append(r.getFieldName());
+            else f.append('[').append(r.getIndex()).append(']');
+        }
+        return f.isEmpty() ? "body" : f.toString();
     }
 
     static int status(VmctlException.Kind kind) {

@@ -124,6 +124,32 @@ class ServerRoutesTest {
     }
 
     @Test
+    void jsonIsTakenAsWrittenAndErrorsNameTheField() throws Exception {
+        int before = call("GET", "/api/v1/vms", null).json().size();
+        String[][] cases = {
+                {"null", "body"},
+                {"{\"name\":123,\"image\":\"tiny\"}", "name"},
+                {"{\"name\":\"j1\",\"image\":\"tiny\",\"start\":5}", "start"},
+                {"{\"name\":\"j1\",\"image\":\"tiny\",\"cpus\":1.5}", "cpus"},
+                {"{\"name\":\"j1\",\"image\":\"tiny\",\"cpus\":99999999999}", "cpus"},
+                {"{\"name\":\"j1\",\"image\":\"tiny\",\"nics\":[{\"network\":\"n\",\"bogus\":1}]}", "nics[0].bogus"},
+                {"{\"name\":\"j1\",\"image\":\"tiny\"} {}", "body"},
+        };
+        for (String[] c : cases) {
+            Answer r = call("POST", "/api/v1/vms", c[0]);
+            assertThat(r.status()).as(c[0] + " → " + r.raw().body()).isEqualTo(400);
+            assertThat(r.json().path("error").asText()).as(c[0]).startsWith("invalid " + c[1] + ":");
+        }
+        assertThat(call("POST", "/api/v1/networks", "null").status()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/snapshots", "null").status()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/vms", null).json().size()).as("nothing was created").isEqualTo(before);
+        // a topology without a name: a 400 naming the field, not a 500
+        Answer t = call("POST", "/api/v1/topologies", "apiVersion: vmctl/v1\nkind: Topology\nnodes: []\n");
+        assertThat(t.status()).as(t.raw().body()).isEqualTo(400);
+        assertThat(t.json().path("error").asText() + t.json().path("detail").asText()).contains("name");
+    }
+
+    @Test
     void unknownOperationIs404() throws Exception {
         Answer r = call("GET", "/api/v1/operations/0000", null);
         assertThat(r.status()).isEqualTo(404);

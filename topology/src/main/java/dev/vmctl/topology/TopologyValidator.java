@@ -276,6 +276,7 @@ final class TopologyValidator {
 
     /** Checks a name against Names.PATTERN; true when it is valid. */
     private boolean name(String path, String name, String what) {
+        if (name == null) return false; // a missing name is reported (once) as a missing required field
         if (NAME.matcher(name).matches()) return true;
         problem(path, "'" + name + "' is not a valid " + what, Rules.NAME);
         return false;

@@ -226,6 +226,31 @@ class TopologyParserTest {
     }
 
     @Test
+    void aTopologyWithoutANameIsAProblemNotACrash() {
+        TopologyException e = fail("""
+                apiVersion: vmctl/v1
+                kind: Topology
+                nodes: []
+                """);
+        assertThat(e.getMessage()).contains("name");
+        // nameless networks, routers, nodes and VMs: problems too, never a crash
+        TopologyException all = fail("""
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: t
+                networks:
+                  - {subnet: 198.18.1.0/24}
+                routers:
+                  - {networks: [a]}
+                nodes:
+                  - {vms: [{image: tiny}]}
+                  - {name: n, vms: [{image: tiny, nics: [{ip: 198.18.1.5}]}]}
+                """);
+        assertThat(all.detail()).contains("networks[0].name").contains("routers[0].name").contains("nodes[0].name")
+                .contains("nodes[1].vms[0].name").contains("nodes[1].vms[0].nics[0].network");
+    }
+
+    @Test
     void aMissingFieldIsReportedOnce() {
         TopologyException e = fail("""
                 apiVersion: vmctl/v1
