@@ -54,7 +54,8 @@ public class BootBench {
         boolean kvm = "kvm".equals(field(host, "chosen"));
         List<Double> vmctl = new ArrayList<>(), bare = new ArrayList<>();
         List<Map<String, Double>> vmctlStages = new ArrayList<>(), bareStages = new ArrayList<>();
-        Path scratch = Files.createTempDirectory("vmctl-bench-");
+        // inside the data directory the run script removes afterwards
+        Path scratch = Files.createDirectories(dataDir.resolve("bench-bare"));
         for (int i = 0; i < runs; i++) {
             Thread.sleep(gapMs);
             Watch vw = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "bench-" + i) : null;
