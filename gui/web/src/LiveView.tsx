@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, MarkerType, ConnectionMode, type Edge, type Node, type NodeProps } from '@xyflow/react';
 import { api, ApiError, type Nic, type NicPatch, type Vm } from './api';
 import type { LiveState } from './live';
@@ -32,6 +32,9 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
   const [menu, setMenu] = useState<Menu | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [imp, setImp] = useState({ delay: '50ms', loss: '', rate: '' });
+  // node objects that did not change keep their identity between renders: React Flow then keeps their measured
+  // handles, and the edges attached to them do not vanish while the live state refreshes (every event refreshes it)
+  const stable = useRef(new Map<string, { key: string; node: Node<LiveData> }>());
 
   if (!name || !topo) {
     return (
@@ -74,6 +77,13 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
       k++;
     });
   });
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    const key = JSON.stringify([n.position, n.data, n.selected ?? false]);
+    const before = stable.current.get(n.id);
+    if (before && before.key === key) nodes[i] = before.node;
+    else stable.current.set(n.id, { key, node: n });
+  }
   const edges: Edge[] = [];
   for (const r of live.routers.filter(r => topo.routers.some(x => deployed(x) === r.name))) {
     for (const p of r.networks) edges.push({ id: `port:${r.name}:${p.network}`, source: `router:${short(r.name)}`, target: netId(p.network), sourceHandle: 'h', targetHandle: 't', label: p.address, className: 'link-up' });
