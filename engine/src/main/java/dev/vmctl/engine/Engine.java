@@ -9,6 +9,7 @@ import java.time.Duration;
 /** Wires the engine's services around one store, one event bus and one operation executor. */
 public final class Engine implements AutoCloseable {
     private final Operations ops;
+    private final VmCore core;
     private final VmService vms;
     private final NicService nics;
     private final SnapshotService snapshots;
@@ -28,7 +29,7 @@ public final class Engine implements AutoCloseable {
         this.store = store;
         this.images = images;
         this.ops = new Operations(new OperationStore(store), events);
-        VmCore core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher);
+        this.core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher);
         this.vms = new VmService(core);
         this.nics = new NicService(core);
         this.snapshots = new SnapshotService(core, snapshotStore);
@@ -58,5 +59,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         vms.close();
+        // VMs outlive the server; an empty folder of RAM files (no VM left) does not
+        core.dir.ramFiles().removeFolderIfEmpty();
     }
 }

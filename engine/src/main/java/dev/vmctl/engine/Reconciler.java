@@ -63,6 +63,11 @@ final class Reconciler {
             log.info("killing orphan qemu process {} (vm id {})", pid, id);
             Procs.terminate(pid, Duration.ofSeconds(2));
         }
+        // accelerator probe boots (DATA/probe/…) whose server died mid-probe
+        for (long pid : Procs.findByArgs(QemuCommand.QEMU, core.dir.root().resolve("probe").toString() + "/")) {
+            log.info("killing orphan accelerator probe qemu {}", pid);
+            Procs.terminate(pid, Duration.ofSeconds(2));
+        }
         Set<String> live = new HashSet<>();
         for (VmRow r : core.store.all()) if (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) live.add(r.id());
         try {

@@ -62,9 +62,11 @@ class VmServiceTest {
 
     @AfterEach
     void tearDown() {
+        for (VmView v : vms.list()) vms.destroy(v.id(), true);
         for (var vm : qemu.started) vm.close();
         engine.close();
         store.close();
+        assertThat(Path.of("/dev/shm", dev.vmctl.net.NetNames.fabric(tmp.resolve("data")))).as("tmpfs folder of RAM files").doesNotExist();
     }
 
     private VmView await(Accepted<VmView> a) {
