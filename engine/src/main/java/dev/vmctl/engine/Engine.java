@@ -51,9 +51,7 @@ public final class Engine implements AutoCloseable {
 
     /** Builds an image as an operation ({@code image.build} on lane image:NAME). */
     public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel) {
-        Operations.Op op = ops.submit(Operations.Spec.of("image.build", "image:" + name), o -> images.build(name, kernel, o::progress));
-        var info = (dev.vmctl.model.ImageInfo) op.join(Duration.ofHours(1));
-        return new dev.vmctl.engine.op.Accepted<>(op.view(), info);
+        return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> images.build(name, kernel, o::progress));
     }
 
     @Override

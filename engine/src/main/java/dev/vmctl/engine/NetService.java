@@ -266,10 +266,6 @@ public final class NetService {
         return m;
     }
 
-    synchronized void saveNics(List<NicRow> nics) {
-        for (NicRow n : nics) store.upsertNic(n);
-    }
-
     synchronized NicRow planAdditional(String vmId, NicRequest r) {
         Set<Integer> used = new HashSet<>();
         for (NicRow n : store.nics(vmId)) used.add(n.index());

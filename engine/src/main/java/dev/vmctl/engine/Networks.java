@@ -58,8 +58,6 @@ public final class Networks {
     }
 
     private <T> Accepted<T> call(Operations.Spec spec, java.util.function.Supplier<T> work) {
-        Operations.Op op = ops.submit(spec, o -> work.get());
-        @SuppressWarnings("unchecked") T v = (T) op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), v);
+        return ops.run(spec, Duration.ofMinutes(10), o -> work.get());
     }
 }

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * or another NIC change of the same VM; the caller gets the result when it has been applied.
  */
 public final class NicService {
+    /** A NIC change waits for the VM's earlier operations (a boot) and, for an unplug, for the guest (~6 s). */
+    private static final Duration NIC_TIMEOUT = Duration.ofMinutes(10);
+
     private final VmCore core;
 
     NicService(VmCore core) {
@@ -52,8 +55,8 @@ public final class NicService {
         Impairment parsed = p.impairGiven() && p.impair() != null ? Impairment.parse(p.impair()) : null;
         core.net.nic(id, r0.name(), nicName); // 404 before any operation
         Boolean linkUp = up;
-        Operations.Op op = core.ops.submit(new Operations.Spec("nic.patch", VmCore.lane(id),
-                List.of(VmCore.lane(id), "nic:" + id + "/" + nicName), false), o -> {
+        return core.ops.run(new Operations.Spec("nic.patch", VmCore.lane(id),
+                List.of(VmCore.lane(id), "nic:" + id + "/" + nicName), false), NIC_TIMEOUT, o -> {
             VmRow r = core.row(id);
             VmOperation.NIC_CHANGE.check(r.name(), r.state());
             NetRows.NicRow nic = core.net.nic(id, r.name(), nicName);
@@ -91,8 +94,6 @@ public final class NicService {
             core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + ": " + describe(p));
             return core.net.nicView(next);
         });
-        NicView v = (NicView) op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), v);
     }
 
     private static String describe(NicPatch p) {
@@ -107,7 +108,7 @@ public final class NicService {
     public Accepted<NicView> add(String key, String network, String ip) {
         VmRow r0 = core.row(key);
         String id = r0.id();
-        Operations.Op op = core.ops.submit(Operations.Spec.of("nic.add", VmCore.lane(id)), o -> {
+        return core.ops.run(Operations.Spec.of("nic.add", VmCore.lane(id)), NIC_TIMEOUT, o -> {
             VmRow r = core.row(id);
             VmOperation.NIC_ADD.check(r.name(), r.state());
             NetRows.NicRow nic = core.net.planAdditional(id, new NetService.NicRequest(network, ip));
@@ -125,8 +126,6 @@ public final class NicService {
             core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nic.name() + " added on " + network);
             return core.net.nicView(nic);
         });
-        NicView v = (NicView) op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), v);
     }
 
     private void hotAdd(VmRuntime rt, NetRows.NicRow nic) {
@@ -165,8 +164,8 @@ public final class NicService {
         VmRow r0 = core.row(key);
         String id = r0.id();
         core.net.nic(id, r0.name(), nicName); // 404 before any operation
-        Operations.Op op = core.ops.submit(new Operations.Spec("nic.remove", VmCore.lane(id),
-                List.of(VmCore.lane(id), "nic:" + id + "/" + nicName), false), o -> {
+        return core.ops.run(new Operations.Spec("nic.remove", VmCore.lane(id),
+                List.of(VmCore.lane(id), "nic:" + id + "/" + nicName), false), NIC_TIMEOUT, o -> {
             VmRow r = core.row(id);
             VmOperation.NIC_CHANGE.check(r.name(), r.state());
             NetRows.NicRow nic = core.net.nic(id, r.name(), nicName);
@@ -194,7 +193,5 @@ public final class NicService {
             core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + " removed");
             return v;
         });
-        NicView v = (NicView) op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), v);
     }
 }

@@ -53,8 +53,8 @@ public final class SnapshotService {
     public Accepted<Snapshotter.Result> snapshot(String key, String name) {
         Names.check("name", name);
         String id = core.row(key).id();
-        Operations.Op op = core.ops.submit(new Operations.Spec("snapshot.create", VmCore.lane(id),
-                List.of(VmCore.lane(id), lane(name)), false), o -> {
+        return core.ops.run(new Operations.Spec("snapshot.create", VmCore.lane(id),
+                List.of(VmCore.lane(id), lane(name)), false), Duration.ofMinutes(10), o -> {
             VmRow r = core.row(id);
             VmOperation.SNAPSHOT.check(r.name(), r.state());
             if (snapshots.exists(name)) {
@@ -62,8 +62,6 @@ public final class SnapshotService {
             }
             return take(id, core.runtimes.get(id), name);
         });
-        Snapshotter.Result res = (Snapshotter.Result) op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), res);
     }
 
     /**
@@ -321,21 +319,18 @@ public final class SnapshotService {
     /** Removes a snapshot unless VMs cloned from it still exist. */
     public Accepted<SnapshotManifest> delete(String name) {
         SnapshotManifest m = snapshots.get(name);
-        Operations.Op op = core.ops.submit(Operations.Spec.of("snapshot.delete", lane(m.name())), o -> {
+        return core.ops.run(Operations.Spec.of("snapshot.delete", lane(m.name())), Duration.ofMinutes(10), o -> {
             Map<String, List<String>> clones = core.store.clonesBySnapshot();
             snapshots.delete(m.name(), clones::containsKey);
             return m;
         });
-        op.join(Duration.ofMinutes(10));
-        return new Accepted<>(op.view(), m);
     }
 
     /** Imports an archive made by export (verified before it is kept). */
     public Accepted<SnapshotManifest> importFrom(Path archive, String name) {
         String laneName = name == null ? "import" : name;
-        Operations.Op op = core.ops.submit(Operations.Spec.of("snapshot.import", lane(laneName)), o -> snapshots.importFrom(archive, name));
-        SnapshotManifest m = (SnapshotManifest) op.join(Duration.ofMinutes(30));
-        return new Accepted<>(op.view(), m);
+        return core.ops.run(Operations.Spec.of("snapshot.import", lane(laneName)), Duration.ofMinutes(30),
+                o -> snapshots.importFrom(archive, name));
     }
 
     public Map<String, List<String>> clonesBySnapshot() {

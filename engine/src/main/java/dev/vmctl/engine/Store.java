@@ -332,7 +332,6 @@ public final class Store implements AutoCloseable {
         return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }
 
-    /** A node snapshot: one VM snapshot per VM of the node, taken at the same moment. members: vm local name → snapshot. */
     /** Nodes are entities of their own (table nodes): created with their first VM, removed with their last. */
     public synchronized void saveNode(String topology, String name) {
         exec("INSERT OR IGNORE INTO nodes (topology, name, created_at) VALUES (?,?,?)", "save node " + topology + "/" + name,
@@ -347,6 +346,7 @@ public final class Store implements AutoCloseable {
         return rows("SELECT name FROM nodes WHERE topology=? ORDER BY created_at, name", rs -> rs.getString("name"), topology);
     }
 
+    /** A node snapshot: one VM snapshot per VM of the node, taken at the same moment. members: vm local name → snapshot. */
     public synchronized void saveNodeSnapshot(NodeSnapshotView n) {
         StringBuilder m = new StringBuilder();
         n.members().forEach((k, v) -> m.append(m.isEmpty() ? "" : ",").append(k).append('=').append(v));

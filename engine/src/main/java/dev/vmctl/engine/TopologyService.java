@@ -88,10 +88,8 @@ public final class TopologyService {
     public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
         TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
         if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
-        Operations.Op op = ops.submit(Operations.Spec.of("topology.apply", lane(spec.name())),
+        return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2),
                 o -> plan(spec, text, fileName, false, rollbackOnError));
-        TopologyReport r = (TopologyReport) op.join(Duration.ofHours(2));
-        return new Accepted<>(op.view(), r);
     }
 
     private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
@@ -361,9 +359,7 @@ public final class TopologyService {
         if (store.topologies().stream().noneMatch(t -> t.name().equals(topo)) && store.labels(topo).isEmpty()) {
             throw VmctlException.notFound("topology", topo);
         }
-        Operations.Op op = ops.submit(Operations.Spec.of("topology.down", lane(topo)), o -> downNow(topo));
-        TopologyReport r = (TopologyReport) op.join(Duration.ofHours(1));
-        return new Accepted<>(op.view(), r);
+        return ops.run(Operations.Spec.of("topology.down", lane(topo)), Duration.ofHours(1), o -> downNow(topo));
     }
 
     private TopologyReport downNow(String topo) {
@@ -477,9 +473,7 @@ public final class TopologyService {
     /** Runs node work as one operation on the node's lane ({@code node.start} …) and returns its result. */
     private <T> Accepted<T> nodeOp(String kind, String topo, String node, java.util.function.Supplier<T> work) {
         nodeVmIds(topo, node); // 404 before any operation
-        Operations.Op op = ops.submit(Operations.Spec.of(kind, nodeLane(topo, node)), o -> work.get());
-        @SuppressWarnings("unchecked") T v = (T) op.join(Duration.ofHours(1));
-        return new Accepted<>(op.view(), v);
+        return ops.run(Operations.Spec.of(kind, nodeLane(topo, node)), Duration.ofHours(1), o -> work.get());
     }
 
     /** Starts a node's VMs in start order (each stage RUNNING before the next starts). */

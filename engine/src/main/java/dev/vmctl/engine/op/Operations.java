@@ -183,11 +183,14 @@ public final class Operations {
         return op;
     }
 
-    /** Submits, waits until the operation finished and returns its result (its error is thrown as it is). */
-    public <T> T call(Spec spec, Body body) {
+    /**
+     * Submits, waits until the operation finished (at most {@code timeout}) and answers with it and its result;
+     * its error is thrown as it is. For calls whose answer is the work's result (a NIC change, a network).
+     */
+    public <T> Accepted<T> run(Spec spec, Duration timeout, Body body) {
         Op op = submit(spec, body);
-        @SuppressWarnings("unchecked") T r = (T) op.join(Duration.ofHours(2));
-        return r;
+        @SuppressWarnings("unchecked") T r = (T) op.join(timeout);
+        return new Accepted<>(op.view(), r);
     }
 
     private void startNext(String laneKey) {
@@ -299,10 +302,6 @@ public final class Operations {
         if (h == null) holds.put(lane, op);
     }
 
-    /** The operation holding a lane, if any. */
-    public synchronized Op holder(String lane) {
-        return holds.get(lane);
-    }
 
     /** The running operation of a lane, if any. */
     public synchronized Op running(String lane) {
@@ -346,13 +345,6 @@ public final class Operations {
         if (!op.state.finished()) op.requestCancel(why);
     }
 
-    /** Asks the running operation of a lane to cancel when it is one of {@code kinds} and cancellable. */
-    public boolean cancelRunning(String lane, java.util.Set<String> kinds, String why) {
-        Op running = running(lane);
-        if (running == null || !kinds.contains(running.kind) || !running.cancellable()) return false;
-        running.requestCancel(why);
-        return true;
-    }
 
     /** Cancels one operation: a queued one at once, a running one if it can be (a boot), else 409. */
     public Operation cancel(String id) {
@@ -413,10 +405,6 @@ public final class Operations {
         return op.view();
     }
 
-    /** Live (queued or running) operations, oldest first. */
-    public synchronized List<Operation> live() {
-        return live.values().stream().map(Op::view).toList();
-    }
 
     private static String newId() {
         byte[] b = new byte[8];
@@ -585,9 +573,7 @@ public final class Operations {
         }
 
         public synchronized Object acceptedValue() { return acceptedValue; }
-        public synchronized Object result() { return result; }
         public OperationState state() { return state; }
-        public synchronized RuntimeException failure() { return failure; }
 
         public synchronized Operation view() {
             return new Operation(id, kind, targets, state.wire(), parent == null ? null : parent.id, createdAt, startedAt, finishedAt,
