@@ -194,7 +194,7 @@ public class SnapshotBench {
         QmpClient qmp() { return qemu.qmp(); }
 
         GuestAgentClient waitForAgent() {
-            return qemu.awaitAgent(Instant.now().plusSeconds(120), () -> false);
+            return qemu.awaitAgent(java.time.Duration.ofSeconds(120), () -> false);
         }
 
         long rollupKb(String key) throws IOException {

@@ -180,7 +180,7 @@ final class VmCore {
             }
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
             if (op != null) op.checkCancelled();
-            waitForAgent(op, rt, r.name(), Instant.now().plus(bootTimeout));
+            waitForAgent(op, rt);
             if (plan instanceof FromSnapshot fs && fs.asClone()) {
                 List<CloneIdentity.Nic> ids = new ArrayList<>();
                 for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
@@ -264,15 +264,11 @@ final class VmCore {
         rt.vm.exited().thenRun(() -> Operations.outside(() -> onProcessExit(rt)));
     }
 
-    private void waitForAgent(Operations.Op op, VmRuntime rt, String name, Instant deadline) {
+    private void waitForAgent(Operations.Op op, VmRuntime rt) {
         try {
-            rt.vm.awaitAgent(deadline, () -> op != null && op.cancelRequested());
+            rt.vm.awaitAgent(bootTimeout, () -> op != null && op.cancelRequested());
         } catch (VmctlException e) {
-            if (op != null) op.checkCancelled();
-            if (e.getMessage().startsWith("guest agent did not answer")) {
-                throw new VmctlException(e.kind(), "guest agent did not answer within " + bootTimeout.toSeconds() + " s"
-                        + e.getMessage().substring("guest agent did not answer".length()), e.detail());
-            }
+            if (op != null) op.checkCancelled(); // a cancel is not a failure
             throw e;
         }
     }
@@ -280,7 +276,9 @@ final class VmCore {
     void failBoot(String id, VmRuntime rt, RuntimeException e) {
         String reason = e.getMessage();
         if (rt != null && rt.expectedExit) return; // a stop or destroy ended the boot: it records the state
-        endBoot(id, rt, VmState.ERROR, "boot failed: " + reason + consoleTail(id), "boot failed");
+        // QemuVm's readiness errors already end with the console tail
+        String tail = reason != null && reason.contains("last console lines:") ? "" : consoleTail(id);
+        endBoot(id, rt, VmState.ERROR, "boot failed: " + reason + tail, "boot failed");
         log.warn("vm {}: boot failed: {}", id, reason);
     }
 

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +54,7 @@ final class TestVm implements AutoCloseable {
     /** Waits until the guest agent answers; returns the client. */
     GuestAgentClient waitForAgent(Duration timeout) {
         try {
-            agent = vm.awaitAgent(Instant.now().plus(timeout), () -> false);
+            agent = vm.awaitAgent(timeout, () -> false);
             return agent;
         } catch (RuntimeException e) {
             throw new IllegalStateException("qemu " + spec.id() + ": " + e.getMessage() + "\n" + log(spec), e);

@@ -157,13 +157,15 @@ public final class QemuVm implements AutoCloseable {
      * Waits until the guest agent answers a ping; fails fast when QEMU exits or {@code cancelled} says so,
      * and at the deadline, each time with the console and QEMU log tails in the message.
      */
-    public GuestAgentClient awaitAgent(Instant deadline, BooleanSupplier cancelled) {
+    public GuestAgentClient awaitAgent(Duration timeout, BooleanSupplier cancelled) {
+        Instant deadline = Instant.now().plus(timeout);
         String last = "no answer yet";
         while (true) {
             if (cancelled.getAsBoolean()) throw new VmctlException(VmctlException.Kind.CONFLICT, "boot cancelled", null);
             if (!alive()) throw died("qemu exited during boot (" + exitDescription() + ")");
             if (Instant.now().isAfter(deadline)) {
-                throw new VmctlException(VmctlException.Kind.INTERNAL, "guest agent did not answer (" + last + ")"
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "guest agent did not answer within " + timeout.toSeconds()
+                        + " s (" + last + ")"
                         + qemuLogTail(5) + consoleTail(12), null);
             }
             try {
