@@ -118,7 +118,7 @@ public final class Operations {
         List<Operation> failed = store.failInterrupted();
         for (Operation o : failed) {
             log.info("operation {} ({}) failed: server restarted", o.id(), o.kind());
-            events.publish(dev.vmctl.model.EventType.OPERATION_FAILED, null, String.join(",", o.targets()), null, null, o.kind() + ": " + o.error(), o.id());
+            events.publish(EventType.OPERATION_FAILED, null, String.join(",", o.targets()), null, null, o.kind() + ": " + o.error(), o.id());
         }
         return failed;
     }
@@ -150,7 +150,7 @@ public final class Operations {
      */
     public Op submit(Spec spec, Body body) {
         Op parent = CURRENT.get();
-        Op op;
+        Op op = new Op(newId(), spec, parent, body);
         boolean startNow;
         synchronized (this) {
             Op holder = holds.get(spec.lane());
@@ -159,15 +159,15 @@ public final class Operations {
                                 + " (" + holder.kind + " " + String.join(",", holder.targets) + ")",
                         "wait for it: vmctl op wait " + holder.id);
             }
-            op = new Op(newId(), spec, parent, body);
+            // recorded as queued before it can start: the journal never shows a running operation as queued
+            store.save(op.view());
             Lane lane = lanes.computeIfAbsent(spec.lane(), Lane::new);
             op.queuedBehind = lane.running != null || !lane.queue.isEmpty();
             lane.queue.addLast(op);
             live.put(op.id, op);
             startNow = lane.running == null;
+            publish(op, EventType.OPERATION_QUEUED, null); // before anyone can announce it running
         }
-        store.save(op.view());
-        publish(op, EventType.OPERATION_QUEUED, null);
         if (startNow) startNext(spec.lane());
         return op;
     }
