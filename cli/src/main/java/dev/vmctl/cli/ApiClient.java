@@ -247,14 +247,14 @@ final class ApiClient implements AutoCloseable {
                 JsonNode json = Json.parse(body);
                 if (json.hasNonNull("error")) {
                     JsonNode detail = json.get("detail");
-                    return CliException.server(json.get("error").asText(),
+                    return CliException.server(status, json.get("error").asText(),
                             detail == null || detail.isNull() || detail.asText().isBlank() ? null : detail.asText());
                 }
             } catch (JsonProcessingException notJson) {
                 // fall through: report the status and the raw text
             }
         }
-        return CliException.server("HTTP " + status + " from " + describe(req),
+        return CliException.server(status, "HTTP " + status + " from " + describe(req),
                 body == null || body.isBlank() ? null : Json.abbreviate(body));
     }
 

@@ -25,9 +25,15 @@ public final class EventBus {
     }
 
     public VmEvent publish(EventType type, String vmId, String name, VmState from, VmState to, String message, String operation) {
+        return publish(type, vmId, name, from, to, message, operation, null);
+    }
+
+    /** An event with a typed payload ({@link VmEvent#data()}). */
+    public VmEvent publish(EventType type, String vmId, String name, VmState from, VmState to, String message, String operation,
+                           Object data) {
         VmEvent e;
         synchronized (this) {
-            e = new VmEvent(++seq, type.wire(), vmId, name, from, to, message, Instant.now().toString(), operation);
+            e = new VmEvent(++seq, type.wire(), vmId, name, from, to, message, Instant.now().toString(), operation, data);
             recent.addLast(e);
             if (recent.size() > KEEP) recent.removeFirst();
         }

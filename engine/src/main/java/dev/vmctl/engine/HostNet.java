@@ -61,4 +61,13 @@ public interface HostNet {
 
     /** Network namespaces whose name starts with the prefix. */
     List<String> namespaces(String prefix);
+
+    /** IPv4 traffic between the addresses of a and those of b dropped both ways in the fabric (idempotent per id). */
+    default void partition(String id, List<String> ipsA, List<String> ipsB) {
+        throw new dev.vmctl.model.VmctlException(dev.vmctl.model.VmctlException.Kind.UNAVAILABLE, "partition: not implemented", null);
+    }
+
+    default void unpartition(String id) {}
+
+    default List<String> partitions() { return List.of(); }
 }

@@ -57,6 +57,27 @@ public final class Networks {
         });
     }
 
+    /** IPv4 traffic between the addresses of a and b dropped both ways, in the fabric (operation partition.apply). */
+    public Accepted<String> partition(String id, List<String> a, List<String> b) {
+        return call(Operations.Spec.of("partition.apply", "partition:" + id), () -> {
+            net.host().partition(id, a, b);
+            return id;
+        });
+    }
+
+    /** Removes a partition; nothing when it does not exist (operation partition.remove). */
+    public Accepted<String> unpartition(String id) {
+        return call(Operations.Spec.of("partition.remove", "partition:" + id), () -> {
+            if (net.host().fabricExists()) net.host().unpartition(id);
+            return id;
+        });
+    }
+
+    /** The partitions that exist in the fabric now. */
+    public List<String> partitions() {
+        return net.host().fabricExists() ? net.host().partitions() : List.of();
+    }
+
     private <T> Accepted<T> call(Operations.Spec spec, java.util.function.Supplier<T> work) {
         return ops.run(spec, Duration.ofMinutes(10), o -> work.get());
     }

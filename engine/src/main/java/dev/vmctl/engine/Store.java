@@ -131,6 +131,34 @@ public final class Store implements AutoCloseable {
              )""", """
              INSERT OR IGNORE INTO nodes (topology, name, created_at)
                SELECT DISTINCT topology, node, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM labels WHERE kind = 'vm' AND node IS NOT NULL"""},
+            {"""
+             CREATE TABLE scenarios (
+               name        TEXT PRIMARY KEY,
+               text        TEXT NOT NULL,
+               saved_at    TEXT NOT NULL
+             )""", """
+             CREATE TABLE scenario_runs (
+               seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+               id          TEXT NOT NULL UNIQUE,
+               scenario    TEXT NOT NULL,
+               topology    TEXT NOT NULL,
+               verdict     TEXT NOT NULL,
+               started_at  TEXT NOT NULL,
+               finished_at TEXT,
+               text        TEXT NOT NULL,
+               journal     TEXT NOT NULL
+             )""", """
+             CREATE TABLE scenario_faults (
+               id          INTEGER PRIMARY KEY AUTOINCREMENT,
+               run_id      TEXT NOT NULL,
+               step        INTEGER NOT NULL,
+               topology    TEXT,
+               revert      TEXT NOT NULL,
+               applied_at  TEXT NOT NULL,
+               reverted_at TEXT,
+               error       TEXT
+             )""", """
+             CREATE INDEX scenario_faults_open ON scenario_faults(reverted_at)"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -352,6 +380,11 @@ public final class Store implements AutoCloseable {
         n.members().forEach((k, v) -> m.append(m.isEmpty() ? "" : ",").append(k).append('=').append(v));
         exec("INSERT INTO node_snapshots (name, topology, node, members, created_at) VALUES (?,?,?,?,?)", "save node snapshot " + n.name(),
                 n.name(), n.topology(), n.node(), m.toString(), n.createdAt());
+    }
+
+    /** The names of the snapshots of one node. */
+    public synchronized List<String> nodeSnapshotNames(String topology, String node) {
+        return rows("SELECT name FROM node_snapshots WHERE topology=? AND node=? ORDER BY created_at", rs -> rs.getString(1), topology, node);
     }
 
     public synchronized Optional<NodeSnapshotView> nodeSnapshot(String name) {

@@ -152,6 +152,35 @@ public final class VmService implements AutoCloseable {
         return new Accepted<>(op.view(), viewOrGone(id, r));
     }
 
+    /**
+     * Kills the VM's QEMU with SIGKILL, as a host crash of the process would (the scenario fault vm.kill):
+     * the VM ends in ERROR ("qemu process … exited unexpectedly"); start it again to recover. Answers once
+     * the state is recorded.
+     */
+    public Accepted<VmView> kill(String key) {
+        VmRow r = core.row(key);
+        String id = r.id();
+        Accepted<Object> a = core.ops.run(Operations.Spec.of("vm.kill", VmCore.lane(id)), Duration.ofSeconds(30), o -> {
+            VmRow cur = core.row(id);
+            VmOperation.KILL.check(cur.name(), cur.state());
+            VmRuntime rt = core.runtimes.get(id);
+            if (rt == null) throw VmctlException.conflict("kill: vm " + cur.name() + " has no QEMU process of this server", null);
+            ProcessHandle.of(rt.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            try {
+                rt.vm.exited().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw VmctlException.internal("kill: vm " + cur.name() + ": QEMU " + rt.pid() + " did not exit", e);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (core.row(id).state() == VmState.RUNNING || core.row(id).state() == VmState.PREPARING) {
+                if (System.nanoTime() > deadline) throw VmctlException.internal("kill: vm " + cur.name() + ": exit not recorded", null);
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+            }
+            return null;
+        });
+        return new Accepted<>(a.op(), viewOrGone(id, r));
+    }
+
     public Accepted<VmView> reboot(String key) {
         VmRow r = core.row(key);
         String id = r.id();

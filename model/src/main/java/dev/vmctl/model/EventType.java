@@ -8,7 +8,10 @@ import java.util.Locale;
  * that. What each type fills in of {@link VmEvent}: {@code vm.*} — vmId, name, state (and from for vm.state),
  * message; {@code snapshot.created} — vmId, name, message; {@code image.*}, {@code network.*}, {@code router.*},
  * {@code topology.progress}, {@code node.*} — name (the image, network, router, topology or TOPO/NODE) and message;
- * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation.
+ * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation;
+ * {@code scenario.started}, {@code scenario.finished} — name (the run's id), message, data: the run's journal
+ * ({@link ScenarioRun}); {@code scenario.step} — name (the run's id), message, data: the step that changed
+ * ({@link ScenarioStepResult}).
  */
 public enum EventType {
     VM_STATE, VM_PROGRESS, VM_NIC,
@@ -16,7 +19,8 @@ public enum EventType {
     IMAGE_PROGRESS, IMAGE_BUILT, IMAGE_FAILED,
     NETWORK_CREATED, NETWORK_DELETED, ROUTER_CREATED, ROUTER_DELETED,
     TOPOLOGY_PROGRESS, NODE_STATE, NODE_SNAPSHOT,
-    OPERATION_QUEUED, OPERATION_RUNNING, OPERATION_SUCCEEDED, OPERATION_FAILED, OPERATION_CANCELLED;
+    OPERATION_QUEUED, OPERATION_RUNNING, OPERATION_SUCCEEDED, OPERATION_FAILED, OPERATION_CANCELLED,
+    SCENARIO_STARTED, SCENARIO_STEP, SCENARIO_FINISHED;
 
     /** The name on the wire: {@code VM_STATE} → {@code vm.state}. */
     public String wire() {

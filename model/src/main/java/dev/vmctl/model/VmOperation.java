@@ -10,6 +10,8 @@ public enum VmOperation {
     START(EnumSet.of(REQUESTED, STOPPED, ERROR)),
     STOP(EnumSet.of(PREPARING, RUNNING)),
     REBOOT(EnumSet.of(RUNNING)),
+    /** SIGKILL of the VM's QEMU, as a crash would (a scenario fault); the VM ends in ERROR. */
+    KILL(EnumSet.of(PREPARING, RUNNING)),
     EXEC(EnumSet.of(RUNNING)),
     DESTROY(EnumSet.of(REQUESTED, STOPPED, ERROR)),
     DESTROY_FORCE(EnumSet.of(REQUESTED, PREPARING, RUNNING, STOPPED, ERROR)),

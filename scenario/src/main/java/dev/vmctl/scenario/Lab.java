@@ -48,9 +48,10 @@ public interface Lab {
     boolean linkUp(String vmId, String nic);
 
     /** IPv4 traffic between the addresses of a and those of b dropped both ways (idempotent per id). */
-    void partition(String id, List<String> a, List<String> b);
+    String partition(String id, List<String> a, List<String> b);
 
-    void unpartition(String id);
+    /** Removes the partition (no error when it does not exist). */
+    String unpartition(String id);
 
     String reboot(String vmId);
 

@@ -28,10 +28,7 @@ public record Revert(String action, String vmId, String nic, String topology, St
         return switch (action) {
             case LINK_UP -> lab.setLink(vmId, nic, true);
             case IMPAIR -> lab.impair(vmId, nic, impair);
-            case UNPARTITION -> {
-                lab.unpartition(partition);
-                yield null;
-            }
+            case UNPARTITION -> lab.unpartition(partition);
             case START -> lab.start(vmId);
             case NODE_START -> lab.startNode(topology, node);
             default -> null;

@@ -283,13 +283,10 @@ public final class ScenarioRunner {
                     finishedAt == null ? null : finishedAt.toString(), error, spec.vars(), held.size(), operation, journal);
         }
 
-        void set(int pos, ScenarioStepResult r) {
-            ScenarioRun run;
-            synchronized (this) {
-                journal.set(pos, r);
-                run = snapshot();
-            }
-            listener.changed(run, r);
+        /** Changes one journal line; the listener hears the changes in the order they were made. */
+        synchronized void set(int pos, ScenarioStepResult r) {
+            journal.set(pos, r);
+            listener.changed(snapshot(), r);
         }
 
         synchronized ScenarioStepResult at(int pos) {
@@ -297,7 +294,9 @@ public final class ScenarioRunner {
         }
 
         ScenarioRun run() {
-            listener.changed(snapshot(), null);
+            synchronized (this) {
+                listener.changed(snapshot(), null);
+            }
             try {
                 reset();
                 boolean go = steadyState(beforePos);
@@ -328,8 +327,11 @@ public final class ScenarioRunner {
                     verdict = failed || anyFailed() ? ScenarioRun.FAIL : ScenarioRun.PASS;
                 }
             }
-            ScenarioRun last = snapshot();
-            listener.changed(last, null);
+            ScenarioRun last;
+            synchronized (this) {
+                last = snapshot();
+                listener.changed(last, null);
+            }
             return last;
         }
 
@@ -653,10 +655,7 @@ public final class ScenarioRunner {
                     m.put("direction", d.direction().name().toLowerCase(Locale.ROOT));
                     yield lab.impair(rv.vmId(), d.nic(), m);
                 }
-                case Partition d -> {
-                    lab.partition(rv.partition(), rv.a(), rv.b());
-                    yield null;
-                }
+                case Partition d -> lab.partition(rv.partition(), rv.a(), rv.b());
                 case VmReboot d -> lab.reboot(plan.vm(d.vm()).id());
                 case VmStop d -> lab.stop(rv.vmId());
                 case VmKill d -> lab.kill(rv.vmId());

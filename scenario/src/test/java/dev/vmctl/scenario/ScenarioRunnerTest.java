@@ -80,14 +80,16 @@ class ScenarioRunnerTest {
 
         @Override public synchronized boolean linkUp(String vm, String nic) { return links.get(vm + "/" + nic); }
 
-        @Override public synchronized void partition(String id, List<String> a, List<String> b) {
+        @Override public synchronized String partition(String id, List<String> a, List<String> b) {
             calls.add("partition " + id);
             partitions.put(id, List.of(a, b));
+            return "op-part";
         }
 
-        @Override public synchronized void unpartition(String id) {
+        @Override public synchronized String unpartition(String id) {
             calls.add("unpartition " + id);
             partitions.remove(id);
+            return "op-unpart";
         }
 
         @Override public synchronized String reboot(String vm) { calls.add("reboot " + vm); return "op-reboot"; }

@@ -9,6 +9,7 @@ import dev.vmctl.engine.LinuxHostNet;
 import dev.vmctl.engine.NetService;
 import dev.vmctl.engine.Store;
 import dev.vmctl.engine.TopologyService;
+import dev.vmctl.engine.scenario.ScenarioService;
 import dev.vmctl.engine.VmService;
 import dev.vmctl.host.HostCapabilities;
 import dev.vmctl.model.VmEvent;
@@ -58,6 +59,7 @@ public final class VmctlServer implements AutoCloseable {
     private final Engine engine;
     private final NetService nets;
     private final TopologyService topologies;
+    private final ScenarioService scenarios;
     private final List<Route> routes = new ArrayList<>();
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
@@ -73,10 +75,12 @@ public final class VmctlServer implements AutoCloseable {
         this.engine = new Engine(dir, store, events, images, accel, nets, new SnapshotStore(dir.root().resolve("snapshots")),
                 options.bootTimeout());
         this.topologies = new TopologyService(store, events, engine, images, options.bootTimeout());
+        this.scenarios = new ScenarioService(engine, topologies, events);
     }
 
     public VmctlServer start() {
         engine.reconcile();
+        scenarios.reconcile();
         for (Path orphan : engine.snapshots().store().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -111,6 +115,7 @@ public final class VmctlServer implements AutoCloseable {
             new NetworkRoutes(engine.networks()).register(r);
             new TopologyRoutes(topologies).register(r);
             new OperationRoutes(engine.ops(), engine.vms()).register(r);
+            new ScenarioRoutes(scenarios).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
@@ -136,6 +141,7 @@ public final class VmctlServer implements AutoCloseable {
     public Engine engine() { return engine; }
     public VmService vms() { return engine.vms(); }
     public EventBus events() { return events; }
+    public ScenarioService scenarios() { return scenarios; }
 
     /**
      * One SSE client. Events are queued per client and written by the client's own thread, so a slow or
@@ -243,6 +249,7 @@ public final class VmctlServer implements AutoCloseable {
 
     @Override
     public void close() {
+        scenarios.close(); // a run's faults are reverted before the server stops
         if (app != null) app.stop();
         engine.close();
         store.close();

@@ -63,6 +63,10 @@ class OpenApiContractTest {
             entry("NodeSnapshot", dev.vmctl.model.NodeSnapshotView.class),
             entry("Snapshot", dev.vmctl.model.SnapshotView.class),
             entry("Operation", dev.vmctl.model.Operation.class),
+            entry("Scenario", dev.vmctl.model.ScenarioView.class),
+            entry("ScenarioRun", dev.vmctl.model.ScenarioRun.class),
+            entry("ScenarioValidation", dev.vmctl.model.ScenarioValidation.class),
+            entry("HealReport", dev.vmctl.model.HealReport.class),
             entry("Host", HostView.class),
             entry("Error", Api.ErrorBody.class),
             entry("FileWritten", VmRoutes.FileWritten.class));
@@ -76,7 +80,12 @@ class OpenApiContractTest {
 
     /** mutating routes that are not operations (no Operation-Location) */
     static final Set<String> NOT_OPERATIONS = Set.of(
-            "POST /api/v1/vms/{id}/exec", "PUT /api/v1/vms/{id}/files", "POST /api/v1/operations/{id}/cancel");
+            "POST /api/v1/vms/{id}/exec", "PUT /api/v1/vms/{id}/files", "POST /api/v1/operations/{id}/cancel",
+            // saved scenario files are rows, not resources with a lane; an abort ends the run's own operation
+            "POST /api/v1/scenarios", "POST /api/v1/scenarios/validate", "DELETE /api/v1/scenarios/{name}",
+            "POST /api/v1/scenario-runs/{id}/abort",
+            // heal is a batch of operations (one per link, impairment, partition), each with its own record
+            "POST /api/v1/heal");
 
     static Stream<String> recordSchemas() {
         return RECORDS.keySet().stream().sorted();
