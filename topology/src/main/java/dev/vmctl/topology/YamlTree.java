@@ -15,41 +15,42 @@ import java.util.List;
 /**
  * A YAML document read token by token (Jackson's YAMLParser) into a small tree that remembers where
  * every mapping, key, item and scalar starts, so that later checks can point at the line and column.
+ * Public for the scenario module, whose files are read the same way.
  */
-final class YamlTree {
+public final class YamlTree {
     private static final YAMLFactory FACTORY = new YAMLFactory();
 
     private YamlTree() {}
 
     /** 1-based line and column; (0, 0) when unknown. */
-    record Loc(int line, int column) {
-        static final Loc NONE = new Loc(0, 0);
+    public record Loc(int line, int column) {
+        public static final Loc NONE = new Loc(0, 0);
 
         static Loc of(JsonLocation l) {
             return l == null || l.getLineNr() < 1 ? NONE : new Loc(l.getLineNr(), Math.max(1, l.getColumnNr()));
         }
     }
 
-    sealed interface Y permits YMap, YList, YScalar {
+    public sealed interface Y permits YMap, YList, YScalar {
         Loc loc();
 
         /** "a mapping", "a list", "a string 'x'", … for messages about wrong types. */
         String describe();
     }
 
-    record Entry(String key, Loc keyLoc, Y value) {}
+    public record Entry(String key, Loc keyLoc, Y value) {}
 
-    record YMap(Loc loc, List<Entry> entries) implements Y {
+    public record YMap(Loc loc, List<Entry> entries) implements Y {
         public String describe() { return "a mapping"; }
     }
 
-    record YList(Loc loc, List<Y> items) implements Y {
+    public record YList(Loc loc, List<Y> items) implements Y {
         public String describe() { return "a list"; }
     }
 
-    enum ScalarKind { STRING, INT, FLOAT, BOOL, NULL, ALIAS }
+    public enum ScalarKind { STRING, INT, FLOAT, BOOL, NULL, ALIAS }
 
-    record YScalar(Loc loc, ScalarKind kind, String text) implements Y {
+    public record YScalar(Loc loc, ScalarKind kind, String text) implements Y {
         public String describe() {
             return switch (kind) {
                 case STRING -> "a string '" + text + "'";
@@ -63,22 +64,35 @@ final class YamlTree {
     }
 
     /** A duplicate key or a second document: reported, the reading goes on. */
-    record Issue(Loc loc, String path, String message, String allowed) {}
+    public record Issue(Loc loc, String path, String message, String allowed) {}
 
     /** The document's root (null when the text holds no document), or a syntax error. */
-    record Result(Y root, List<Issue> issues) {}
+    public record Result(Y root, List<Issue> issues) {}
 
     /** Thrown for text that is not YAML: where and what. */
-    static final class SyntaxError extends Exception {
+    public static final class SyntaxError extends Exception {
         final Loc loc;
 
         SyntaxError(Loc loc, String message) {
             super(message, null, false, false);
             this.loc = loc;
         }
+
+        /** Where the error is. */
+        public Loc loc() { return loc; }
     }
 
-    static Result read(String text) throws SyntaxError {
+    /** Reads a topology file's text. */
+    public static Result read(String text) throws SyntaxError {
+        return read(text, "a topology file");
+    }
+
+    /**
+     * Reads a document's text.
+     *
+     * @param what how the message about a second document names the file, e.g. "a scenario file"
+     */
+    public static Result read(String text, String what) throws SyntaxError {
         List<Issue> issues = new ArrayList<>();
         try (YAMLParser p = FACTORY.createParser(text)) {
             JsonToken t = p.nextToken();
@@ -87,7 +101,7 @@ final class YamlTree {
             JsonToken more = p.nextToken();
             if (more != null) {
                 issues.add(new Issue(Loc.of(p.currentTokenLocation()), "",
-                        "a second YAML document ('---') follows; a topology file holds exactly one", null));
+                        "a second YAML document ('---') follows; " + what + " holds exactly one", null));
             }
             return new Result(root, issues);
         } catch (StreamReadException e) {
