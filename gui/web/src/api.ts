@@ -128,6 +128,7 @@ export async function awaitOperation(idOrLocation: string, signal?: AbortSignal)
 export const EVENT_TYPES = ['vm.state', 'vm.progress', 'vm.nic', 'snapshot.created', 'image.progress', 'image.built', 'image.failed',
   'network.created', 'network.deleted', 'router.created', 'router.deleted', 'topology.progress', 'node.state', 'node.snapshot',
   'operation.queued', 'operation.running', 'operation.succeeded', 'operation.failed', 'operation.cancelled',
+  'scenario.started', 'scenario.step', 'scenario.finished',
 ] as const satisfies readonly EventType[];
 // a type added to EventType in openapi.json and missing above is a compile error here (the GUI would never hear it)
 const everyEventType: [Exclude<EventType, (typeof EVENT_TYPES)[number]>] extends [never] ? true : Exclude<EventType, (typeof EVENT_TYPES)[number]> = true;

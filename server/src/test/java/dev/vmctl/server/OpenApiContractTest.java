@@ -65,6 +65,8 @@ class OpenApiContractTest {
             entry("Operation", dev.vmctl.model.Operation.class),
             entry("Scenario", dev.vmctl.model.ScenarioView.class),
             entry("ScenarioRun", dev.vmctl.model.ScenarioRun.class),
+            entry("ScenarioStepResult", dev.vmctl.model.ScenarioStepResult.class),
+            entry("ScenarioProblem", dev.vmctl.model.ScenarioProblem.class),
             entry("ScenarioValidation", dev.vmctl.model.ScenarioValidation.class),
             entry("HealReport", dev.vmctl.model.HealReport.class),
             entry("Host", HostView.class),
