@@ -318,6 +318,7 @@ public final class ScenarioRunner {
             } else {
                 for (int p : afterPos) skip(p, "run aborted");
             }
+            for (int p = 0; p < journal.size(); p++) skip(p, control.aborted() ? "run aborted" : "not reached");
             synchronized (this) {
                 finishedAt = Instant.now();
                 if (control.aborted()) {

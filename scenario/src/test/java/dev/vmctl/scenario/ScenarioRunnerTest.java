@@ -232,6 +232,18 @@ class ScenarioRunnerTest {
     }
 
     @Test
+    void aRunAbortedBeforeItsStepsLeavesNoStepPending() {
+        ScenarioSpec s = spec(List.of(ping("reach", "n/a", "n/b", Expect.PASS)), List.of(
+                new Step(0, Duration.ZERO, null, new Fault("cut", null, new ScenarioSpec.LinkDown("n/a", "eth0"), 1), 1)));
+        ScenarioRunner.Control control = new ScenarioRunner.Control();
+        control.abort("aborted by a user");
+        ScenarioRun r = runner.run("r3", ScenarioRunner.resolve(lab, s, null, "t.yaml"), "op", control);
+        assertThat(r.verdict()).isEqualTo("aborted");
+        assertThat(r.steps()).extracting(ScenarioStepResult::outcome).containsOnly("skipped");
+        assertThat(lab.calls).isEmpty();
+    }
+
+    @Test
     void repeatedCheckCountsSuccesses() {
         Check every = new Check("every", Expect.PASS, null, Duration.ofMillis(50), Duration.ofMillis(500), 40.0, Duration.ofSeconds(1), false,
                 new ScenarioSpec.Ping("n/a", "n/b", 1, 0, null, null), 0);
