@@ -12,7 +12,10 @@ import java.util.Map;
 @Command(name = "impair", mixinStandardHelpOptions = true,
         description = {"Impair a NIC's traffic: delay, jitter, loss, corruption, duplication (netem) and a rate limit (tbf).",
                 "Replaces the NIC's impairments with the ones given; prints which mechanism applied each.",
-                "  vmctl link impair a eth0 --delay 50ms --jitter 5ms --loss 2%% --rate 10mbit"})
+                "--direction says which way the netem part acts, seen from the guest: egress (what it sends; the default),",
+                "ingress (what it receives) or both. A rate limits both ways.",
+                "  vmctl link impair a eth0 --delay 50ms --jitter 5ms --loss 2%% --rate 10mbit",
+                "  vmctl link impair a eth0 --delay 100ms --direction ingress"})
 final class LinkImpairCommand extends LinkPatchCommand {
     @Option(names = "--delay", paramLabel = "TIME", description = "added latency, e.g. 50ms")
     String delay;
@@ -32,6 +35,10 @@ final class LinkImpairCommand extends LinkPatchCommand {
     @Option(names = "--duplicate", paramLabel = "PERCENT", description = "duplicated packets, e.g. 1%%")
     String duplicate;
 
+    @Option(names = "--direction", paramLabel = "DIR",
+            description = "which way delay, jitter, loss, corruption and duplication act: egress (what the guest sends; default), ingress (what it receives), both")
+    String direction;
+
     LinkImpairCommand(CliContext ctx) { super(ctx); }
 
     /** {@code {"impair":{...}}} with the values exactly as typed (the server parses them), only those given. */
@@ -49,6 +56,7 @@ final class LinkImpairCommand extends LinkPatchCommand {
                     + " --loss, --rate, --corrupt, --duplicate (to remove impairments: vmctl link clear "
                     + vm + " " + nic + ")");
         }
+        if (direction != null) impair.put("direction", direction);   // the server checks it (egress, ingress, both)
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("impair", impair);
         return body;

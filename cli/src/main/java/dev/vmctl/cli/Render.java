@@ -132,7 +132,7 @@ final class Render {
         keyValues(out, m, indent + "  ");
     }
 
-    /** {@code delay 50ms, jitter 5ms, loss 2%, rate 10mbit}; "-" when nothing is impaired. */
+    /** {@code delay 50ms, jitter 5ms, loss 2%, rate 10mbit} (+ {@code direction ingress|both}); "-" when nothing is impaired. */
     static String impair(Impairment i) {
         if (i == null) return "-";
         List<String> parts = new ArrayList<>();
@@ -142,6 +142,7 @@ final class Render {
         if (nonZero(i.rateKbit())) parts.add("rate " + rate(i.rateKbit()));
         if (nonZero(i.corruptPercent())) parts.add("corrupt " + number(i.corruptPercent()) + "%");
         if (nonZero(i.duplicatePercent())) parts.add("duplicate " + number(i.duplicatePercent()) + "%");
+        if (i.hasNetem() && i.dir() != Impairment.Direction.EGRESS) parts.add("direction " + i.direction());
         return parts.isEmpty() ? "-" : String.join(", ", parts);
     }
 

@@ -514,6 +514,23 @@ class NetCommandsTest {
     }
 
     @Test
+    void linkImpairSendsTheDirectionAndShowsIt() {
+        String answer = """
+                {"name":"eth0","index":0,"network":"front","mac":"52:54:00:12:34:56","ip":"198.18.10.2","prefix":24,\
+                "link":"up","impair":{"delayMs":100,"jitterMs":0,"lossPercent":0,"rateKbit":0,"corruptPercent":0,\
+                "duplicatePercent":0,"direction":"ingress"},\
+                "mechanisms":{"netemIngress":"tc netem inside the guest on an ifb"},"tap":"vt1a2b3c4d"}""";
+        server.json("PATCH", "/api/v1/vms/a/nics/eth0", 200, answer);
+        CliRun r = CliRun.run(server.url(), "link", "impair", "a", "eth0", "--delay", "100ms", "--direction", "ingress");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(only().json()).isEqualTo(parse("{\"impair\":{\"delay\":\"100ms\",\"direction\":\"ingress\"}}"));
+        assertThat(r.out()).contains("impair:   delay 100ms, direction ingress\n",
+                "mechanisms:\n  netemIngress:  tc netem inside the guest on an ifb\n");
+        CliRun alone = CliRun.run(server.url(), "link", "impair", "a", "eth0", "--direction", "both");
+        assertThat(alone.code()).as("a direction alone impairs nothing").isEqualTo(2);
+    }
+
+    @Test
     void linkImpairWithoutAnyImpairmentIsAUsageError() {
         CliRun r = CliRun.run(server.url(), "link", "impair", "a", "eth0");
         assertThat(r.code()).isEqualTo(2);

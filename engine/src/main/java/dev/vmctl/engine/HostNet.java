@@ -33,7 +33,10 @@ public interface HostNet {
     /** Rate limit in both directions; returns a description of the mechanism. */
     String applyRate(String tap, long rateKbit);
 
-    /** Delay/jitter/loss/corruption/duplication (and rate) with netem on the host; only when {@link #hostNetem()}. */
+    /**
+     * Delay/jitter/loss/corruption/duplication (and rate) with netem on the host, in the impairment's direction
+     * (egress: what the guest sends, ingress: what it receives, both); only when {@link #hostNetem()}.
+     */
     String applyHostNetem(String tap, Impairment impairment);
 
     void clearShaping(String tap);
@@ -62,12 +65,19 @@ public interface HostNet {
     /** Network namespaces whose name starts with the prefix. */
     List<String> namespaces(String prefix);
 
-    /** IPv4 traffic between the addresses of a and those of b dropped both ways in the fabric (idempotent per id). */
-    default void partition(String id, List<String> ipsA, List<String> ipsB) {
-        throw new dev.vmctl.model.VmctlException(dev.vmctl.model.VmctlException.Kind.UNAVAILABLE, "partition: not implemented", null);
-    }
+    /**
+     * A network partition: IPv4 traffic between the addresses (or prefixes) of {@code ipsA} and those of {@code ipsB}
+     * is dropped both ways; links stay up. Replaces a partition of the same id. id: 1 to 24 of [a-z0-9].
+     * UNAVAILABLE when the host cannot filter bridged traffic (see {@link #partitionMechanism()}).
+     */
+    void partition(String id, List<String> ipsA, List<String> ipsB);
 
-    default void unpartition(String id) {}
+    /** Removes a partition; fine when there is none of that id. */
+    void unpartition(String id);
 
-    default List<String> partitions() { return List.of(); }
+    /** Ids of the partitions that exist on the host (they live in the fabric and go with it). */
+    List<String> partitions();
+
+    /** How partitions are made on this host, or why they cannot be (for {@code vmctl doctor}). */
+    String partitionMechanism();
 }

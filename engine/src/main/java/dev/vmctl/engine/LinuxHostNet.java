@@ -7,6 +7,7 @@ import dev.vmctl.net.LinkInfo;
 import dev.vmctl.net.LinkShape;
 import dev.vmctl.net.NetNames;
 import dev.vmctl.net.Netns;
+import dev.vmctl.net.Partitions;
 import dev.vmctl.net.RouterNs;
 import dev.vmctl.net.Shaper;
 
@@ -23,11 +24,18 @@ import java.util.Map;
 public final class LinuxHostNet implements HostNet {
     private final Fabric fabric;
     private final Shaper shaper;
+    private final Partitions partitions;
+    private final HostCapabilities.Capability nftBridge;
     private final String routerPrefix;
 
     public LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps) {
         this.fabric = Fabric.forHost(fabricName, caps);
         this.shaper = Shaper.forHost(fabric.netns(), caps);
+        this.partitions = new Partitions(fabric.netns());
+        HostCapabilities.Capability nft = caps == null ? null : caps.get("nftBridge");
+        this.nftBridge = nft != null ? nft : Partitions.nftInstalled()
+                ? new HostCapabilities.Capability(true, "nft installed (bridge family not probed)")
+                : new HostCapabilities.Capability(false, "nft is not installed");
         this.routerPrefix = dev.vmctl.net.NetNames.routerPrefix(fabricName);
     }
 
@@ -86,11 +94,38 @@ public final class LinuxHostNet implements HostNet {
 
     @Override
     public String applyHostNetem(String tap, Impairment i) {
-        long bps = i.rateKbit() * 1000;
-        shaper.apply(tap, new LinkShape(bps, bps, new LinkShape.Netem(Duration.ofMillis(i.delayMs()), Duration.ofMillis(i.jitterMs()),
-                i.lossPercent(), i.corruptPercent(), i.duplicatePercent())));
-        return "netem on the host (what the guest sends)";
+        shaper.apply(tap, hostShape(i));
+        return switch (i.dir()) {
+            case EGRESS -> "netem on the host (what the guest sends)";
+            case INGRESS -> "netem on the host (what the guest receives)";
+            case BOTH -> "netem on the host (what the guest sends and what it receives)";
+        };
     }
+
+    /** The tap's shape for an impairment: netem on the ifb (egress), at the tap's root (ingress) or both; rate both ways. */
+    static LinkShape hostShape(Impairment i) {
+        long bps = i.rateKbit() * 1000;
+        LinkShape.Netem n = new LinkShape.Netem(Duration.ofMillis(i.delayMs()), Duration.ofMillis(i.jitterMs()),
+                i.lossPercent(), i.corruptPercent(), i.duplicatePercent());
+        return new LinkShape(bps, bps, i.dir().egress() ? n : null, i.dir().ingress() ? n : null);
+    }
+
+    // ---- partitions (nftables, bridge family, in the fabric namespace) ---------------------------------
+
+    @Override
+    public void partition(String id, List<String> ipsA, List<String> ipsB) {
+        Partitions.checkId(id);
+        if (!nftBridge.available()) {
+            throw new dev.vmctl.model.VmctlException(dev.vmctl.model.VmctlException.Kind.UNAVAILABLE,
+                    "partition " + id + ": " + nftBridge.detail(), Partitions.remedy());
+        }
+        fabric.ensure();
+        partitions.apply(id, ipsA, ipsB);
+    }
+
+    @Override public void unpartition(String id) { partitions.remove(id); }
+    @Override public List<String> partitions() { return partitions.list(); }
+    @Override public String partitionMechanism() { return Partitions.mechanism(nftBridge.available(), nftBridge.detail()); }
 
     @Override public void clearShaping(String tap) { if (fabric.exists()) shaper.clear(tap); }
     @Override public boolean hostNetem() { return shaper.hostNetem(); }

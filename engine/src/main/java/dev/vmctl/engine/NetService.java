@@ -307,13 +307,21 @@ public final class NetService {
                 n.linkUp() ? "up" : "down", n.impair(), n.impair() == null ? null : mechanisms(n.impair()), tap(n.vmId(), n.index()));
     }
 
+    /**
+     * What applies each part of an impairment: "netemEgress" (what the guest sends), "netemIngress" (what it
+     * receives) and "rate" (both ways), each only when in use.
+     */
     Map<String, String> mechanisms(Impairment i) {
         Map<String, String> m = new LinkedHashMap<>();
-        if (i.hasNetem()) {
-            m.put("netem", host.hostNetem() ? "netem on the host tap (both delay directions: host→guest)"
-                    : "tc netem inside the guest on its interface (guest egress; the host kernel has no netem)");
+        if (i.netemEgress()) {
+            m.put("netemEgress", host.hostNetem() ? "netem on the host, on an ifb fed by the tap's ingress (what the guest sends)"
+                    : "tc netem inside the guest at the root of its interface (what the guest sends; the host kernel has no netem)");
         }
-        if (i.hasRate()) m.put("rate", host.hostNetem() && i.hasNetem() ? "netem rate on the host tap"
+        if (i.netemIngress()) {
+            m.put("netemIngress", host.hostNetem() ? "netem on the host at the root of the tap (what the guest receives)"
+                    : "tc netem inside the guest on an ifb fed by its interface's ingress (matchall + mirred; what the guest receives)");
+        }
+        if (i.hasRate()) m.put("rate", host.hostNetem() && i.hasNetem() ? "tbf below netem on the host tap (host→guest) and its ifb (guest→host)"
                 : "tbf on the host tap (host→guest) and on an ifb for its ingress (guest→host)");
         return m;
     }
@@ -397,15 +405,27 @@ public final class NetService {
         return net(nics.getFirst().networkId()).gateway();
     }
 
-    /** When the host has no netem, delay/loss/… go on the guest's own interface through the agent. */
+    /**
+     * When the host has no netem, delay/loss/… go inside the guest through the agent: on what it sends at the
+     * root of its interface, on what it receives on an ifb fed by the interface's ingress, or both
+     * ({@link dev.vmctl.vmm.GuestScripts#IMPAIR}); with no netem asked for, both are removed.
+     */
     void applyGuestNetem(NicRow n, GuestAgentClient agent) {
         if (host.hostNetem()) return;
-        Impairment i = n.impair();
-        List<String> argv;
-        if (i == null || !i.hasNetem()) {
-            argv = List.of("/bin/sh", "-c", dev.vmctl.vmm.GuestScripts.CLEAR_QDISC, "vmctl-tc", n.name());
-        } else {
-            argv = new ArrayList<>(List.of("/usr/sbin/tc", "qdisc", "replace", "dev", n.name(), "root", "netem"));
+        ExecResult r = agent.exec(guestImpairArgv(n.name(), n.impair()), null, Duration.ofSeconds(10));
+        if (r.exitCode() != 0) {
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "netem inside the guest on " + n.name() + ": exit " + r.exitCode(),
+                    (r.stderr() + r.stdout()).strip());
+        }
+    }
+
+    /** {@code /bin/sh -c IMPAIR vmctl-tc NIC IFB EGRESS INGRESS netem-parameters…} */
+    static List<String> guestImpairArgv(String nic, Impairment i) {
+        boolean egress = i != null && i.netemEgress();
+        boolean ingress = i != null && i.netemIngress();
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", dev.vmctl.vmm.GuestScripts.IMPAIR, "vmctl-tc", nic,
+                dev.vmctl.vmm.GuestScripts.ingressIfb(nic), egress ? "1" : "0", ingress ? "1" : "0"));
+        if (egress || ingress) {
             if (i.delayMs() > 0) {
                 argv.addAll(List.of("delay", i.delayMs() + "ms"));
                 if (i.jitterMs() > 0) argv.add(i.jitterMs() + "ms");
@@ -415,11 +435,7 @@ public final class NetService {
             if (i.duplicatePercent() > 0) argv.addAll(List.of("duplicate", i.duplicatePercent() + "%"));
             argv.addAll(List.of("limit", "10000"));
         }
-        ExecResult r = agent.exec(argv, null, Duration.ofSeconds(10));
-        if (r.exitCode() != 0) {
-            throw new VmctlException(VmctlException.Kind.INTERNAL, "netem inside the guest on " + n.name() + ": exit " + r.exitCode(),
-                    r.stderr().strip());
-        }
+        return argv;
     }
 
     // ---------------------------------------------------------------- fabric lifetime and reconciliation
@@ -436,6 +452,8 @@ public final class NetService {
     /**
      * At start-up: bridges and routers for what the database has; vmctl-owned links and router
      * namespaces the database does not know are deleted. Taps of live VMs are re-checked by the VM side.
+     * Partitions ({@link HostNet#partition}) belong to the server run that made them (a scenario run, which
+     * does not outlive it): every one left in the fabric is removed.
      */
     synchronized void reconcile(Set<String> liveVmIds) {
         boolean needFabric = !store.networks().isEmpty() || !store.routers().isEmpty() || !liveVmIds.isEmpty();
@@ -445,6 +463,10 @@ public final class NetService {
             return;
         }
         host.ensureFabric();
+        for (String p : host.partitions()) {
+            log.info("removing partition {} left in {} by an earlier server run", p, host.fabric());
+            host.unpartition(p);
+        }
         Set<String> expected = new HashSet<>();
         for (NetRow n : store.networks()) {
             host.ensureBridge(n.bridge(), n.vlan());

@@ -11,11 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class FakeHostNet implements HostNet {
     final Set<String> links = ConcurrentHashMap.newKeySet();
     volatile boolean fabric;
+    volatile boolean hostNetem;
+    /** id → [ipsA, ipsB] */
+    final java.util.Map<String, List<List<String>>> partitions = new ConcurrentHashMap<>();
 
     @Override public String fabric() { return "vmctl-fake"; }
     @Override public boolean fabricExists() { return fabric; }
     @Override public void ensureFabric() { fabric = true; }
-    @Override public void destroyFabric() { fabric = false; }
+    @Override public void destroyFabric() { fabric = false; partitions.clear(); }
     @Override public void ensureBridge(String bridge, Integer vlan) { links.add(bridge); }
     @Override public void deleteBridge(String bridge) { links.remove(bridge); }
     @Override public void ensureTap(String tap, String bridge, Integer vlan, boolean up) { links.add(tap); }
@@ -24,7 +27,7 @@ final class FakeHostNet implements HostNet {
     @Override public String applyRate(String tap, long rateKbit) { return "fake"; }
     @Override public String applyHostNetem(String tap, Impairment impairment) { return "fake"; }
     @Override public void clearShaping(String tap) { }
-    @Override public boolean hostNetem() { return false; }
+    @Override public boolean hostNetem() { return hostNetem; }
     @Override public String vlanMechanism() { return "fake"; }
     @Override public String routerNs(String routerId) { return "vmctl-r-fake-" + routerId; }
     @Override public String routerPrefix() { return "vmctl-r-fake-"; }
@@ -34,4 +37,8 @@ final class FakeHostNet implements HostNet {
     @Override public void replaceRoute(String netns, String to, String via) { }
     @Override public List<String> fabricLinks() { return new ArrayList<>(links); }
     @Override public List<String> namespaces(String prefix) { return List.of(); }
+    @Override public void partition(String id, List<String> ipsA, List<String> ipsB) { partitions.put(id, List.of(List.copyOf(ipsA), List.copyOf(ipsB))); }
+    @Override public void unpartition(String id) { partitions.remove(id); }
+    @Override public List<String> partitions() { return partitions.keySet().stream().sorted().toList(); }
+    @Override public String partitionMechanism() { return "fake"; }
 }

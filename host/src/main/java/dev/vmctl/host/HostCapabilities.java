@@ -43,6 +43,10 @@ public final class HostCapabilities {
             Cmd.run("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "lo", "root");
             caps.put("netem", tryIn(ns, "tc netem on the host", List.of("tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms")));
             Cmd.run("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "lo", "root");
+            // network partitions: an nftables table of the bridge family (it goes with the namespace)
+            caps.put("nftBridge", Cmd.available("nft")
+                    ? tryIn(ns, "nftables bridge family (partitions)", List.of("nft", "add", "table", "bridge", "vmctl_probe"))
+                    : new Capability(false, "nftables bridge family (partitions) unavailable: nft is not installed"));
         } finally {
             Cmd.run("ip", "netns", "del", ns);
         }

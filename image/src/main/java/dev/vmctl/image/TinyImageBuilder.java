@@ -61,11 +61,12 @@ public final class TinyImageBuilder {
     /**
      * Debian flavour: loaded by /init in this order, after their dependencies (resolved with modinfo).
      * virtio_pci drives NICs on the PCIe root ports (at boot and hot-plugged; pciehp is built into the
-     * cloud kernel).
+     * cloud kernel). sch_ingress, cls_matchall, act_mirred and ifb impair what the guest receives (eth0's
+     * ingress redirected to an ifb with netem on it).
      */
     public static final List<String> DEBIAN_MODULES = List.of(
             "virtio_ring", "virtio", "virtio_mmio", "virtio_pci", "failover", "net_failover", "virtio_net", "virtio_blk",
-            "virtio_console", "virtio_rng", "sch_netem", "evdev", "button");
+            "virtio_console", "virtio_rng", "sch_netem", "sch_ingress", "cls_matchall", "act_mirred", "ifb", "evdev", "button");
 
     private static final Duration CMD_TIMEOUT = Duration.ofMinutes(2);
     private static final Pattern CLOUD_KERNEL = Pattern.compile("vmlinuz-(.+-cloud-amd64)");

@@ -32,4 +32,34 @@ class ImpairmentTest {
                 .satisfies(e -> assertThat(((VmctlException) e).detail()).contains("delay, jitter, loss, rate"));
         assertThatThrownBy(() -> Impairment.parse(Map.of())).hasMessageContaining("no impairment");
     }
+
+    @Test
+    void directionIsEgressUnlessGivenAndNamesItsFieldWhenWrong() {
+        Impairment plain = Impairment.parse(Map.of("delay", "50ms"));
+        assertThat(plain.direction()).isEqualTo("egress");
+        assertThat(plain.netemEgress()).isTrue();
+        assertThat(plain.netemIngress()).isFalse();
+        Impairment in = Impairment.parse(Map.of("delay", "100ms", "direction", "ingress"));
+        assertThat(in.dir()).isEqualTo(Impairment.Direction.INGRESS);
+        assertThat(in.netemEgress()).isFalse();
+        assertThat(in.netemIngress()).isTrue();
+        Impairment both = Impairment.parse(Map.of("loss", "1%", "direction", "both"));
+        assertThat(both.netemEgress()).isTrue();
+        assertThat(both.netemIngress()).isTrue();
+        assertThat(Impairment.parse(Map.of("rate", "1mbit", "direction", "ingress")).netemIngress()).as("a rate is no netem").isFalse();
+        assertThatThrownBy(() -> Impairment.parse(Map.of("delay", "5ms", "direction", "sideways")))
+                .isInstanceOfSatisfying(VmctlException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(VmctlException.Kind.INVALID);
+                    assertThat(e.getMessage()).contains("impair.direction").contains("sideways");
+                    assertThat(e.detail()).endsWith("egress, ingress, both");
+                });
+        assertThatThrownBy(() -> Impairment.parse(Map.of("direction", "both"))).hasMessageContaining("no impairment");
+    }
+
+    @Test
+    void theSixValueConstructorAndStoredRowsWithoutADirectionAreEgress() {
+        assertThat(new Impairment(50, 5, 2.0, 10_000, 0, 0)).isEqualTo(new Impairment(50, 5, 2.0, 10_000, 0, 0, "egress"));
+        assertThat(new Impairment(50, 0, 0, 0, 0, 0, null).direction()).isEqualTo("egress");
+        assertThat(new Impairment(50, 0, 0, 0, 0, 0, "BOTH").direction()).isEqualTo("both");
+    }
 }

@@ -9,17 +9,24 @@ import java.time.Duration;
  *
  * @param toGuestBitsPerSec   rate limit of traffic towards the guest (egress of the tap); 0 = none
  * @param fromGuestBitsPerSec rate limit of traffic the guest sends (ingress of the tap, shaped on its ifb); 0 = none
- * @param netem               delay/jitter/loss/corruption/duplication of what the guest sends, or null
+ * @param netem               delay/jitter/loss/corruption/duplication of what the guest sends (on the ifb), or null
+ * @param netemToGuest        the same for what the guest receives (at the tap's root), or null
  */
-public record LinkShape(long toGuestBitsPerSec, long fromGuestBitsPerSec, Netem netem) {
+public record LinkShape(long toGuestBitsPerSec, long fromGuestBitsPerSec, Netem netem, Netem netemToGuest) {
     public static final long MIN_RATE = 8_000;                 // 8 kbit/s
     public static final long MAX_RATE = 100_000_000_000L;      // 100 Gbit/s
-    public static final LinkShape NONE = new LinkShape(0, 0, null);
+    public static final LinkShape NONE = new LinkShape(0, 0, null, null);
 
     public LinkShape {
         checkRate("toGuestBitsPerSec", toGuestBitsPerSec);
         checkRate("fromGuestBitsPerSec", fromGuestBitsPerSec);
         if (netem != null && netem.isEmpty()) netem = null;
+        if (netemToGuest != null && netemToGuest.isEmpty()) netemToGuest = null;
+    }
+
+    /** Rates and netem on what the guest sends only (the shape before directions existed). */
+    public LinkShape(long toGuestBitsPerSec, long fromGuestBitsPerSec, Netem netem) {
+        this(toGuestBitsPerSec, fromGuestBitsPerSec, netem, null);
     }
 
     /** The same rate limit in both directions. */
@@ -28,7 +35,12 @@ public record LinkShape(long toGuestBitsPerSec, long fromGuestBitsPerSec, Netem 
     }
 
     public boolean isEmpty() {
-        return toGuestBitsPerSec == 0 && fromGuestBitsPerSec == 0 && netem == null;
+        return toGuestBitsPerSec == 0 && fromGuestBitsPerSec == 0 && netem == null && netemToGuest == null;
+    }
+
+    /** Whether any netem is asked for, in either direction. */
+    public boolean hasNetem() {
+        return netem != null || netemToGuest != null;
     }
 
     /** Whether the guest→host direction needs the ifb (rate or netem). */

@@ -14,11 +14,13 @@ import java.util.Map;
 /**
  * Shapes the host side of a VM NIC (a tap, or any port named vt…) in a namespace:
  * <ul>
- * <li>host→guest: tbf at the root of the tap ({@code tc qdisc replace dev TAP root handle 1: tbf …});</li>
+ * <li>host→guest: tbf at the root of the tap ({@code tc qdisc replace dev TAP root handle 1: tbf …}), or,
+ *     with {@link LinkShape#netemToGuest()}, netem at its root and tbf below it: what the guest receives
+ *     (the direction an in-guest ifb on eth0's ingress acts on);</li>
  * <li>guest→host: the tap's ingress is redirected (u32 match-all + mirred) to an ifb named
- *     {@link NetNames#ifbFor} and shaped there: tbf at its root, or, with netem, netem at its root and
- *     tbf below it. netem thus impairs what the guest sends — the same direction an in-guest netem on
- *     eth0 acts on, so the engine can use either path with the same meaning.</li>
+ *     {@link NetNames#ifbFor} and shaped there: tbf at its root, or, with {@link LinkShape#netem()}, netem
+ *     at its root and tbf below it. That netem impairs what the guest sends — the same direction an
+ *     in-guest netem on eth0 acts on, so the engine can use either path with the same meaning.</li>
  * </ul>
  * netem runs on the host only when the kernel has it ({@code HostCapabilities} "netem"); otherwise asking
  * for it is UNAVAILABLE and the engine impairs inside the guest instead. apply and clear are idempotent.
@@ -52,7 +54,7 @@ public final class Shaper {
     /** Makes the port's shaping exactly {@code shape} (LinkShape.NONE = {@link #clear}). */
     public void apply(String port, LinkShape shape) {
         String ifb = NetNames.ifbFor(port);
-        if (shape.netem() != null && !hostNetem) {
+        if (shape.hasNetem() && !hostNetem) {
             throw new VmctlException(VmctlException.Kind.UNAVAILABLE,
                     "shape link: " + port + " in " + ns.name() + ": netem is not available in this host's kernel",
                     "impair inside the guest (tc netem on its eth0) instead");
@@ -71,7 +73,11 @@ public final class Shaper {
             clearIngress(port, ifb);
         }
         // host -> guest
-        if (shape.toGuestBitsPerSec() > 0) {
+        if (shape.netemToGuest() != null) {
+            if (!kinds(qdiscs(port)).equals(tapKinds(shape))) delRootIfCustom(port);
+            for (List<String> argv : tapQdiscArgv(ns, port, shape)) HostCmd.check("shape link (to guest)", subject, argv);
+        } else if (shape.toGuestBitsPerSec() > 0) {
+            if (!kinds(qdiscs(port)).equals(List.of("tbf"))) delRootIfCustom(port);
             HostCmd.check("shape link (to guest)", subject, rootTbfArgv(ns, port, shape.toGuestBitsPerSec()));
         } else {
             delRootIfCustom(port);
@@ -123,6 +129,21 @@ public final class Shaper {
             }
         }
         return cmds;
+    }
+
+    /** The qdiscs at the tap's root with netem towards the guest: netem (+ tbf as its child for a rate). */
+    static List<List<String>> tapQdiscArgv(Netns ns, String port, LinkShape shape) {
+        List<List<String>> cmds = new ArrayList<>();
+        cmds.add(Netns.prefixed(ns.tcArgv("qdisc", "replace", "dev", port, "root", "handle", "1:"), netemParams(shape.netemToGuest())));
+        long rate = shape.toGuestBitsPerSec();
+        if (rate > 0) {
+            cmds.add(Netns.prefixed(ns.tcArgv("qdisc", "replace", "dev", port, "parent", "1:1", "handle", "10:"), tbfParams(rate)));
+        }
+        return cmds;
+    }
+
+    private static List<String> tapKinds(LinkShape shape) {
+        return shape.toGuestBitsPerSec() > 0 ? List.of("netem", "tbf") : List.of("netem");
     }
 
     private static List<String> ifbKinds(LinkShape shape) {

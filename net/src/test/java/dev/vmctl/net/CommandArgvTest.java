@@ -70,6 +70,61 @@ class CommandArgvTest {
     }
 
     @Test
+    void netemTowardsTheGuestIsNetemAtTheTapsRootAndTbfBelow() {
+        var netem = LinkShape.Netem.delay(Duration.ofMillis(100));
+        var shape = new LinkShape(5_000_000, 5_000_000, null, netem);
+        assertThat(shape.shapesFromGuest()).as("the ifb only carries the rate").isTrue();
+        assertThat(shape.hasNetem()).isTrue();
+        assertThat(Shaper.tapQdiscArgv(NS, TAP, shape)).containsExactly(
+                List.of("tc", "-n", "vmctl-3fa2c1d0", "qdisc", "replace", "dev", TAP, "root", "handle", "1:",
+                        "netem", "delay", "100ms", "limit", "10000"),
+                List.of("tc", "-n", "vmctl-3fa2c1d0", "qdisc", "replace", "dev", TAP, "parent", "1:1", "handle", "10:",
+                        "tbf", "rate", "5000000bit", "burst", "4000", "latency", "400ms"));
+        assertThat(Shaper.ifbQdiscArgv(NS, IFB, shape)).containsExactly(
+                List.of("tc", "-n", "vmctl-3fa2c1d0", "qdisc", "replace", "dev", IFB, "root", "handle", "1:",
+                        "tbf", "rate", "5000000bit", "burst", "4000", "latency", "400ms"));
+        assertThat(Shaper.tapQdiscArgv(NS, TAP, new LinkShape(0, 0, null, netem))).hasSize(1);
+        assertThat(new LinkShape(0, 0, null, new LinkShape.Netem(null, null, 0, 0, 0))).isEqualTo(LinkShape.NONE);
+    }
+
+    @Test
+    void partitionScriptIsOneTransactionDroppingBothWays() {
+        assertThat(Partitions.table("split1")).isEqualTo("vmctl_part_split1");
+        assertThat(Partitions.script("vmctl_part_split1", List.of("198.18.1.10"), List.of("198.18.1.11", "198.18.2.0/24"))).isEqualTo("""
+                table bridge vmctl_part_split1
+                delete table bridge vmctl_part_split1
+                table bridge vmctl_part_split1 {
+                  chain forward {
+                    type filter hook forward priority filter; policy accept;
+                    ip saddr { 198.18.1.10 } ip daddr { 198.18.1.11, 198.18.2.0/24 } drop
+                    ip saddr { 198.18.1.11, 198.18.2.0/24 } ip daddr { 198.18.1.10 } drop
+                  }
+                }
+                """);
+        assertThat(Partitions.group("ipsA", List.of(" 198.18.1.10", "198.18.1.10", "198.18.3.4/32", "198.18.0.0/15")))
+                .containsExactly("198.18.1.10", "198.18.3.4", "198.18.0.0/15");
+    }
+
+    @Test
+    void partitionsAreReadFromNftJson() throws Exception {
+        var doc = HostCmd.JSON.readTree("""
+                {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+                 {"table": {"family": "bridge", "name": "vmctl_part_zz", "handle": 3}},
+                 {"table": {"family": "bridge", "name": "vmctl_part_a1", "handle": 1}},
+                 {"table": {"family": "ip", "name": "vmctl_part_ip", "handle": 2}},
+                 {"table": {"family": "bridge", "name": "someone_else", "handle": 4}}]}""");
+        assertThat(Partitions.ids(doc)).containsExactly("a1", "zz");
+        assertThat(Partitions.ids(HostCmd.JSON.createArrayNode())).isEmpty();
+    }
+
+    @Test
+    void partitionMechanismSaysWhatToInstall() {
+        assertThat(Partitions.mechanism(true, null)).startsWith("nftables bridge-family forward chain");
+        assertThat(Partitions.mechanism(false, "nftables bridge family (partitions) unavailable: nft is not installed"))
+                .startsWith("unavailable: nftables bridge family (partitions) unavailable: nft is not installed; ");
+    }
+
+    @Test
     void netemIsRefusedWhenTheHostHasNone() {
         Shaper shaper = Shaper.forHost(NS, Map.of("netem", new Capability(false, "tc netem on the host unavailable")));
         assertThat(shaper.hostNetem()).isFalse();

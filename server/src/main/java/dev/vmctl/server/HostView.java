@@ -12,7 +12,7 @@ import java.util.Map;
  */
 record HostView(Accel accel, String qemu, String hostKernel, int cpus, String dataDir, List<String> images,
                 String fabricNamespace, Map<String, HostCapabilities.Capability> capabilities,
-                String vlanMechanism, String impairmentMechanism) {
+                String vlanMechanism, String impairmentMechanism, String partitionMechanism) {
 
     /**
      * {@code mode} as the server was started ({@code auto}, {@code kvm}, {@code tcg}), {@code chosen} (null while

@@ -211,7 +211,10 @@ public final class VmctlServer implements AutoCloseable {
                 available("bridgeVlanFiltering")
                         ? "bridge VLAN filtering" : "one bridge per VLAN id (no bridge VLAN filtering in this kernel)",
                 available("netem")
-                        ? "netem on the host" : "netem inside the guest through the agent (host kernel has no netem); rate with tbf on the host");
+                        ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
+                        : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
+                        + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
+                nets.host().partitionMechanism());
     }
 
     private boolean available(String capability) {

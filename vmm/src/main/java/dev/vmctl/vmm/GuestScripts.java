@@ -72,6 +72,40 @@ public final class GuestScripts {
             done
             """;
 
-    /** Removes the root qdisc of interface $1 (guest netem cleared); succeeds when there is none. */
-    public static final String CLEAR_QDISC = "/usr/sbin/tc qdisc del dev \"$1\" root 2>/dev/null; exit 0";
+    /**
+     * netem inside the guest, per direction. Args: DEV IFB EGRESS INGRESS then netem's parameters (delay 50ms …
+     * limit N). EGRESS=1: netem at DEV's root (what the guest sends), else DEV's root qdisc is removed.
+     * INGRESS=1: an ifb named IFB, netem at its root, and DEV's ingress redirected to it (ingress qdisc +
+     * matchall + mirred: what the guest receives), else DEV's ingress qdisc and IFB are removed. 0 0 clears
+     * everything; running it twice changes nothing. Exit 4–7 name the step that failed.
+     */
+    public static final String IMPAIR = """
+            dev="$1"; ifb="$2"; egress="$3"; ingress="$4"; shift 4
+            tc=/usr/sbin/tc
+            [ -x "$tc" ] || tc=/sbin/tc
+            if [ "$egress" = 1 ]; then
+              "$tc" qdisc replace dev "$dev" root netem "$@" || exit 4
+            else
+              "$tc" qdisc del dev "$dev" root 2>/dev/null
+            fi
+            if [ "$ingress" = 1 ]; then
+              [ -e "/sys/class/net/$ifb" ] || ip link add "$ifb" type ifb || exit 5
+              ip link set "$ifb" up || exit 5
+              "$tc" qdisc replace dev "$ifb" root netem "$@" || exit 6
+              "$tc" qdisc replace dev "$dev" handle ffff: ingress || exit 7
+              # matchall has no "change" (replace answers File exists): add it once, keep it while it is there
+              "$tc" filter show dev "$dev" parent ffff: | grep -qF "$ifb" ||
+                "$tc" filter add dev "$dev" parent ffff: protocol all pref 1 handle 1 matchall \\
+                    action mirred egress redirect dev "$ifb" || exit 7
+            else
+              "$tc" qdisc del dev "$dev" ingress 2>/dev/null
+              if [ -e "/sys/class/net/$ifb" ]; then ip link del "$ifb" || exit 5; fi
+            fi
+            exit 0
+            """;
+
+    /** The guest's ifb for what NIC {@code nic} (eth0 …) receives: "ifb-" + its name (≤ 15 characters for eth0–eth15). */
+    public static String ingressIfb(String nic) {
+        return "ifb-" + nic;
+    }
 }

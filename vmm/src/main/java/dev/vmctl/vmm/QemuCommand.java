@@ -17,10 +17,13 @@ public final class QemuCommand {
     /** Root ports for hot-plugged devices; part of the fixed layout. */
     public static final int PCIE_ROOT_PORTS = 8;
 
-    /** What the guest kernel is told on every boot (see shared/PLATFORM.md for why each flag is there). */
+    /**
+     * What the guest kernel is told on every boot (see shared/PLATFORM.md for why each flag is there;
+     * ifb.numifbs=0: no ifb0/ifb1 at boot, vmctl creates the ifb of a NIC when it impairs what the NIC receives).
+     */
     public static String kernelCmdline(String hostname, boolean tcg, String extra) {
         StringBuilder sb = new StringBuilder("console=ttyS0 reboot=t panic=-1 quiet i8042.noaux 8250.nr_uarts=1")
-                .append(" tsc=reliable no_timer_check cryptomgr.notests pcie_ports=native");
+                .append(" tsc=reliable no_timer_check cryptomgr.notests pcie_ports=native ifb.numifbs=0");
         if (tcg) sb.append(" tsc_early_khz=").append(HostClock.tscKhz());
         sb.append(" vmctl.hostname=").append(hostname);
         if (extra != null && !extra.isBlank()) sb.append(' ').append(extra);

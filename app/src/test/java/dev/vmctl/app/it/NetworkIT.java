@@ -146,12 +146,50 @@ class NetworkIT {
         ok(f.cli.run("link", "impair", "a", "eth0", "--delay", "50ms"));
         JsonNode nic = f.api.get("/api/v1/vms/a").json().path("nics").get(0);
         assertThat(nic.path("impair").path("delayMs").asInt()).isEqualTo(50);
-        assertThat(nic.path("mechanisms").path("netem").asText()).isNotEmpty();
+        assertThat(nic.path("impair").path("direction").asText()).isEqualTo("egress");
+        assertThat(nic.path("mechanisms").path("netemEgress").asText()).isNotEmpty();
         double delayed = avgRtt("c", ip("a"));
         assertThat(delayed - base).as("added delay (base %.1f ms, with netem %.1f ms)", base, delayed).isBetween(40.0, 60.0);
         ok(f.cli.run("link", "clear", "a", "eth0"));
         assertThat(avgRtt("c", ip("a"))).isLessThan(base + 20);
         assertThat(f.api.get("/api/v1/vms/a").json().path("nics").get(0).path("impair").isNull()).isTrue();
+    }
+
+    /**
+     * Ingress: what a receives is delayed (inside the guest: eth0's ingress → matchall/mirred → ifb-eth0 → netem), so
+     * b's ping to a (routed through r1) comes back one delay later; both: two delays; clear: the ifb is gone.
+     */
+    @Test
+    @Order(5)
+    void ingressAndBothDelayWhatTheGuestReceives() {
+        double base = avgRtt("b", ip("a"));
+        ok(f.cli.run("link", "impair", "a", "eth0", "--delay", "100ms", "--direction", "ingress"));
+        ok(f.cli.run("link", "impair", "a", "eth0", "--delay", "100ms", "--direction", "ingress")); // idempotent
+        JsonNode nic = f.api.get("/api/v1/vms/a").json().path("nics").get(0);
+        assertThat(nic.path("impair").path("direction").asText()).isEqualTo("ingress");
+        assertThat(nic.path("mechanisms").has("netemEgress")).as(nic.toString()).isFalse();
+        assertThat(nic.path("mechanisms").path("netemIngress").asText()).as(nic.toString()).isNotEmpty();
+        Cli.Result ifb = exec("a", "/usr/sbin/tc", "-s", "qdisc", "show", "dev", "ifb-eth0");
+        ok(ifb);
+        assertThat(ifb.out()).contains("netem").contains("delay 100");
+        Cli.Result eth0 = exec("a", "/usr/sbin/tc", "qdisc", "show", "dev", "eth0");
+        assertThat(eth0.out()).contains("ingress").doesNotContain("netem");
+        double ingress = avgRtt("b", ip("a"));
+        ok(f.cli.run("link", "impair", "a", "eth0", "--delay", "100ms", "--direction", "both"));
+        double both = avgRtt("b", ip("a"));
+        assertThat(exec("a", "/usr/sbin/tc", "qdisc", "show", "dev", "eth0").out()).contains("netem").contains("ingress");
+        ok(f.cli.run("link", "clear", "a", "eth0"));
+        double cleared = avgRtt("b", ip("a"));
+        System.out.printf("b → a RTT: base %.1f ms, ingress 100ms %.1f ms, both 100ms %.1f ms, cleared %.1f ms%n", base, ingress, both, cleared);
+        assertThat(ingress - base).as("ingress adds one delay (base %.1f ms, ingress %.1f ms)", base, ingress).isBetween(85.0, 130.0);
+        assertThat(both - base).as("both adds two delays (base %.1f ms, both %.1f ms)", base, both).isBetween(180.0, 240.0);
+        assertThat(cleared).isLessThan(base + 20);
+        assertThat(exec("a", "ls", "/sys/class/net").out()).doesNotContain("ifb");
+        assertThat(exec("a", "/usr/sbin/tc", "qdisc", "show", "dev", "eth0").out()).doesNotContain("ingress").doesNotContain("netem");
+        Api.Response bad = f.api.send("PATCH", "/api/v1/vms/a/nics/eth0", Map.of("impair", Map.of("delay", "5ms", "direction", "up")));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().path("error").asText()).contains("impair.direction");
+        assertThat(bad.json().path("detail").asText()).contains("egress, ingress, both");
     }
 
     static double avgRtt(String from, String to) {
@@ -162,7 +200,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void rateLimitIsMeasuredWithinFifteenPercentBothWays() {
         // an HTTP server in each guest (busybox httpd) with a 3 MB file; wget through the shaped NIC of a
         for (String vm : List.of("a", "c")) {
@@ -199,7 +237,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void moveKeepsTheVmRunningAndReachableOnTheNewSegment() {
         long pid = f.api.get("/api/v1/vms/c").json().path("pid").asLong();
         Cli.Result r = f.cli.run("link", "move", "c", "eth0", "--net", "back");
@@ -215,7 +253,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void hotAddAndRemoveANic() {
         Cli.Result r = f.cli.run("nic", "add", "d", "--net", "front");
         ok(r);
@@ -231,7 +269,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void badInputIsAClear4xxAndChangesNothing() {
         Api.Response r = f.api.post("/api/v1/networks", Map.of("name", "overlap", "subnet", "198.18.10.128/25"));
         assertThat(r.status()).isEqualTo(409);
@@ -264,7 +302,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void aServerCrashKeepsNetworksAppliesStateAndRemovesOrphans() throws Exception {
         ok(f.cli.run("link", "impair", "a", "eth0", "--rate", "20mbit"));
         String tapA = f.api.get("/api/v1/vms/a").json().path("nics").get(0).path("tap").asText();
@@ -286,7 +324,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void removingEverythingLeavesNothingOnTheHost() {
         List<String> taps = new ArrayList<>();
         for (JsonNode vm : f.api.get("/api/v1/vms").json()) {

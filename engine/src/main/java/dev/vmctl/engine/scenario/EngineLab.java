@@ -96,6 +96,7 @@ final class EngineLab implements Lab {
         if (i.rateKbit() > 0) m.put("rate", i.rateKbit() + "kbit");
         if (i.corruptPercent() > 0) m.put("corrupt", i.corruptPercent() + "%");
         if (i.duplicatePercent() > 0) m.put("duplicate", i.duplicatePercent() + "%");
+        if (i.direction() != null) m.put("direction", i.direction());
         return m;
     }
 
