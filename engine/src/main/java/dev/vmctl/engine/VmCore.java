@@ -360,6 +360,7 @@ final class VmCore {
     }
 
     void setLink(VmRuntime rt, NetRows.NicRow n, boolean up) {
+        rt.linkChanged = true;
         rt.vm.setLink("nic" + n.index(), up);
     }
 

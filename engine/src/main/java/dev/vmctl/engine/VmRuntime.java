@@ -15,6 +15,12 @@ final class VmRuntime {
     final QemuVm vm;
     /** Set before vmctl itself ends the process, so its exit is not reported as a crash. */
     volatile boolean expectedExit;
+    /**
+     * A NIC's link was changed with QMP set_link in this process. After that, a guest reset (system_reset)
+     * leaves the guest agent's virtio-serial channel deaf for good (QEMU 7.2, measured: the guest boots,
+     * qemu-ga opens its port, no answer ever comes), so a reboot starts a fresh QEMU process instead.
+     */
+    volatile boolean linkChanged;
 
     VmRuntime(String id, QemuVm vm) {
         this.id = id;

@@ -193,6 +193,14 @@ public final class VmService implements AutoCloseable {
             }
             core.transition(id, VmState.PREPARING, null, "rebooting");
             o.accept();
+            if (rt.linkChanged) {
+                // after a set_link a guest reset leaves the agent deaf (see VmRuntime.linkChanged): a fresh QEMU
+                rt.expectedExit = true;
+                core.kill(rt, Duration.ofSeconds(3));
+                core.runtimes.remove(id, rt);
+                core.boot(o, id, new VmCore.Cold());
+                return null;
+            }
             try {
                 rt.vm.dropAgent();
                 rt.vm.systemReset();

@@ -37,7 +37,8 @@ final class Probes {
         String secs = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
         return switch (p) {
             case Ping ping -> List.of("ping", "-c", Integer.toString(ping.count()), "-i", "0.2", "-W", "1", "-w", secs, to);
-            case Http http -> List.of("wget", "-S", "-O", "-", "-T", secs, "http://" + to + ":" + http.port() + http.path());
+            // busybox wget -T crashes (SIGSEGV in 1.35): the deadline is busybox timeout's
+            case Http http -> List.of("timeout", secs, "wget", "-S", "-O", "-", "http://" + to + ":" + http.port() + http.path());
             // busybox nc has no -z: connect with stdin at its end, which closes at once once connected
             case Tcp tcp -> List.of("/bin/sh", "-c", "exec nc -w \"$1\" \"$2\" \"$3\" </dev/null", "nc", secs, to,
                     Integer.toString(tcp.port()));

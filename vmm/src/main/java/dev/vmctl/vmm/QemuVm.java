@@ -171,6 +171,11 @@ public final class QemuVm implements AutoCloseable {
             try {
                 if (agent == null) agent = GuestAgentClient.connect(files.agentSocket(), Duration.ofSeconds(1));
                 if (agent.ping(Duration.ofMillis(700))) return agent;
+                // no answer on this connection: a new one (a connection opened across a guest reset can stay
+                // deaf after the guest's agent re-opened its port)
+                last = "no answer to guest-ping";
+                dropAgent();
+                pause(READY_POLL);
             } catch (RuntimeException e) {
                 last = String.valueOf(e.getMessage());
                 pause(READY_POLL);
