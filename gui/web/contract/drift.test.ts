@@ -63,6 +63,15 @@ describe('openapi.json ⇄ GUI', () => {
     ['an event type the GUI does not subscribe to, added: vm.renamed', (d: Doc) => {
       d.components.schemas.EventType.enum.push('vm.renamed');
     }, /vm\.renamed/],
+    ['a journal field renamed: ScenarioStepResult.revertedMs → revertMs', (d: Doc) => {
+      const st = d.components.schemas.ScenarioStepResult;
+      st.properties.revertMs = st.properties.revertedMs;
+      delete st.properties.revertedMs;
+      st.required = st.required.map((r: string) => r === 'revertedMs' ? 'revertMs' : r);
+    }, /revertedMs/],
+    ['a report route the GUI links to, removed: GET /api/v1/scenario-runs/{id}/report.junit', (d: Doc) => {
+      delete d.paths['/api/v1/scenario-runs/{id}/report.junit'];
+    }, /report\.junit/],
     ['a route the GUI calls, removed: POST /api/v1/operations/{id}/cancel', (d: Doc) => {
       delete d.paths['/api/v1/operations/{id}/cancel'];
     }, /\/api\/v1\/operations\/\{id\}\/cancel/],

@@ -9,7 +9,7 @@ import {
   canConnect, defaultProps, designToJson, designToTopology, designToYaml, emptyDesign, mapProblems, newId, nextIndex,
   nicEnds, nodeOf, groupAt, topologyToDesign, type Design, type DesignElement, type ElementKind, type Problem,
 } from './model';
-import { go } from './App';
+import { go } from './router';
 
 const STORE_KEY = 'vmctl.designs';
 const CURRENT_KEY = 'vmctl.design.current';

@@ -3,11 +3,12 @@ import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, M
 import { api, ApiError, type Nic, type NicPatch, type Vm } from './api';
 import type { LiveState } from './live';
 import { aggregateState, impairText, linkState, stateColor } from './model';
+import { faultMarks, nicFaults, type LinkFault } from './scenario';
 import { savedDesigns } from './Designer';
 import { StateBadge } from './Dashboard';
-import { go } from './App';
+import { go } from './router';
 
-type LiveData = { label: string; sub: string; state?: string; kind: string; testid: string };
+type LiveData = { label: string; sub: string; state?: string; kind: string; testid: string; faults?: string[] };
 
 function LiveNode({ data, selected }: NodeProps<Node<LiveData>>) {
   const color = data.state ? stateColor(data.state) : undefined;
@@ -19,6 +20,7 @@ function LiveNode({ data, selected }: NodeProps<Node<LiveData>>) {
       <div className="title">{data.label}</div>
       <div className="sub">{data.sub}</div>
       {data.state && <StateBadge state={data.state} />}
+      {data.faults?.map(f => <span key={f} className="badge fault-badge" data-testid={`${data.testid}-fault`}>{f}</span>)}
     </div>
   );
 }
@@ -54,6 +56,8 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
     const el = design?.elements.find(e => e.kind === kind && e.props.name === n);
     return el ? { x: el.x, y: el.y } : undefined;
   };
+  // what scenario runs hold on this topology now (from their journals, which the scenario.* events keep)
+  const marks = faultMarks(live.runs.runs, topo);
   const short = (full: string) => full.startsWith(name + '-') ? full.slice(name.length + 1) : full;
   const netId = (n: string) => `net:${short(n)}`;
 
@@ -73,7 +77,8 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
       const vm = vms.find(v => v.name === nv.name);
       nodes.push({ id: `vm:${nv.name}`, type: 'live', position: pos('vm', nv.vm) ?? { x: 40 + k * 220, y: 240 }, selected: sel?.vm === nv.name && !sel.nic,
         data: { kind: 'vm', label: `VM ${nv.vm}`, sub: `${node.name} · ${nv.role ?? ''} · ${(vm?.nics ?? []).map(n => n.ip ?? '').join(' ')}`,
-          state: vm?.state ?? nv.state, testid: `live-vm-${nv.name}` } });
+          state: vm?.state ?? nv.state, testid: `live-vm-${nv.name}`,
+          faults: marks.vms[nv.name]?.map(m => `${m.label} (${m.fault.fault})`) } });
       k++;
     });
   });
@@ -91,11 +96,17 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
   for (const vm of vms) {
     for (const nic of vm.nics) {
       const ls = linkState(nic);
+      // a fault a scenario holds wins over the NIC's own state: a cut or a partition red and dashed, an impairment orange
+      const held = nicFaults(marks, vm.name, nic.name);
+      const worst: LinkFault | null = held.find(f => f.kind !== 'impair')?.kind ?? held[0]?.kind ?? null;
+      const red = ls === 'down' || worst === 'down' || worst === 'partition';
+      const orange = !red && (ls === 'impaired' || worst === 'impair');
       edges.push({
         id: `nic:${vm.name}:${nic.name}`, source: `vm:${vm.name}`, target: netId(nic.network), sourceHandle: 'h', targetHandle: 'h',
-        label: `${nic.name} ${ls}${ls === 'impaired' ? ' ' + impairText(nic.impair) : ''}`, className: `link-${ls}`,
-        animated: ls === 'impaired', selected: sel?.vm === vm.name && sel.nic === nic.name,
-        style: { stroke: ls === 'down' ? '#d33' : ls === 'impaired' ? '#e07b00' : '#2e9d4f', strokeWidth: 2, strokeDasharray: ls === 'down' ? '6 4' : undefined },
+        label: `${nic.name} ${ls}${ls === 'impaired' ? ' ' + impairText(nic.impair) : ''}${held.length ? ' ⚡ ' + held.map(f => f.fault.fault).join(', ') : ''}`,
+        className: `link-${ls}${worst ? ` scenario-fault fault-${worst}` : ''}`,
+        animated: orange, selected: sel?.vm === vm.name && sel.nic === nic.name,
+        style: { stroke: red ? '#d33' : orange ? '#e07b00' : '#2e9d4f', strokeWidth: worst ? 3 : 2, strokeDasharray: red ? '6 4' : undefined },
         markerEnd: { type: MarkerType.Arrow },
       });
     }
@@ -180,11 +191,14 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
             <tbody>
               {vms.flatMap(vm => vm.nics.map(nic => {
                 const ls = linkState(nic);
+                const held = nicFaults(marks, vm.name, nic.name);
                 return (
                   <tr key={vm.name + nic.name} data-testid={`link-${vm.name}-${nic.name}`} data-link-state={ls}
+                      data-fault={held.map(f => f.kind).join(' ') || undefined}
                       className={sel?.vm === vm.name && sel.nic === nic.name ? 'sel' : ''}>
                     <td>{short(vm.name)}/{nic.name}</td><td>{nic.network}</td><td>{nic.ip ?? '-'}</td>
-                    <td className={`ls-${ls}`}>{ls}{ls === 'impaired' ? ` (${impairText(nic.impair)})` : ''}</td>
+                    <td className={`ls-${ls}`}>{ls}{ls === 'impaired' ? ` (${impairText(nic.impair)})` : ''}
+                      {held.map((f, i) => <span key={i} className="fault-note" title={`scenario run ${f.fault.run}`}> ⚡{f.kind} ({f.fault.fault})</span>)}</td>
                     <td>{nicButtons(vm, nic, 'link')}</td>
                   </tr>
                 );
@@ -195,8 +209,9 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
           <table>
             <tbody>
               {vms.map(vm => (
-                <tr key={vm.id} data-testid={`live-row-${vm.name}`} data-state={vm.state}>
-                  <td><a href={`#/vm/${encodeURIComponent(vm.id)}`}>{short(vm.name)}</a></td><td><StateBadge state={vm.state} /></td>
+                <tr key={vm.id} data-testid={`live-row-${vm.name}`} data-state={vm.state} data-fault={marks.vms[vm.name]?.map(m => m.fault.type).join(' ') || undefined}>
+                  <td><a href={`#/vm/${encodeURIComponent(vm.id)}`}>{short(vm.name)}</a></td>
+                  <td><StateBadge state={vm.state} />{marks.vms[vm.name]?.map((m, i) => <span key={i} className="badge fault-badge">{m.label}</span>)}</td>
                   <td>{vmButtons(vm, 'row')}</td>
                 </tr>
               ))}

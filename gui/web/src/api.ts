@@ -21,6 +21,12 @@ export type EventType = Schemas['EventType'];
 export type ExecResult = Schemas['ExecResult'];
 export type Operation = Schemas['Operation'];
 export type OperationState = Schemas['OperationState'];
+export type Scenario = Schemas['Scenario'];
+export type ScenarioValidation = Schemas['ScenarioValidation'];
+export type ScenarioProblem = Schemas['ScenarioProblem'];
+export type ScenarioRun = Schemas['ScenarioRun'];
+export type ScenarioStepResult = Schemas['ScenarioStepResult'];
+export type ScenarioRunRequest = Schemas['ScenarioRunRequest'];
 
 // A route's answer, looked up by its path in openapi.json: a route or method that is not documented is a compile error.
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -105,7 +111,30 @@ export const api = {
   operation: (id: string, waitSec = 0) =>
     call<Ok<'/api/v1/operations/{id}', 'get'>>('GET', `/operations/${enc(id)}${query({ wait: waitSec || undefined })}`),
   cancelOperation: (id: string) => call<Ok<'/api/v1/operations/{id}/cancel', 'post'>>('POST', `/operations/${enc(id)}/cancel`),
+
+  // scenarios: saved files, validation, runs and their journals (scenario.* events announce every change)
+  scenarios: () => call<Ok<'/api/v1/scenarios', 'get'>>('GET', '/scenarios'),
+  scenario: (name: string) => call<Ok<'/api/v1/scenarios/{name}', 'get'>>('GET', `/scenarios/${enc(name)}`),
+  /** Saves the file under its name; a bad file is a 400 whose detail lists every problem, one per line. */
+  saveScenario: (text: string, file?: string) =>
+    call<Ok<'/api/v1/scenarios', 'post'>>('POST', `/scenarios${query({ file } satisfies Query<'/api/v1/scenarios', 'post'>)}`, text, 'application/yaml'),
+  deleteScenario: (name: string) => call<Ok<'/api/v1/scenarios/{name}', 'delete'>>('DELETE', `/scenarios/${enc(name)}`),
+  /** Never a 400 for a bad file: the answer lists the problems (with topology: also the references it names). */
+  validateScenario: (text: string, q: Query<'/api/v1/scenarios/validate', 'post'> = {}) =>
+    call<Ok<'/api/v1/scenarios/validate', 'post'>>('POST', `/scenarios/validate${query(q)}`, text, 'application/yaml'),
+  scenarioRuns: (q: Query<'/api/v1/scenario-runs', 'get'> = {}) => call<Ok<'/api/v1/scenario-runs', 'get'>>('GET', `/scenario-runs${query(q)}`),
+  /** Starts a run (202 with its journal as it starts); refused with 400/404/409 before anything happens. */
+  runScenario: (req: ScenarioRunRequest) => call<Ok<'/api/v1/scenario-runs', 'post'>>('POST', '/scenario-runs', req),
+  scenarioRun: (id: string, waitSec = 0) =>
+    call<Ok<'/api/v1/scenario-runs/{id}', 'get'>>('GET', `/scenario-runs/${enc(id)}${query({ wait: waitSec || undefined })}`),
+  abortScenarioRun: (id: string) => call<Ok<'/api/v1/scenario-runs/{id}/abort', 'post'>>('POST', `/scenario-runs/${enc(id)}/abort`),
 };
+
+/** Where a run's reports are (same origin: links the browser opens); the routes are checked against openapi.json. */
+const REPORTS = { html: '/api/v1/scenario-runs/{id}/report.html', junit: '/api/v1/scenario-runs/{id}/report.junit' } as const satisfies Record<string, Route>;
+export function scenarioReportUrl(id: string, kind: keyof typeof REPORTS): string {
+  return REPORTS[kind].replace('{id}', enc(id));
+}
 
 /** The operation id in an Operation-Location header (/api/v1/operations/ID). */
 export function operationId(location: string): string {

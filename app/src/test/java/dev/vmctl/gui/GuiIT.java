@@ -2,7 +2,9 @@ package dev.vmctl.gui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.playwright.APIResponse;
 import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Dialog;
 import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
@@ -34,7 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * End to end in a real headless Chromium against a real vmctl server with real VMs: design two VMs on one
  * network by drag and drop, see the API's validation message for a bad property, deploy, see both RUNNING,
- * take a link down and up (and impair it), run a command in a VM, destroy. Screenshots in target/screenshots.
+ * take a link down and up (and impair it), run a command in a VM, destroy. And a scenario: edited with its problems
+ * at their lines, run against a deployed topology with its live timeline, the fault it holds marked in the live view,
+ * its verdict, history and reports. Screenshots in target/screenshots.
  */
 class GuiIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -244,6 +248,119 @@ class GuiIT {
         assertThat(page.locator(".react-flow__edge")).hasCount(4);
         assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
         screenshot("loaded-shop");
+    }
+
+    private static final String SCN_TOPO = "guiscn";
+    /** A 5 s cut of b's link: a ping from a must fail meanwhile and pass after. */
+    private static final String SCENARIO = """
+            apiVersion: vmctl/v1
+            kind: Scenario
+            name: gui-cut
+            topology: guiscn
+            steps:
+              - {at: 0s, fault: {name: cut, duration: 5s, link.down: {vm: main/b, nic: eth0}}}
+              - {at: 500ms, check: {name: unreachable, expect: fail, timeout: 2s, ping: {from: main/a, to: main/b}}}
+              - {at: 5500ms, check: {name: back, until: 10s, ping: {from: main/a, to: main/b}}}
+            """;
+
+    @Test
+    void scenarioEditRunTimeline() throws Exception {
+        int octet = ThreadLocalRandom.current().nextInt(100, 250);
+        var up = send("POST", "/api/v1/topologies?file=" + SCN_TOPO + ".yaml", """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: %s
+                networks:
+                  - {name: net1, subnet: 198.18.%d.0/24}
+                nodes:
+                  - name: main
+                    vms:
+                      - {name: a, image: tiny, memory: 96M, nics: [net1]}
+                      - {name: b, image: tiny, memory: 96M, nics: [net1]}
+                """.formatted(SCN_TOPO, octet), Duration.ofMinutes(4));
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        assertThat(JSON.readTree(up.body()).path("ok").asBoolean()).as(up.body()).isTrue();
+        String vmB = SCN_TOPO + "-main-b";
+        try {
+            page.navigate(gui.uri() + "/#/scenarios");
+            assertThat(page.getByTestId("scenarios")).isVisible();
+            Locator editor = page.getByTestId("scn-editor");
+
+            // a broken version: the problems at their lines (gutter marker, highlighted line, listed; a click moves the cursor there)
+            editor.fill(SCENARIO.replace("timeout: 2s, ping:", "timeout: 2s, pign:").replace("at: 5500ms", "at: 5500"));
+            assertThat(page.getByTestId("scn-validation")).hasAttribute("data-status", "invalid");
+            assertThat(page.getByTestId("scn-editor-line-7")).hasAttribute("data-problem", "true");
+            assertThat(page.getByTestId("scn-editor-line-8")).hasAttribute("data-problem", "true");
+            assertThat(page.getByTestId("scn-editor-line-6")).not().hasAttribute("data-problem", "true");
+            assertThat(page.getByTestId("scn-editor-mark-7")).isVisible();
+            assertThat(page.locator("[data-testid=scn-problem][data-line='7']").first()).containsText("pign");
+            assertThat(page.locator("[data-testid=scn-problem][data-line='8']").first()).containsText("no unit");
+            page.locator("[data-testid=scn-problem][data-line='8']").first().click();
+            assertThat(page.getByTestId("scn-cursor")).hasAttribute("data-line", "8");
+            page.locator("[data-testid=scn-problem][data-line='7']").first().click();
+            assertThat(page.getByTestId("scn-cursor")).hasAttribute("data-line", "7");
+            screenshot("scenario-invalid");
+
+            // fixed: valid, and runnable against the deployed topology; saved
+            editor.fill(SCENARIO);
+            assertThat(page.getByTestId("scn-validation")).hasAttribute("data-status", "valid");
+            assertThat(page.getByTestId("scn-problem")).hasCount(0);
+            assertThat(page.getByTestId("scn-editor-line-7")).not().hasAttribute("data-problem", "true");
+            page.getByTestId("scn-save").click();
+            assertThat(page.getByTestId("scn-row-gui-cut")).isVisible();
+
+            // run it against the topology chosen among the deployed ones: the fault's bar appears when applied
+            page.getByTestId("scn-topology").selectOption(SCN_TOPO);
+            page.getByTestId("scn-run").click();
+            Locator current = page.getByTestId("scn-current");
+            assertThat(current).hasAttribute("data-verdict", "running");
+            Locator cutBar = page.locator("[data-testid=tl-steps-cut][data-shape=bar]");
+            assertThat(cutBar).hasAttribute("data-outcome", "applied");
+            assertThat(page.getByTestId("scn-abort")).isVisible();
+            screenshot("scenario-running");
+
+            // the live view marks the link the run holds cut, and clears it when the fault is reverted
+            page.evaluate("() => { location.hash = '#/live/" + SCN_TOPO + "'; }");
+            Locator edge = page.getByTestId("rf__edge-nic:" + vmB + ":eth0");
+            assertThat(edge).hasClass(java.util.regex.Pattern.compile("scenario-fault fault-down"));
+            assertThat(page.getByTestId("link-" + vmB + "-eth0")).hasAttribute("data-fault", "down");
+            screenshot("live-scenario-fault");
+            assertThat(edge).not().hasClass(java.util.regex.Pattern.compile("scenario-fault"),
+                    new com.microsoft.playwright.assertions.LocatorAssertions.HasClassOptions().setTimeout(20_000));
+
+            // back on the Scenarios page: the whole timeline and the verdict
+            page.getByTestId("tab-scenarios").click();
+            assertThat(current).hasAttribute("data-verdict", "pass", longWait());
+            assertThat(page.getByTestId("scn-verdict")).hasText("pass");
+            assertThat(cutBar).hasAttribute("data-outcome", "reverted");
+            assertThat(page.locator("[data-testid=tl-steps-unreachable][data-shape=dot]")).hasAttribute("data-outcome", "pass");
+            assertThat(page.locator("[data-testid=tl-steps-back][data-shape=bar]")).hasAttribute("data-outcome", "pass");
+            assertThat(page.getByTestId("scn-abort")).hasCount(0);
+            assertThat(page.getByTestId("scn-step-steps-unreachable")).hasAttribute("data-outcome", "pass");
+            screenshot("scenario-pass");
+
+            // the history: the run, with reports that the browser can open
+            String id = current.getAttribute("data-run");
+            assertThat(page.getByTestId("scn-run-row-" + id)).hasAttribute("data-verdict", "pass");
+            page.getByTestId("scn-run-row-" + id).click();
+            assertThat(current).hasAttribute("data-run", id);
+            APIResponse html = page.request().get(gui.uri() + page.getByTestId("scn-run-html-" + id).getAttribute("href"));
+            assertThat(html.status()).isEqualTo(200);
+            assertThat(html.headers().get("content-type")).startsWith("text/html");
+            assertThat(html.text()).contains("<svg").contains("cut").contains("unreachable");
+            APIResponse junit = page.request().get(gui.uri() + page.getByTestId("scn-run-junit-" + id).getAttribute("href"));
+            assertThat(junit.status()).isEqualTo(200);
+            assertThat(junit.text()).contains("<testsuite").contains("unreachable");
+            assertThat(page.getByTestId("scn-row-gui-cut")).hasAttribute("data-verdict", "pass");
+
+            // delete the saved scenario (its runs are kept)
+            page.onceDialog(Dialog::accept);
+            page.getByTestId("scn-delete-gui-cut").click();
+            assertThat(page.getByTestId("scn-row-gui-cut")).hasCount(0);
+            assertThat(page.getByTestId("scn-run-row-" + id)).isVisible();
+        } finally {
+            send("DELETE", "/api/v1/topologies/" + SCN_TOPO, null, Duration.ofMinutes(2));
+        }
     }
 
     private static com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions longWait() {
