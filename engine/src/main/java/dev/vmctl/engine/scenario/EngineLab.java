@@ -71,6 +71,17 @@ final class EngineLab implements Lab {
     }
 
     @Override public String impair(String vmId, String nic, Map<String, String> impair) {
+        // the NIC API impairs what the guest sends (netem on the guest's eth0 or on the host's ifb for the
+        // tap's ingress) and has no direction field: egress is that; ingress and both are not there yet
+        if (impair != null && impair.containsKey("direction")) {
+            String direction = impair.get("direction");
+            if (!"egress".equals(direction)) {
+                throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "link.impair direction " + direction + " is not supported yet",
+                        "direction: egress (what the VM sends)");
+            }
+            impair = new LinkedHashMap<>(impair);
+            impair.remove("direction");
+        }
         return done(engine.nics().patch(vmId, nic, new NicService.NicPatch(null, null, null, true, impair)));
     }
 
