@@ -36,7 +36,7 @@ final class Probes {
     static List<String> argv(Probe p, String to, Duration timeout) {
         String secs = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
         return switch (p) {
-            case Ping ping -> List.of("ping", "-c", Integer.toString(ping.count()), "-i", "0.2", "-W", "1", "-w", secs, to);
+            case Ping ping -> List.of("ping", "-c", Integer.toString(ping.count()), "-i", seconds(ping.interval()), "-W", "1", "-w", secs, to);
             // busybox wget -T crashes (SIGSEGV in 1.35): the deadline is busybox timeout's
             case Http http -> List.of("timeout", secs, "wget", "-S", "-O", "-", "http://" + to + ":" + http.port() + http.path());
             // busybox nc has no -z: connect with stdin at its end, which closes at once once connected
@@ -44,6 +44,11 @@ final class Probes {
                     Integer.toString(tcp.port()));
             case Exec exec -> exec.argv();
         };
+    }
+
+    /** 200ms → "0.2", 10ms → "0.01", 1500ms → "1.5" (busybox ping takes fractional seconds). */
+    static String seconds(Duration d) {
+        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     static Attempt read(Probe p, ExecResult r) {

@@ -203,13 +203,20 @@ final class ScenarioReader {
         if (o == null) return null;
         String from = o.vmRef("from"), to = o.target("to");
         Integer count = o.integer("count", ScenarioRules.MIN_COUNT, ScenarioRules.MAX_COUNT);
+        Duration interval = o.duration("interval", false);
+        if (interval != null && interval.compareTo(ScenarioSpec.Ping.MIN_INTERVAL) < 0) {
+            o.problem("interval", "interval " + Durations.format(interval) + " is shorter than "
+                    + Durations.format(ScenarioSpec.Ping.MIN_INTERVAL), ScenarioRules.allowed(Shape.PING, "interval"));
+            interval = null;
+        }
         Double loss = o.number("maxLossPct", 0, 100);
         Double max = o.number("maxRttMs", 0, ScenarioRules.MAX_RTT_MS), min = o.number("minRttMs", 0, ScenarioRules.MAX_RTT_MS);
         if (max != null && min != null && min > max) {
             o.problem("minRttMs", "minRttMs " + min + " is above maxRttMs " + max, "minRttMs ≤ maxRttMs");
         }
         if (from == null || to == null) return null;
-        return new ScenarioSpec.Ping(from, to, count == null ? ScenarioRules.DEFAULT_COUNT : count, loss == null ? 0 : loss, max, min);
+        return new ScenarioSpec.Ping(from, to, count == null ? ScenarioRules.DEFAULT_COUNT : count, loss == null ? 0 : loss, max, min,
+                interval);
     }
 
     private Probe http(Y y, String path) {

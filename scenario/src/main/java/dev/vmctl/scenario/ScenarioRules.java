@@ -90,7 +90,7 @@ final class ScenarioRules {
                 "name expect until every for minSuccessPct timeout stopOnFail ping http tcp exec", "name"),
         FAULT("a fault", "fault",
                 "name duration link.down link.impair partition vm.reboot vm.stop vm.kill node.stop", "name"),
-        PING("a ping probe", "ping", "from to count maxLossPct maxRttMs minRttMs", "from to"),
+        PING("a ping probe", "ping", "from to count interval maxLossPct maxRttMs minRttMs", "from to"),
         HTTP("an http probe", "http", "from to port path expectStatus bodyMatches", "from to"),
         TCP("a tcp probe", "tcp", "from to port", "from to port"),
         EXEC("an exec probe", "exec", "on argv expectExit stdoutMatches", "on argv"),
@@ -160,7 +160,7 @@ final class ScenarioRules {
             case "CHECK.every" -> "the interval of repeated attempts, > 0, " + DURATION + "; with for";
             case "CHECK.for" -> "how long to repeat, > 0, " + DURATION + "; with every";
             case "CHECK.minSuccessPct" -> "0..100, default 100; with every and for";
-            case "CHECK.ping" -> "{from, to, count?, maxLossPct?, maxRttMs?, minRttMs?}";
+            case "CHECK.ping" -> "{from, to, count?, interval?, maxLossPct?, maxRttMs?, minRttMs?}";
             case "CHECK.http" -> "{from, to, port?, path?, expectStatus?, bodyMatches?}";
             case "CHECK.tcp" -> "{from, to, port}";
             case "CHECK.exec" -> "{on, argv, expectExit?, stdoutMatches?}";
@@ -172,6 +172,7 @@ final class ScenarioRules {
             case "FAULT.node.stop" -> "{node}";
             case "PING.to", "HTTP.to", "TCP.to" -> TARGET;
             case "PING.count" -> MIN_COUNT + ".." + MAX_COUNT + ", default " + DEFAULT_COUNT;
+            case "PING.interval" -> "the time between two echo requests, 10ms..24h, " + DURATION_FORM + "; default 200ms";
             case "PING.maxLossPct" -> "0..100, default 0";
             case "PING.maxRttMs", "PING.minRttMs" -> "0.." + (int) MAX_RTT_MS + " (milliseconds)";
             case "HTTP.port" -> MIN_PORT + ".." + MAX_PORT + ", default " + DEFAULT_HTTP_PORT;

@@ -89,8 +89,24 @@ public record ScenarioSpec(String apiVersion, String kind, String name, String d
         String from();
     }
 
-    /** {@code count} echo requests; passes when loss ≤ maxLossPct (default 0) and the RTT bounds (ms) hold. */
-    public record Ping(String from, String to, int count, double maxLossPct, Double maxRttMs, Double minRttMs) implements Probe {
+    /**
+     * {@code count} echo requests, one every {@code interval} (default {@link #INTERVAL}, at least {@link #MIN_INTERVAL});
+     * passes when loss ≤ maxLossPct (default 0) and the RTT bounds (ms) hold.
+     */
+    public record Ping(String from, String to, int count, double maxLossPct, Double maxRttMs, Double minRttMs, Duration interval)
+            implements Probe {
+        public static final Duration INTERVAL = Duration.ofMillis(200);
+        public static final Duration MIN_INTERVAL = Duration.ofMillis(10);
+
+        public Ping {
+            interval = interval == null ? INTERVAL : interval;
+        }
+
+        /** With the default interval. */
+        public Ping(String from, String to, int count, double maxLossPct, Double maxRttMs, Double minRttMs) {
+            this(from, to, count, maxLossPct, maxRttMs, minRttMs, null);
+        }
+
         public String type() { return "ping"; }
     }
 

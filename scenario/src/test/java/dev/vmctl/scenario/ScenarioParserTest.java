@@ -471,6 +471,23 @@ class ScenarioParserTest {
     }
 
     @Test
+    void pingIntervalDefaultsTo200msAndIsAtLeast10ms() {
+        ScenarioSpec s = steps("  - check: {name: c, timeout: 30s, ping: {from: svc/a, to: svc/b, count: 1000, interval: 10ms}}\n");
+        Ping p = (Ping) s.steps().getFirst().check().probe();
+        assertThat(p.interval()).isEqualTo(Duration.ofMillis(10));
+        assertThat(Probes.argv(p, "198.18.1.2", Duration.ofSeconds(30)))
+                .containsExactly("ping", "-c", "1000", "-i", "0.01", "-W", "1", "-w", "30", "198.18.1.2");
+        Ping dflt = (Ping) steps("  - check: {name: c, ping: {from: svc/a, to: svc/b}}\n").steps().getFirst().check().probe();
+        assertThat(dflt.interval()).isEqualTo(Ping.INTERVAL);
+        assertThat(Probes.argv(dflt, "198.18.1.2", Duration.ofSeconds(5))).containsSubsequence("-i", "0.2");
+        Problem short_ = onlyStep("  - check: {name: c, ping: {from: svc/a, to: svc/b, interval: 5ms}}\n");
+        assertThat(short_.path()).isEqualTo("steps[0].check.ping.interval");
+        assertThat(short_.message()).isEqualTo("interval 5ms is shorter than 10ms");
+        assertThat(short_.allowed()).startsWith("the time between two echo requests, 10ms..24h");
+        assertThat(onlyStep("  - check: {name: c, ping: {from: svc/a, to: svc/b, interval: 10}}\n").message()).isEqualTo("'10' has no unit");
+    }
+
+    @Test
     void vmReferencesAreNodeSlashVmOrAFullName() {
         ScenarioSpec s = steps("  - check: {name: c, tcp: {from: shop-svc-api, to: svc/cache, port: 6379}}\n");
         assertThat(s.steps().getFirst().check().probe()).isEqualTo(new Tcp("shop-svc-api", "svc/cache", 6379));
