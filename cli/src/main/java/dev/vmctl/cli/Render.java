@@ -249,7 +249,7 @@ final class Render {
     }
 
     /**
-     * A topology report as a diff: one line per step ({@code +} create, {@code -} delete, {@code ~} change),
+     * A topology report as a diff: one line per step ({@code +} create, {@code -} delete, {@code ~} change, {@code =} keep),
      * its status and time aligned after it (none while only planned), a failed or skipped step's reason
      * indented on the lines below, then the server's summary.
      */
@@ -286,6 +286,7 @@ final class Render {
             case "create" -> "+";
             case "delete" -> "-";
             case "change" -> "~";
+            case "keep" -> "=";
             default -> " ";
         };
     }
