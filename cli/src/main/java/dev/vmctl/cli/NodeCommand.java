@@ -6,9 +6,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "node", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
-        description = "List, start, stop and remove nodes: the groups of VMs of a topology, handled as one (TOPOLOGY/NODE).",
+        description = "List, start, stop, snapshot, restore, clone and remove nodes: the groups of VMs of a topology, handled as one (TOPOLOGY/NODE).",
         subcommands = {NodeListCommand.class, NodeShowCommand.class, NodeStartCommand.class, NodeStopCommand.class,
-                NodeSnapshotCommand.class, NodeRestoreCommand.class,
+                NodeSnapshotCommand.class, NodeRestoreCommand.class, NodeCloneCommand.class,
                 NodeRemoveCommand.class})
 final class NodeCommand implements Runnable {
     @Spec

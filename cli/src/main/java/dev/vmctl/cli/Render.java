@@ -250,7 +250,7 @@ final class Render {
     }
 
     /**
-     * A topology report as a diff: one line per step ({@code +} create, {@code -} delete, {@code ~} change),
+     * A topology report as a diff: one line per step ({@code +} create, {@code -} delete, {@code ~} change, {@code =} keep),
      * its status and time aligned after it (none while only planned), a failed or skipped step's reason
      * indented on the lines below, then the server's summary.
      */
@@ -287,6 +287,7 @@ final class Render {
             case "create" -> "+";
             case "delete" -> "-";
             case "change" -> "~";
+            case "keep" -> "=";
             default -> " ";
         };
     }

@@ -81,7 +81,7 @@ class TopologyCommandsTest {
         assertThat(r.out()).containsPattern("\n  up +Deploy a topology file")
                 .containsPattern("\n  down +Destroy a topology")
                 .containsPattern("\n  topo +List and inspect deployed topologies")
-                .containsPattern("\n  node +List, start, stop and remove nodes")
+                .containsPattern("\n  node +List, start, stop, snapshot, restore, clone and remove nodes")
                 .containsPattern("\n  nic +Add a NIC");
         assertThat(server.requests()).isEmpty();
     }
@@ -564,6 +564,50 @@ class TopologyCommandsTest {
         assertThat(r.out()).isEqualTo("starting node lab/db…\n");
         assertThat(r.err()).isEqualTo("error: start node lab/db: lab-db-primary: ERROR qemu exited\n"
                 + "  the VMs after it in start order were not started\n");
+    }
+
+    @Test
+    void nodeCloneSendsSnapshotNameAndNetsAndWaitsOnTheServer() throws Exception {
+        String svc2 = SVC.replace("\"svc\"", "\"svc2\"").replace("shop-svc-", "shop-svc2-");
+        server.json("POST", "/api/v1/nodes/shop/svc/clone", 201, svc2);
+        CliRun r = CliRun.run(server.url(), "node", "clone", "shop/svc", "--snapshot", "svc-warm", "--name", "svc2",
+                "--net", "public=lab-public", "--net", "internal=lab-internal", "--wait", "--timeout", "90s");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(server.requests()).singleElement().satisfies(req -> {
+            assertThat(req.method()).isEqualTo("POST");
+            assertThat(req.query()).isEqualTo("wait=true&timeout=90");
+            assertThat(parse(req.body())).isEqualTo(parse("""
+                    {"snapshot":"svc-warm","name":"svc2","nets":{"public":"lab-public","internal":"lab-internal"}}"""));
+        });
+        assertThat(r.out()).startsWith("cloning node shop/svc as shop/svc2 from snapshot svc-warm…\ncloned node shop/svc as shop/svc2 in ")
+                .contains("node:   shop/svc2\nstate:  RUNNING\n", "  shop-svc2-api ");
+        CliRun json = CliRun.run(server.url(), "node", "clone", "shop/svc", "--snapshot", "svc-warm", "--name", "svc2", "-o", "json");
+        assertThat(parse(json.out())).isEqualTo(parse(svc2));
+        assertThat(server.requests().get(1).query()).isNull();
+        assertThat(parse(server.requests().get(1).body())).isEqualTo(parse("{\"snapshot\":\"svc-warm\",\"name\":\"svc2\"}"));
+    }
+
+    @Test
+    void nodeCloneErrorsExit1FromTheServerAnd2ForUsage() {
+        server.json("POST", "/api/v1/nodes/shop/svc/clone", 409,
+                "{\"error\":\"node shop/svc2 already exists\",\"detail\":\"choose another name, or remove it first: vmctl node rm shop/svc2\"}");
+        CliRun r = CliRun.run(server.url(), "node", "clone", "shop/svc", "--snapshot", "s", "--name", "svc2");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("error: node shop/svc2 already exists\n  choose another name, or remove it first: vmctl node rm shop/svc2\n");
+        int sent = server.requests().size();
+        assertThat(CliRun.run(server.url(), "node", "clone", "shop/svc", "--name", "svc2").code()).as("no --snapshot").isEqualTo(2);
+        assertThat(CliRun.run(server.url(), "node", "clone", "shop/svc", "--snapshot", "s", "--name", "x", "--net", "public").code())
+                .as("--net without =").isEqualTo(2);
+        assertThat(CliRun.run(server.url(), "node", "clone", "svc", "--snapshot", "s", "--name", "x").code()).as("not TOPO/NODE").isEqualTo(2);
+        assertThat(server.requests()).hasSize(sent);
+    }
+
+    @Test
+    void nodeCloneThatDidNotGetToRunningExits1() {
+        server.json("POST", "/api/v1/nodes/shop/svc/clone", 201, SVC.replace("\"svc\"", "\"svc2\"").replace("\"RUNNING\"", "\"PREPARING\""));
+        CliRun r = CliRun.run(server.url(), "node", "clone", "shop/svc", "--snapshot", "s", "--name", "svc2", "--wait", "--timeout", "5s");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("error: node shop/svc2 is PREPARING, not RUNNING, after 5s");
     }
 
     @Test

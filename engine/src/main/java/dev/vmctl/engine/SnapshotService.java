@@ -258,41 +258,12 @@ public final class SnapshotService {
         Operations.Op op = core.ops.submitAndAccept(Operations.Spec.of("snapshot.clone", lane(snapshotName)), o -> {
             VerifiedSnapshot snap = snapshots.verify(snapshotName);
             List<String> ids = new ArrayList<>();
-            {
-                for (String n : names) {
-                    String now = VmCore.now();
-                    VmRow row = new VmRow(VmCore.newId(), n, VmState.REQUESTED, m.image(), m.cpus(), m.memoryMiB(), m.accel(), null, now, now,
-                            null, null, null);
-                    List<NetService.NicRequest> reqs = m.nics().stream().map(x -> new NetService.NicRequest(req.network(), null)).toList();
-                    List<NetRows.NicRow> planned = core.net.planNics(row.id(), reqs);
-                    // the snapshot's NIC numbers (device layout) with the clone's own MACs and addresses
-                    List<NetRows.NicRow> nics = new ArrayList<>();
-                    for (int i = 0; i < planned.size(); i++) {
-                        NetRows.NicRow p = planned.get(i);
-                        nics.add(new NetRows.NicRow(p.vmId(), m.nics().get(i).index(), p.networkId(), p.mac(), p.ip(), true, null));
-                    }
-                    core.store.tx("create clone " + n, db -> {
-                        core.store.insert(row);
-                        for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
-                        core.store.setSource(row.id(), snapshotName);
-                        return null;
-                    });
-                    ids.add(row.id());
-                }
-            }
-            for (int i = 0; i < ids.size(); i++) {
-                core.events.publish(dev.vmctl.model.EventType.VM_STATE, ids.get(i), names.get(i), null, VmState.REQUESTED, "cloned from " + snapshotName);
+            for (String n : names) {
+                ids.add(createClone(snap.manifest(), n, java.util.Collections.nCopies(m.nics().size(), req.network())).id());
             }
             List<Operations.Op> boots = new ArrayList<>();
             if (start) {
-                for (String id : ids) {
-                    boots.add(core.ops.submitAndAccept(VmService.bootSpec("vm.clone", id), b -> {
-                        core.transition(id, VmState.PREPARING, null, "cloning");
-                        b.accept();
-                        core.boot(b, id, new VmCore.FromSnapshot(snap, true));
-                        return null;
-                    }));
-                }
+                for (String id : ids) boots.add(bootClone(id, snap));
             }
             o.accept(new Clones(ids.stream().map(core::view).toList(), boots.stream().map(Operations.Op::id).toList()));
             List<String> errors = new ArrayList<>();
@@ -312,6 +283,50 @@ public final class SnapshotService {
         Clones c = (Clones) op.acceptedValue();
         if (c == null) c = new Clones(List.of(), List.of());
         return new Accepted<>(op.view(), c);
+    }
+
+    /**
+     * Creates one clone of a snapshot (REQUESTED, not started): its row, one NIC per NIC of the snapshot — the
+     * snapshot's NIC numbers (device layout) with the clone's own MAC, NIC i on {@code networks.get(i)} with an
+     * address from IPAM — and the snapshot as its source. The name must be free (409 otherwise).
+     */
+    VmView createClone(SnapshotManifest manifest, String name, List<String> networks) {
+        var m = manifest.vm();
+        if (networks.size() != m.nics().size()) {
+            throw VmctlException.invalid("networks", networks.size() + " network(s) for the " + m.nics().size() + " NIC(s) of snapshot "
+                    + manifest.name(), "one network per NIC");
+        }
+        String now = VmCore.now();
+        VmRow row = new VmRow(VmCore.newId(), name, VmState.REQUESTED, m.image(), m.cpus(), m.memoryMiB(), m.accel(), null, now, now,
+                null, null, null);
+        List<NetService.NicRequest> reqs = networks.stream().map(n -> new NetService.NicRequest(n, null)).toList();
+        List<NetRows.NicRow> planned = core.net.planNics(row.id(), reqs);
+        List<NetRows.NicRow> nics = new ArrayList<>();
+        for (int i = 0; i < planned.size(); i++) {
+            NetRows.NicRow p = planned.get(i);
+            nics.add(new NetRows.NicRow(p.vmId(), m.nics().get(i).index(), p.networkId(), p.mac(), p.ip(), true, null));
+        }
+        core.store.tx("create clone " + name, db -> {
+            core.store.insert(row);
+            for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
+            core.store.setSource(row.id(), manifest.name());
+            return null;
+        });
+        core.events.publish(dev.vmctl.model.EventType.VM_STATE, row.id(), name, null, VmState.REQUESTED, "cloned from " + manifest.name());
+        return core.view(row.id());
+    }
+
+    /**
+     * Boots a clone made by {@link #createClone} from the snapshot ({@code vm.clone} on the clone's lane, a child of
+     * the calling operation): it is RUNNING once the guest agent answers and the clone has its own identity.
+     */
+    Operations.Op bootClone(String id, VerifiedSnapshot snap) {
+        return core.ops.submitAndAccept(VmService.bootSpec("vm.clone", id), b -> {
+            core.transition(id, VmState.PREPARING, null, "cloning");
+            b.accept();
+            core.boot(b, id, new VmCore.FromSnapshot(snap, true));
+            return null;
+        });
     }
 
     // ---------------------------------------------------------------- delete, import

@@ -159,6 +159,9 @@ public final class Store implements AutoCloseable {
                error       TEXT
              )""", """
              CREATE INDEX scenario_faults_open ON scenario_faults(reverted_at)"""},
+            // a node made by `vmctl node clone`: the node snapshot it came from and its VMs' start order
+            // (JSON stages, e.g. [["cache"],["api"]]); both null for a node of the topology file
+            {"ALTER TABLE nodes ADD COLUMN cloned_from TEXT", "ALTER TABLE nodes ADD COLUMN start_order TEXT"},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -364,6 +367,43 @@ public final class Store implements AutoCloseable {
     public synchronized void saveNode(String topology, String name) {
         exec("INSERT OR IGNORE INTO nodes (topology, name, created_at) VALUES (?,?,?)", "save node " + topology + "/" + name,
                 topology, name, java.time.Instant.now().toString());
+    }
+
+    /**
+     * A node made by {@code vmctl node clone} (not by the topology file): the node snapshot it was cloned from and
+     * its VMs' start stages. Refused (409) when the node exists.
+     */
+    public synchronized void insertClonedNode(String topology, String name, String clonedFrom, List<List<String>> startOrder) {
+        String order;
+        try {
+            order = JSON.writeValueAsString(startOrder);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw VmctlException.internal("save node " + topology + "/" + name + ": " + e.getMessage(), e);
+        }
+        exec("INSERT INTO nodes (topology, name, created_at, cloned_from, start_order) VALUES (?,?,?,?,?)",
+                "save node " + topology + "/" + name, topology, name, java.time.Instant.now().toString(), clonedFrom, order);
+    }
+
+    /** A row of table nodes; {@code clonedFrom} and {@code startOrder} are null for a node of the topology file. */
+    public record NodeRow(String topology, String name, String createdAt, String clonedFrom, List<List<String>> startOrder) {}
+
+    public synchronized Optional<NodeRow> nodeRow(String topology, String name) {
+        return nodeRows(topology).stream().filter(n -> n.name().equals(name)).findFirst();
+    }
+
+    public synchronized List<NodeRow> nodeRows(String topology) {
+        return rows("SELECT * FROM nodes WHERE topology=? ORDER BY created_at, name", rs -> {
+            String order = rs.getString("start_order");
+            List<List<String>> stages = null;
+            if (order != null) {
+                try {
+                    stages = JSON.readValue(order, new com.fasterxml.jackson.core.type.TypeReference<List<List<String>>>() {});
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new SQLException("node " + rs.getString("name") + ": bad start_order " + order, e);
+                }
+            }
+            return new NodeRow(rs.getString("topology"), rs.getString("name"), rs.getString("created_at"), rs.getString("cloned_from"), stages);
+        }, topology);
     }
 
     public synchronized void deleteNode(String topology, String name) {

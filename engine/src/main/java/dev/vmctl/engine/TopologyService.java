@@ -96,12 +96,13 @@ public final class TopologyService {
         {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
-            checkConflicts(spec, plan);
+            checkConflicts(spec, plan, current);
             if (dryRun || plan.isEmpty()) {
-                List<TopologyStep> steps = plan.actions().stream()
-                        .map(a -> new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList();
-                String summary = plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
-                        : plan.actions().size() + " change(s) planned (dry run)";
+                List<TopologyStep> steps = new ArrayList<>(plan.actions().stream()
+                        .map(a -> new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList());
+                steps.addAll(keepSteps(spec.name(), plan, "planned"));
+                String summary = (plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
+                        : plan.actions().size() + " change(s) planned (dry run)") + keptSuffix(plan);
                 if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
                 return new TopologyReport(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
@@ -109,8 +110,34 @@ public final class TopologyService {
         }
     }
 
-    /** Names the plan would create must not belong to something outside the topology. */
-    private void checkConflicts(TopologySpec spec, TopologyPlan plan) {
+    /** The nodes a plan leaves as they are (made by node clone, not in the file), as report steps. */
+    private static List<TopologyStep> keepSteps(String topo, TopologyPlan plan, String status) {
+        return plan.keptNodes().stream()
+                .map(n -> new TopologyStep("keep", "node", topo + "/" + n, TopologyPlan.keepLine(n), status, null, null)).toList();
+    }
+
+    private static String keptSuffix(TopologyPlan plan) {
+        return plan.keptNodes().isEmpty() ? "" : "; cloned node(s) " + String.join(", ", plan.keptNodes()) + " left as they are";
+    }
+
+    /**
+     * Names the plan would create must not belong to something outside the topology, and a network it deletes (or
+     * re-creates) must not carry a VM of a node it keeps (a clone the file does not list).
+     */
+    private void checkConflicts(TopologySpec spec, TopologyPlan plan, Current current) {
+        List<String> underClones = new ArrayList<>();
+        for (TopologyPlan.Action a : plan.phase(TopologyPlan.Phase.DELETE_NETWORKS)) {
+            String net = ((TopologyPlan.DeleteNetwork) a).network().name();
+            for (Current.Vm v : current.vms()) {
+                if (plan.keptNodes().contains(v.node()) && v.nics().stream().anyMatch(n -> net.equals(n.network()))) {
+                    underClones.add("network " + net + " (vm " + v.topologyVmName() + " of cloned node " + v.node() + ")");
+                }
+            }
+        }
+        if (!underClones.isEmpty()) {
+            throw VmctlException.conflict("topology " + spec.name() + ": the plan deletes or re-creates " + String.join(", ", underClones),
+                    "remove the cloned node first (vmctl node rm " + spec.name() + "/NODE), or keep the network as it is in the file");
+        }
         List<String> clashes = new ArrayList<>();
         for (TopologyPlan.Action a : plan.actions()) {
             if (!a.verb().equals("create")) continue;
@@ -260,10 +287,13 @@ public final class TopologyService {
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         long failures = steps.stream().filter(s -> !s.status().equals("done")).count();
-        String summary = ok ? "topology " + topo + ": " + steps.size() + " change(s) applied in " + ms / 1000.0 + " s"
-                : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)");
+        String summary = (ok ? "topology " + topo + ": " + steps.size() + " change(s) applied in " + ms / 1000.0 + " s"
+                : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)"))
+                + keptSuffix(plan);
         progress(topo, summary);
-        return new TopologyReport(topo, false, ok, summary, sortSteps(steps), ms, parallelBoots, rolledBack);
+        List<TopologyStep> all = sortSteps(steps);
+        all.addAll(keepSteps(topo, plan, "done"));
+        return new TopologyReport(topo, false, ok, summary, all, ms, parallelBoots, rolledBack);
     }
 
     private static String nodeOf(TopologyPlan.Action a) {
@@ -351,7 +381,9 @@ public final class TopologyService {
                         .map(n -> new Current.Nic(netLocal.getOrDefault(n.networkId(), n.networkId()), n.ip())).toList())));
             }
         }
-        return new Current(networks, routers, vmsNow);
+        Set<String> cloned = new java.util.HashSet<>();
+        for (Store.NodeRow n : store.nodeRows(topo)) if (n.clonedFrom() != null) cloned.add(n.name());
+        return new Current(networks, routers, vmsNow, cloned);
     }
 
     /** Destroys every VM, router and network of the topology (operation {@code topology.down}). */
@@ -470,6 +502,25 @@ public final class TopologyService {
         return ids;
     }
 
+    /**
+     * The start stages of a node's VMs {@code vms} (each once): the file's order for a node the file names, the one
+     * recorded with a node made by node clone, and VMs neither knows first, all at once.
+     */
+    private List<List<String>> stagesOf(String topo, String node, java.util.Collection<String> vms) {
+        TopologySpec.Node inFile = spec(topo).node(node);
+        List<List<String>> base = inFile != null ? StartOrder.of(inFile).stages()
+                : store.nodeRow(topo, node).map(Store.NodeRow::startOrder).orElse(null);
+        List<List<String>> out = new ArrayList<>();
+        Set<String> placed = new java.util.HashSet<>();
+        for (List<String> stage : base == null ? List.<List<String>>of() : base) {
+            List<String> s = stage.stream().filter(v -> vms.contains(v) && placed.add(v)).toList();
+            if (!s.isEmpty()) out.add(s);
+        }
+        List<String> rest = vms.stream().filter(v -> !placed.contains(v)).toList();
+        if (!rest.isEmpty()) out.addFirst(rest);
+        return out;
+    }
+
     /** Runs node work as one operation on the node's lane ({@code node.start} …) and returns its result. */
     private <T> Accepted<T> nodeOp(String kind, String topo, String node, java.util.function.Supplier<T> work) {
         nodeVmIds(topo, node); // 404 before any operation
@@ -480,7 +531,7 @@ public final class TopologyService {
     public Accepted<NodeView> startNode(String topo, String node) {
         return nodeOp("node.start", topo, node, () -> {
             Map<String, String> ids = nodeVmIds(topo, node);
-            StartOrder order = StartOrder.of(spec(topo).node(node));
+            StartOrder order = new StartOrder(node, stagesOf(topo, node, ids.keySet()));
             for (List<String> stage : order.stages()) {
                 List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
                 List<String> errors = Collections.synchronizedList(new ArrayList<>());
@@ -506,7 +557,7 @@ public final class TopologyService {
     public Accepted<NodeView> stopNode(String topo, String node) {
         return nodeOp("node.stop", topo, node, () -> {
             Map<String, String> ids = nodeVmIds(topo, node);
-            StartOrder order = StartOrder.of(spec(topo).node(node));
+            StartOrder order = new StartOrder(node, stagesOf(topo, node, ids.keySet()));
             for (List<String> stage : order.stopStages()) {
                 List<String> stageIds = stage.stream().map(ids::get).filter(java.util.Objects::nonNull).toList();
                 parallel(stageIds, id -> {
@@ -581,6 +632,222 @@ public final class TopologyService {
             events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "restored from " + name);
             return node(topo, node);
         });
+    }
+
+    // ---------------------------------------------------------------- node clone
+
+    /**
+     * What {@code POST /api/v1/nodes/{topology}/{node}/clone} asks for: a node snapshot of that node, the new node's
+     * name, and networks to put the clones on instead of the original's ({@code nets}: old → new; an old network by
+     * its name in the file or its deployed name, a new one by the name of any network of the server).
+     */
+    public record CloneNodeRequest(String snapshot, String name, Map<String, String> nets) {
+        public CloneNodeRequest {
+            nets = nets == null ? Map.of() : nets;
+        }
+    }
+
+    /** One VM of a node clone, resolved before anything is created: its snapshot and the networks of its NICs (in the snapshot's NIC order). */
+    private record CloneMember(String vm, String role, String snapshot, String deployedName, List<String> networks) {}
+
+    /**
+     * Clones node {@code topo/node} from one of its node snapshots into a new node of the same topology (operation
+     * {@code node.clone} on lane {@code node:TOPO/NAME}): every VM of the snapshot becomes a clone {@code TOPO-NAME-VM}
+     * with its own identity (host name, machine-id, MACs, addresses from IPAM), on the original's networks unless
+     * remapped, labelled as a VM of node NAME; the clones boot in the node's start order, each boot a {@code vm.clone}
+     * child operation. On any failure what was created is removed. Input errors (400/404/409) are thrown before
+     * anything happens. With {@code waitFor} the answer comes when the operation has ended (its failure is thrown),
+     * else once the VMs exist.
+     */
+    public Accepted<NodeView> cloneNode(String topo, String node, CloneNodeRequest req, Duration waitFor) {
+        List<CloneMember> members = planClone(topo, node, req);
+        NodeSnapshotView ns = store.nodeSnapshot(req.snapshot()).orElseThrow(() -> VmctlException.notFound("node snapshot", req.snapshot()));
+        String name = req.name();
+        List<List<String>> stages = stagesOf(topo, node, members.stream().map(CloneMember::vm).toList());
+        Operations.Op op = ops.submitAndAccept(Operations.Spec.of("node.clone", nodeLane(topo, name)),
+                o -> cloneNow(o, topo, node, ns, name, members, stages));
+        if (waitFor != null) {
+            op.await(waitFor);
+            if (op.state().finished()) {
+                op.join(Duration.ofSeconds(1)); // its failure, as it is
+                return new Accepted<>(op.view(), node(topo, name));
+            }
+        }
+        NodeView accepted = (NodeView) op.acceptedValue();
+        return new Accepted<>(op.view(), accepted != null ? accepted : new NodeView(topo, name, VmState.REQUESTED.name(), List.of()));
+    }
+
+    /** Every check of a node clone, in the order a user fixes them; nothing is created. */
+    private List<CloneMember> planClone(String topo, String node, CloneNodeRequest req) {
+        if (req.snapshot() == null || req.snapshot().isBlank()) {
+            throw VmctlException.invalid("snapshot", "missing", snapshotsOf(topo, node));
+        }
+        dev.vmctl.model.Names.check("name", req.name());
+        TopologySpec spec = spec(topo);
+        NodeSnapshotView ns = store.nodeSnapshot(req.snapshot()).orElseThrow(() -> VmctlException.notFound("node snapshot", req.snapshot()));
+        if (!ns.topology().equals(topo) || !ns.node().equals(node)) {
+            throw VmctlException.invalid("snapshot", "node snapshot " + ns.name() + " belongs to " + ns.topology() + "/" + ns.node(), snapshotsOf(topo, node));
+        }
+        List<String> deployed = ns.members().keySet().stream().map(vm -> spec.vmName(req.name(), vm)).toList();
+        checkFree(topo, req.name(), deployed);
+
+        // the networks of the original VMs, NIC by NIC
+        List<CloneMember> members = new ArrayList<>();
+        for (var e : ns.members().entrySet()) {
+            var manifest = snaps.store().get(e.getValue());
+            Store.Label original = store.labels(topo).stream()
+                    .filter(l -> l.kind().equals("vm") && node.equals(l.node()) && e.getKey().equals(l.localName())).findFirst().orElse(null);
+            TopologySpec.Node inFile = spec.node(node);
+            TopologySpec.Vm vmInFile = inFile == null ? null : inFile.vm(e.getKey());
+            String role = original != null && original.role() != null ? original.role() : vmInFile != null ? vmInFile.effectiveRole() : e.getKey();
+            members.add(new CloneMember(e.getKey(), role, e.getValue(), spec.vmName(req.name(), e.getKey()),
+                    sourceNetworks(topo, node, spec, e.getKey(), original, vmInFile, manifest)));
+        }
+
+        // --net OLD=NEW
+        Set<String> used = new java.util.LinkedHashSet<>();
+        for (CloneMember m : members) used.addAll(m.networks());
+        Map<String, String> localOf = new LinkedHashMap<>(); // deployed name → name in the file
+        for (Store.Label l : store.labels(topo)) {
+            if (l.kind().equals("network")) store.network(l.id()).ifPresent(n -> localOf.put(n.name(), l.localName()));
+        }
+        List<String> usedNames = used.stream().map(n -> localOf.containsKey(n) ? localOf.get(n) + " (" + n + ")" : n).toList();
+        Map<String, String> remap = new LinkedHashMap<>();
+        for (var e : req.nets().entrySet()) {
+            String old = used.stream().filter(n -> n.equals(e.getKey()) || e.getKey().equals(localOf.get(n))).findFirst()
+                    .orElseThrow(() -> VmctlException.invalid("nets", "'" + e.getKey() + "' is not a network of node " + topo + "/" + node,
+                            "networks of the node: " + String.join(", ", usedNames)));
+            if (e.getValue() == null || e.getValue().isBlank()) {
+                throw VmctlException.invalid("nets." + e.getKey(), "missing", "names of existing networks: " + networkNames());
+            }
+            var target = store.network(e.getValue()).orElseThrow(() -> VmctlException.invalid("nets." + e.getKey(),
+                    "unknown network '" + e.getValue() + "'", "names of existing networks: " + networkNames()));
+            remap.put(old, target.name());
+        }
+        List<CloneMember> out = new ArrayList<>();
+        for (CloneMember m : members) {
+            List<String> nets = m.networks().stream().map(n -> remap.getOrDefault(n, n)).toList();
+            for (String n : nets) {
+                if (store.network(n).isEmpty()) {
+                    throw VmctlException.invalid("nets", "network " + n + " of vm " + m.vm() + " no longer exists",
+                            "put its NICs on another network: --net " + localOf.getOrDefault(n, n) + "=NEW, NEW one of " + networkNames());
+                }
+            }
+            out.add(new CloneMember(m.vm(), m.role(), m.snapshot(), m.deployedName(), nets));
+        }
+        return out;
+    }
+
+    private String snapshotsOf(String topo, String node) {
+        List<String> names = store.nodeSnapshotNames(topo, node);
+        return names.isEmpty() ? "a node snapshot of " + topo + "/" + node + " (it has none: vmctl node snapshot " + topo + "/" + node + " --name NAME)"
+                : "node snapshots of " + topo + "/" + node + ": " + String.join(", ", names);
+    }
+
+    private List<String> networkNames() {
+        return store.networks().stream().map(NetRows.NetRow::name).toList();
+    }
+
+    /** A new node's name and its VMs' names must be free (checked again when the clone's turn comes). */
+    private void checkFree(String topo, String name, List<String> deployedVms) {
+        boolean exists = store.nodeNames(topo).contains(name)
+                || store.labels(topo).stream().anyMatch(l -> l.kind().equals("vm") && name.equals(l.node()));
+        if (exists) {
+            throw VmctlException.conflict("node " + topo + "/" + name + " already exists", "choose another name, or remove it first: vmctl node rm " + topo + "/" + name);
+        }
+        if (spec(topo).node(name) != null) {
+            throw VmctlException.conflict("node " + topo + "/" + name + " is declared in the topology's file", "choose another name: the file's node would take the clone over");
+        }
+        for (String vm : deployedVms) {
+            if (!vm.matches(dev.vmctl.model.Names.PATTERN)) {
+                throw VmctlException.invalid("name", "'" + name + "' makes the VM name '" + vm + "', which is not a valid name",
+                        "a shorter node name: VM names are <topology>-<node>-<vm>, " + dev.vmctl.model.Names.PATTERN);
+            }
+            if (store.byIdOrName(vm).isPresent()) {
+                throw VmctlException.conflict("node " + topo + "/" + name + ": vm name " + vm + " is already in use", "choose another node name");
+            }
+        }
+    }
+
+    /**
+     * The deployed networks of a snapshot's NICs, in the snapshot's NIC order: the original VM's NICs as they are
+     * (when it still has the snapshot's NIC numbers), else the file's NICs of that VM.
+     */
+    private List<String> sourceNetworks(String topo, String node, TopologySpec spec, String vm, Store.Label original,
+                                        TopologySpec.Vm inFile, dev.vmctl.snapshot.SnapshotManifest manifest) {
+        List<Integer> indexes = manifest.vm().nics().stream().map(dev.vmctl.snapshot.SnapshotManifest.Nic::index).toList();
+        if (original != null) {
+            Map<Integer, String> byIndex = new java.util.HashMap<>();
+            for (NetRows.NicRow n : store.nics(original.id())) {
+                store.network(n.networkId()).ifPresent(net -> byIndex.put(n.index(), net.name()));
+            }
+            if (byIndex.keySet().containsAll(indexes)) return indexes.stream().map(byIndex::get).toList();
+        }
+        if (inFile != null && inFile.nics().size() == indexes.size()) {
+            return inFile.nics().stream().map(n -> spec.networkName(n.network())).toList();
+        }
+        throw VmctlException.conflict("clone node " + topo + "/" + node + ": cannot tell which networks the " + indexes.size()
+                + " NIC(s) of vm " + vm + " were on", "neither the VM nor the topology file has them as they were at snapshot " + manifest.name());
+    }
+
+    /** The body of {@code node.clone}: create every VM (labelled, held), answer, boot stage by stage; on failure remove it all. */
+    private NodeView cloneNow(Operations.Op o, String topo, String node, NodeSnapshotView ns, String name,
+                              List<CloneMember> members, List<List<String>> stages) {
+        String what = "clone node " + topo + "/" + node + " as " + topo + "/" + name;
+        checkFree(topo, name, members.stream().map(CloneMember::deployedName).toList());
+        Map<String, dev.vmctl.snapshot.VerifiedSnapshot> verified = new LinkedHashMap<>();
+        for (CloneMember m : members) verified.put(m.vm(), snaps.store().verify(m.snapshot()));
+        Map<String, String> ids = new LinkedHashMap<>(); // vm → id
+        boolean nodeSaved = false;
+        try {
+            store.insertClonedNode(topo, name, ns.name(), stages);
+            nodeSaved = true;
+            Map<String, CloneMember> byVm = new LinkedHashMap<>();
+            for (CloneMember m : members) byVm.put(m.vm(), m);
+            for (List<String> stage : stages) {
+                for (String vm : stage) {
+                    CloneMember m = byVm.get(vm);
+                    VmView v = snaps.createClone(verified.get(vm).manifest(), m.deployedName(), m.networks());
+                    ids.put(vm, v.id());
+                    ops.hold(VmCore.lane(v.id()), o);
+                    store.label(new Store.Label("vm", v.id(), topo, name, vm, m.role()));
+                }
+            }
+            o.accept(node(topo, name));
+            int running = 0;
+            for (List<String> stage : stages) {
+                List<String> errors = Collections.synchronizedList(new ArrayList<>());
+                parallel(stage, vm -> {
+                    String id = ids.get(vm);
+                    Operations.Op boot = snaps.bootClone(id, verified.get(vm));
+                    VmView r = vms.awaitOperation(boot.view(), id, bootTimeout.plusSeconds(30));
+                    if (r.state() != VmState.RUNNING) errors.add(r.name() + ": " + r.state() + " " + firstLine(r.error()));
+                });
+                if (!errors.isEmpty()) {
+                    throw new VmctlException(VmctlException.Kind.INTERNAL, String.join("; ", errors), "the VMs after it in start order were not started");
+                }
+                running += stage.size();
+                o.progress(running + "/" + ids.size() + " VMs running");
+            }
+            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + name, null, null,
+                    "cloned from node snapshot " + ns.name() + " of " + topo + "/" + node);
+            return node(topo, name);
+        } catch (RuntimeException e) {
+            boolean clean = true;
+            for (String id : ids.values()) {
+                try {
+                    vms.destroy(id, true);
+                } catch (RuntimeException ex) {
+                    clean = false;
+                    log.warn("{}: remove {} after the failure: {}", what, id, ex.getMessage());
+                }
+            }
+            if (nodeSaved && clean) store.deleteNode(topo, name);
+            VmctlException.Kind kind = e instanceof VmctlException ve ? ve.kind() : VmctlException.Kind.INTERNAL;
+            String detail = e instanceof VmctlException ve ? ve.detail() : null;
+            throw new VmctlException(kind, what + ": " + e.getMessage() + (clean ? "; removed what was created"
+                    : "; some of it is left: vmctl node rm " + topo + "/" + name), detail, e);
+        }
     }
 
     public NodeView node(String topo, String node) {

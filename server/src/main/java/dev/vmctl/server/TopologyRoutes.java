@@ -15,6 +15,9 @@ final class TopologyRoutes {
         this.topologies = topologies;
     }
 
+    /** {@code POST /api/v1/nodes/{topology}/{node}/clone}: nets maps a network of the node to another network of the server. */
+    record CloneNodeBody(String snapshot, String name, java.util.Map<String, String> nets) {}
+
     void register(Http.Routes r) {
         r.add(HandlerType.GET, "/api/v1/topologies", ctx -> Api.json(ctx, 200, topologies.topologies()));
         r.add(HandlerType.POST, "/api/v1/topologies", ctx -> {
@@ -43,6 +46,13 @@ final class TopologyRoutes {
             SnapshotRoutes.RestoreBody b = Api.body(ctx, SnapshotRoutes.RestoreBody.class);
             if (b.snapshot() == null) throw VmctlException.invalid("snapshot", "missing", "the name of a node snapshot");
             Http.answer(ctx, 200, topologies.restoreNode(ctx.pathParam("topology"), ctx.pathParam("node"), b.snapshot()));
+        });
+        r.add(HandlerType.POST, "/api/v1/nodes/{topology}/{node}/clone", ctx -> {
+            boolean wait = Http.bool(ctx, "wait");
+            java.time.Duration timeout = Http.timeout(ctx);
+            CloneNodeBody b = Api.body(ctx, CloneNodeBody.class);
+            Http.answer(ctx, 201, topologies.cloneNode(ctx.pathParam("topology"), ctx.pathParam("node"),
+                    new TopologyService.CloneNodeRequest(b.snapshot(), b.name(), b.nets()), wait ? timeout : null));
         });
         r.add(HandlerType.DELETE, "/api/v1/nodes/{topology}/{node}", ctx ->
                 Http.answer(ctx, 200, topologies.removeNode(ctx.pathParam("topology"), ctx.pathParam("node"))));

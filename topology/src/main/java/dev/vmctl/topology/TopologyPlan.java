@@ -24,11 +24,20 @@ import java.util.stream.Collectors;
  *
  * <p>A network whose subnet or VLAN changed is deleted and created again, and so are the routers and
  * VMs on it; a router whose networks or routes changed is deleted and created again.
+ *
+ * <p>A node the file did not create ({@link Current#clonedNodes()}: made by {@code vmctl node clone}) and does
+ * not name is left as it is: none of its VMs is deleted, and it is listed in {@link #keptNodes()}. A file
+ * that names such a node takes it over (its VMs are compared with the file's like any others).
  */
-public record TopologyPlan(String topology, List<Action> actions) {
+public record TopologyPlan(String topology, List<Action> actions, List<String> keptNodes) {
 
     public TopologyPlan {
         actions = List.copyOf(actions);
+        keptNodes = keptNodes == null ? List.of() : List.copyOf(keptNodes);
+    }
+
+    public TopologyPlan(String topology, List<Action> actions) {
+        this(topology, actions, List.of());
     }
 
     /** Execution phases, in order. */
@@ -200,8 +209,11 @@ public record TopologyPlan(String topology, List<Action> actions) {
                 if (!diff.isEmpty()) vmActions.add(new ChangeVm(node.name(), c, v, deployed, stage, diff));
             }
         }
+        Set<String> kept = new LinkedHashSet<>();
         for (Current.Vm c : current.vms()) {
-            if (!desiredVms.contains(c.node() + "/" + c.vm())) deleteVms.add(new DeleteVm(c));
+            if (desiredVms.contains(c.node() + "/" + c.vm())) continue;
+            if (current.clonedNodes().contains(c.node()) && desired.node(c.node()) == null) kept.add(c.node());
+            else deleteVms.add(new DeleteVm(c));
         }
         vmActions.sort(Comparator.comparingInt(TopologyPlan::stageOf)); // stable: file order within a stage
 
@@ -212,13 +224,13 @@ public record TopologyPlan(String topology, List<Action> actions) {
         all.addAll(createNets);
         all.addAll(createRouters);
         all.addAll(vmActions);
-        return new TopologyPlan(desired.name(), all);
+        return new TopologyPlan(desired.name(), all, List.copyOf(kept));
     }
 
     /** Everything of the topology deleted (for {@code vmctl down}): VMs, then routers, then networks. */
     public static TopologyPlan teardown(String topology, Current current) {
         TopologySpec none = new TopologySpec(TopologySpec.API_VERSION, TopologySpec.KIND, topology, null, null, null);
-        return of(none, current);
+        return of(none, new Current(current.networks(), current.routers(), current.vms())); // cloned nodes too
     }
 
     // ---- reading -------------------------------------------------------------------------------
@@ -262,6 +274,11 @@ public record TopologyPlan(String topology, List<Action> actions) {
     /** One line per action, or the single line "nothing to do". */
     public List<String> lines() {
         return actions.isEmpty() ? List.of("nothing to do") : actions.stream().map(Action::description).toList();
+    }
+
+    /** The line shown for a node the plan leaves as it is ({@link #keptNodes()}). */
+    public static String keepLine(String node) {
+        return "keep node " + node + " (made by vmctl node clone; the file does not list it)";
     }
 
     /** "nothing to do", or e.g. "3 to create, 1 to change, 2 to delete". */

@@ -57,6 +57,44 @@ class TopologyPlanTest {
         assertThat(p.phase(Phase.DELETE_VMS)).isEmpty();
     }
 
+    /** shop as deployed, plus node svc2: a clone of svc (api and cache) that the file does not list. */
+    static Current withClone(TopologySpec s) {
+        Current d = deployed(s);
+        List<Current.Vm> vms = new ArrayList<>(d.vms());
+        vms.add(new Current.Vm("shop-svc2-api", "svc2", "api", "api-handler", "tiny", 1, 128,
+                List.of(new Current.Nic("public", "198.18.1.20"), new Current.Nic("internal", "198.18.2.20"))));
+        vms.add(new Current.Vm("shop-svc2-cache", "svc2", "cache", "db-cache", "tiny", 1, 128, List.of(new Current.Nic("internal", "198.18.2.21"))));
+        return new Current(d.networks(), d.routers(), vms, java.util.Set.of("svc2"));
+    }
+
+    @Test
+    void aClonedNodeTheFileDoesNotListIsKeptAndNamed() {
+        TopologySpec s = parse(SHOP);
+        TopologyPlan p = TopologyPlan.of(s, withClone(s));
+        assertThat(p.isEmpty()).as(p.lines().toString()).isTrue();
+        assertThat(p.keptNodes()).containsExactly("svc2");
+        assertThat(TopologyPlan.keepLine("svc2")).isEqualTo("keep node svc2 (made by vmctl node clone; the file does not list it)");
+        // a VM of a file node that the file drops is still deleted; the clone stays
+        TopologyPlan fewer = TopologyPlan.of(parse(SHOP.replace("      - {name: gateway, role: external-gw, image: tiny, memory: 128M, nics: [public]}\n", "")), withClone(s));
+        assertThat(fewer.lines()).containsExactly("delete vm shop-svc-gateway (external-gw)");
+        assertThat(fewer.keptNodes()).containsExactly("svc2");
+        // teardown removes the clones as well
+        assertThat(TopologyPlan.teardown("shop", withClone(s)).phase(Phase.DELETE_VMS)).extracting(Action::deployedName)
+                .contains("shop-svc2-api", "shop-svc2-cache");
+    }
+
+    @Test
+    void aFileThatNamesAClonedNodeTakesItOver() {
+        TopologySpec s = parse(SHOP + """
+                  - name: svc2
+                    vms:
+                      - {name: api, role: api-handler, image: tiny, memory: 128M, nics: [public, internal]}
+                """);
+        TopologyPlan p = TopologyPlan.of(s, withClone(parse(SHOP)));
+        assertThat(p.keptNodes()).isEmpty();
+        assertThat(p.lines()).containsExactly("delete vm shop-svc2-cache (db-cache)");
+    }
+
     @Test
     void reapplyingIsANoOp() throws Exception {
         TopologySpec s = parse(SHOP);
