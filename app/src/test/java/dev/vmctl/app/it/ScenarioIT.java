@@ -116,7 +116,7 @@ class ScenarioIT {
         }
         // the reports: one testcase per check, a self-contained HTML timeline
         var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(junit.toFile());
-        assertThat(doc.getElementsByTagName("testcase").getLength()).isEqualTo(7); // 1 steady state × 2 + 5 checks
+        assertThat(doc.getElementsByTagName("testcase").getLength()).isEqualTo(6); // 1 steady state × 2 + 4 checks
         assertThat(doc.getElementsByTagName("failure").getLength()).isZero();
         String page = Files.readString(html);
         assertThat(page).contains("<svg").contains("cut-cache").doesNotContain("src=");
