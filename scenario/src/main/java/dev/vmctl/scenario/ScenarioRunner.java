@@ -310,7 +310,7 @@ public final class ScenarioRunner {
                 failed = true;
                 error = "scenario run: " + e.getMessage();
             } finally {
-                if (failed && !control.aborted() && spec.onFail() == ScenarioSpec.OnFail.SNAPSHOT) postMortem();
+                if ((failed || anyFailed()) && !control.aborted() && spec.onFail() == ScenarioSpec.OnFail.SNAPSHOT) postMortem();
                 revertAll();
             }
             if (!control.aborted()) {

@@ -244,6 +244,29 @@ class ScenarioRunnerTest {
     }
 
     @Test
+    void resetRestoresNodesFirstAndOnFailSnapshotsBeforeTheReverts() {
+        ScenarioSpec s = new ScenarioSpec(ScenarioSpec.API_VERSION, ScenarioSpec.KIND, "t", null, "lab", Map.of(), null, List.of(),
+                List.of(new Step(0, Duration.ZERO, null, new Fault("cut", null, new ScenarioSpec.LinkDown("n/b", "eth0"), 1), 1),
+                        new Step(1, null, ping("reach", "n/a", "n/b", Expect.PASS), null, 2)),
+                new ScenarioSpec.Reset(List.of(new ScenarioSpec.NodeSnapshot("n", "base"))), ScenarioSpec.OnFail.SNAPSHOT);
+        ScenarioRun r = run(s);
+        assertThat(r.verdict()).isEqualTo("fail");
+        assertThat(lab.calls.getFirst()).isEqualTo("restore n@base");
+        int snapshot = lab.calls.indexOf("snapshot n@t-fail-r1");
+        assertThat(snapshot).as(lab.calls.toString()).isGreaterThan(0).isLessThan(lab.calls.indexOf("link b up"));
+        assertThat(r.steps()).extracting(ScenarioStepResult::type).contains("node.restore", "node.snapshot");
+    }
+
+    @Test
+    void aResetToAnUnknownSnapshotIsRefusedBeforeAnythingHappens() {
+        ScenarioSpec s = new ScenarioSpec(ScenarioSpec.API_VERSION, ScenarioSpec.KIND, "t", null, "lab", Map.of(), null,
+                List.of(ping("reach", "n/a", "n/b", Expect.PASS)), List.of(),
+                new ScenarioSpec.Reset(List.of(new ScenarioSpec.NodeSnapshot("n", "nope"))), null);
+        assertThatThrownBy(() -> ScenarioRunner.resolve(lab, s, null, "t.yaml")).hasMessageContaining("no snapshot 'nope'");
+        assertThat(lab.calls).isEmpty();
+    }
+
+    @Test
     void repeatedCheckCountsSuccesses() {
         Check every = new Check("every", Expect.PASS, null, Duration.ofMillis(50), Duration.ofMillis(500), 40.0, Duration.ofSeconds(1), false,
                 new ScenarioSpec.Ping("n/a", "n/b", 1, 0, null, null), 0);
