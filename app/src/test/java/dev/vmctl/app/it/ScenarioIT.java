@@ -272,6 +272,25 @@ class ScenarioIT {
         String id = f.api.get("/api/v1/scenario-runs?scenario=cache-failover").json().get(0).path("id").asText();
         Cli.Result junit = f.cli.run("scenario", "report", id, "-o", "junit");
         assertThat(junit.out()).contains("<testsuite");
+        Cli.Result html = f.cli.run("scenario", "report", id, "-o", "html", "--out", tmp.resolve("r.html").toString());
+        assertThat(html.code()).isZero();
+        assertThat(Files.readString(tmp.resolve("r.html"))).contains("<svg");
+        // a saved scenario runs by its name, with a var given at run time
+        Path quick = write(tmp, "quick.yaml", """
+                apiVersion: vmctl/v1
+                kind: Scenario
+                name: quick
+                vars: {target: svc/cache}
+                steadyState:
+                  - {name: reach, ping: {from: svc/api, to: "${target}"}}
+                """);
+        assertThat(f.cli.run("scenario", "save", "-f", quick.toString()).code()).isZero();
+        Cli.Result byName = f.cli.run("scenario", "run", "quick", "--topology", "shop", "--var", "target=svc/gateway", "-o", "json");
+        assertThat(byName.code()).as(byName.toString()).isZero();
+        assertThat(Api.JSON.readTree(byName.out()).path("steps").get(0).path("targets").toString()).contains("svc/api");
+        assertThat(Api.JSON.readTree(byName.out()).path("vars").path("target").asText()).isEqualTo("svc/gateway");
+        assertThat(f.cli.run("scenario", "rm", "quick").code()).isZero();
+        assertThat(f.cli.run("scenario", "show", "quick").code()).isEqualTo(1);
         assertThat(f.api.get("/api/v1/scenario.schema.json").status()).isEqualTo(200);
     }
 
@@ -289,6 +308,54 @@ class ScenarioIT {
 
     @Test
     @Order(8)
+    void killedAndStoppedVmsComeBackAndCtrlCOfTheCliAbortsTheRun(@TempDir Path tmp) throws Exception {
+        Path file = write(tmp, "kill.yaml", """
+                apiVersion: vmctl/v1
+                kind: Scenario
+                name: kill-and-stop
+                topology: shop
+                steps:
+                  - {at: 0s, fault: {name: kill-gw, duration: 3s, vm.kill: {vm: svc/gateway}}}
+                  - {at: 0s, fault: {name: stop-cache, vm.stop: {vm: svc/cache}}}
+                  - {at: 500ms, check: {name: gw-down, expect: fail, ping: {from: svc/api, to: svc/gateway, count: 1}}}
+                  - {at: 60s, check: {name: never, ping: {from: svc/api, to: svc/gateway}}}
+                """);
+        // the real CLI in its own process, interrupted like a user's Ctrl-C
+        ProcessBuilder pb = new ProcessBuilder(ServerProcess.JAVA.toString(), "-jar", ServerProcess.JAR.toString(),
+                "scenario", "run", "-f", file.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("cli.log").toFile());
+        pb.environment().put("VMCTL_URL", f.server.url());
+        Process cli = pb.start();
+        cli.getOutputStream().close();
+        String id = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (id == null && System.nanoTime() < deadline) {
+            JsonNode runs = f.api.get("/api/v1/scenario-runs?scenario=kill-and-stop").json();
+            if (runs.size() > 0) id = runs.get(0).path("id").asText();
+            else Thread.sleep(100);
+        }
+        assertThat(id).as(Files.readString(tmp.resolve("cli.log"))).isNotNull();
+        // the kill is reverted after its 3 s: the gateway runs again while the run still holds the stop
+        while (System.nanoTime() < deadline) {
+            JsonNode run = f.api.get("/api/v1/scenario-runs/" + id).json();
+            if (run.path("steps").get(0).path("outcome").asText().equals("reverted")) break;
+            Thread.sleep(200);
+        }
+        assertThat(f.api.get("/api/v1/vms/shop-svc-gateway").json().path("state").asText()).isEqualTo("RUNNING");
+        assertThat(f.api.get("/api/v1/vms/shop-svc-cache").json().path("state").asText()).isEqualTo("STOPPED");
+        Cmd.run(List.of("kill", "-INT", Long.toString(cli.pid())), null, null, Duration.ofSeconds(5));
+        assertThat(cli.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        JsonNode run = f.api.get("/api/v1/scenario-runs/" + id).json();
+        assertThat(run.path("verdict").asText()).as(Files.readString(tmp.resolve("cli.log"))).isEqualTo("aborted");
+        assertThat(run.path("faultsHeld").asInt()).isZero();
+        assertThat(run.path("steps").get(2).path("outcome").asText()).isEqualTo("pass");
+        assertThat(run.path("steps").get(1).path("outcome").asText()).isEqualTo("reverted");
+        assertThat(f.api.get("/api/v1/vms/shop-svc-cache").json().path("state").asText()).isEqualTo("RUNNING");
+        assertThat(Files.readString(tmp.resolve("cli.log"))).contains("aborting scenario run " + id);
+        nothingHeld();
+    }
+
+    @Test
+    @Order(9)
     void aServerKilledMidRunRevertsTheRunsFaultsAtStartUp(@TempDir Path tmp) throws Exception {
         Path file = write(tmp, "crash.yaml", """
                 apiVersion: vmctl/v1
