@@ -109,6 +109,21 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
         </table>
       </section>
       <section>
+        <h3>Segments ({live.segments.length})</h3>
+        <table>
+          <thead><tr><th>name</th><th>owner</th><th>subnet</th><th>expires</th><th>VMs</th><th>networks</th><th>VPN peers</th></tr></thead>
+          <tbody>
+            {live.segments.map(g => (
+              <tr key={g.id} data-testid={`segment-row-${g.name}`}>
+                <td>{g.name}</td><td>{g.owner ?? ''}</td><td>{g.subnet}{g.router ? ` (gateway ${g.gateway})` : ''}</td>
+                <td>{g.expiresAt ?? 'never'}</td><td>{g.vms.join(', ')}</td><td>{g.networks.join(', ')}</td>
+                <td>{g.vpn ? g.vpn.peers.length : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section>
         <h3>Routers ({live.routers.length})</h3>
         <table>
           <tbody>{live.routers.map(r => <tr key={r.id} data-testid={`router-row-${r.name}`}><td>{r.name}</td><td>{r.networks.map(n => `${n.network} ${n.address}`).join(', ')}</td></tr>)}</tbody>

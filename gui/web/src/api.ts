@@ -13,6 +13,7 @@ export type VmNode = Schemas['Node'];
 export type NodeVm = VmNode['vms'][number];
 export type Network = Schemas['Network'];
 export type Router = Schemas['Router'];
+export type Segment = Schemas['Segment'];
 export type Topology = Schemas['Topology'];
 export type Report = Schemas['TopologyReport'];
 export type ReportStep = Report['steps'][number];
@@ -96,6 +97,7 @@ export const api = {
     call<Ok<'/api/v1/vms/{id}/nics/{nic}', 'patch'>>('PATCH', `/vms/${enc(id)}/nics/${enc(nic)}`, patch),
   networks: () => call<Ok<'/api/v1/networks', 'get'>>('GET', '/networks'),
   routers: () => call<Ok<'/api/v1/routers', 'get'>>('GET', '/routers'),
+  segments: () => call<Ok<'/api/v1/segments', 'get'>>('GET', '/segments'),
   nodes: () => call<Ok<'/api/v1/nodes', 'get'>>('GET', '/nodes'),
   nodeAction: (t: string, n: string, action: 'start' | 'stop') =>
     call<Ok<'/api/v1/nodes/{topology}/{node}/start' | '/api/v1/nodes/{topology}/{node}/stop', 'post'>>('POST', `/nodes/${enc(t)}/${enc(n)}/${action}`),
@@ -155,7 +157,8 @@ export async function awaitOperation(idOrLocation: string, signal?: AbortSignal)
 
 /** Every event type of openapi.json (EventType): the SSE stream names each event by its type. */
 export const EVENT_TYPES = ['vm.state', 'vm.progress', 'vm.nic', 'snapshot.created', 'image.progress', 'image.built', 'image.failed',
-  'network.created', 'network.deleted', 'router.created', 'router.deleted', 'topology.progress', 'node.state', 'node.snapshot',
+  'network.created', 'network.deleted', 'router.created', 'router.deleted', 'segment.created', 'segment.deleted', 'segment.expired',
+  'topology.progress', 'node.state', 'node.snapshot',
   'operation.queued', 'operation.running', 'operation.succeeded', 'operation.failed', 'operation.cancelled',
   'scenario.started', 'scenario.step', 'scenario.finished',
 ] as const satisfies readonly EventType[];

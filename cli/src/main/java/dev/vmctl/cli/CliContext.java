@@ -35,6 +35,11 @@ final class CliContext implements AutoCloseable {
         return url == null || url.isBlank() ? DEFAULT_URL : url.strip();
     }
 
+    /** A variable of the environment the CLI runs in (null when unset). */
+    String env(String key) {
+        return env.get(key);
+    }
+
     boolean debug() {
         return "1".equals(env.get("VMCTL_DEBUG"));
     }

@@ -80,4 +80,12 @@ public interface HostNet {
 
     /** How partitions are made on this host, or why they cannot be (for {@code vmctl doctor}). */
     String partitionMechanism();
+
+    /**
+     * The same operations in another namespace of this server: a segment's, which holds its own bridges, taps and
+     * routers exactly as the fabric does ({@link #fabric()} is then that namespace). Its {@link #ensureFabric()} only
+     * makes sure the namespace exists (the segment owns its settings) and {@link #destroyFabric()} does nothing (the
+     * segment removes its namespace itself).
+     */
+    HostNet in(String netns);
 }

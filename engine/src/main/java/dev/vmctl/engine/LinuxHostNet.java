@@ -27,8 +27,17 @@ public final class LinuxHostNet implements HostNet {
     private final Partitions partitions;
     private final HostCapabilities.Capability nftBridge;
     private final String routerPrefix;
+    private final Map<String, HostCapabilities.Capability> caps;
+    /** true for a segment's namespace ({@link #in}): its settings are the segment's, and it is not removed from here */
+    private final boolean scoped;
 
     public LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps) {
+        this(fabricName, caps, false);
+    }
+
+    private LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps, boolean scoped) {
+        this.caps = caps;
+        this.scoped = scoped;
         this.fabric = Fabric.forHost(fabricName, caps);
         this.shaper = Shaper.forHost(fabric.netns(), caps);
         this.partitions = new Partitions(fabric.netns());
@@ -61,11 +70,26 @@ public final class LinuxHostNet implements HostNet {
 
     @Override public String fabric() { return fabric.name(); }
     @Override public boolean fabricExists() { return fabric.exists(); }
-    @Override public void ensureFabric() { fabric.ensure(); }
+
+    @Override
+    public void ensureFabric() {
+        if (scoped) fabric.netns().ensure(); else fabric.ensure();
+    }
 
     @Override
     public void destroyFabric() {
-        fabric.destroy();
+        if (!scoped) fabric.destroy();
+    }
+
+    /** A view of a segment's namespace (plain objects, no command runs to make one). */
+    @Override
+    public HostNet in(String netns) {
+        return netns.equals(fabric.name()) ? this : new LinuxHostNet(netns, caps, true);
+    }
+
+    /** The capabilities this host was probed with (segments read the VPN mechanism from them). */
+    Map<String, HostCapabilities.Capability> capabilities() {
+        return caps;
     }
 
     @Override public void ensureBridge(String bridge, Integer vlan) { fabric.ensureBridge(bridge); }

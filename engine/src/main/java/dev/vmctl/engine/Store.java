@@ -162,6 +162,44 @@ public final class Store implements AutoCloseable {
             // a node made by `vmctl node clone`: the node snapshot it came from and its VMs' start order
             // (JSON stages, e.g. [["cache"],["api"]]); both null for a node of the topology file
             {"ALTER TABLE nodes ADD COLUMN cloned_from TEXT", "ALTER TABLE nodes ADD COLUMN start_order TEXT"},
+            // segments (issue 13, F-12): isolated namespaces, what is in them (networks, routers, topologies by id/name),
+            // their WireGuard endpoint and its peers (SegmentStore); self-contained: nothing above refers to these tables
+            {"""
+             CREATE TABLE segments (
+               name        TEXT PRIMARY KEY,
+               id          TEXT NOT NULL UNIQUE,
+               owner       TEXT,
+               subnet      TEXT NOT NULL,
+               netns       TEXT NOT NULL UNIQUE,
+               router      INTEGER NOT NULL DEFAULT 0,
+               ttl_sec     INTEGER,
+               expires_at  TEXT,
+               created_at  TEXT NOT NULL
+             )""", """
+             CREATE TABLE segment_members (
+               kind        TEXT NOT NULL,
+               id          TEXT NOT NULL,
+               segment     TEXT NOT NULL REFERENCES segments(name) ON DELETE CASCADE,
+               PRIMARY KEY (kind, id)
+             )""", """
+             CREATE TABLE segment_vpns (
+               segment     TEXT PRIMARY KEY REFERENCES segments(name) ON DELETE CASCADE,
+               iface       TEXT NOT NULL,
+               listen_port INTEGER NOT NULL UNIQUE,
+               private_key TEXT NOT NULL,
+               public_key  TEXT NOT NULL,
+               tunnel      TEXT NOT NULL,
+               mechanism   TEXT NOT NULL,
+               pid         INTEGER,
+               pid_start   INTEGER
+             )""", """
+             CREATE TABLE segment_peers (
+               segment     TEXT NOT NULL REFERENCES segments(name) ON DELETE CASCADE,
+               public_key  TEXT NOT NULL,
+               address     TEXT NOT NULL,
+               created_at  TEXT NOT NULL,
+               PRIMARY KEY (segment, public_key)
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */

@@ -48,6 +48,7 @@ public final class TopologyService {
     private final EventBus events;
     private final VmService vms;
     private final Networks nets;
+    private final Segments segments;
     private final SnapshotService snaps;
     private final Operations ops;
     private final ImageService images;
@@ -59,6 +60,7 @@ public final class TopologyService {
         this.events = events;
         this.vms = engine.vms();
         this.nets = engine.networks();
+        this.segments = engine.segments();
         this.snaps = engine.snapshots();
         this.ops = engine.ops();
         this.images = images;
@@ -86,13 +88,42 @@ public final class TopologyService {
      * VMs it creates until it ends.
      */
     public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
-        TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
-        if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
-        return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2),
-                o -> plan(spec, text, fileName, false, rollbackOnError));
+        return apply(text, fileName, dryRun, rollbackOnError, null);
     }
 
-    private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+    /**
+     * As {@link #apply(String, String, boolean, boolean)}, the whole topology inside isolated segment {@code segment}
+     * (null: where it is already, else the default fabric): its networks and routers in the segment's namespace, its VMs'
+     * QEMU there too. A topology stays where it was first deployed (409 for another segment).
+     */
+    public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError, String segment) {
+        TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+        if (segment != null && !segments.exists(segment)) {
+            List<String> names = segments.list().stream().map(dev.vmctl.model.SegmentView::name).toList();
+            throw VmctlException.invalid("segment", "unknown segment '" + segment + "'",
+                    names.isEmpty() ? "(none yet: vmctl segment create NAME)" : "names of existing segments: " + String.join(", ", names));
+        }
+        if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError, placeOf(spec.name(), segment)));
+        return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2), o -> {
+            String place = placeOf(spec.name(), segment);
+            if (place != null) segments.addTopology(spec.name(), place);
+            return plan(spec, text, fileName, false, rollbackOnError, place);
+        });
+    }
+
+    /** The segment a topology's elements go into: where it is deployed already, else the one asked for (null: the fabric). */
+    private String placeOf(String topology, String segment) {
+        boolean deployed = store.topologies().stream().anyMatch(t -> t.name().equals(topology));
+        if (!deployed) return segment;
+        String current = segments.segmentOfTopology(topology).orElse(null);
+        if (segment != null && !segment.equals(current)) {
+            throw VmctlException.conflict("topology " + topology + " is deployed in " + (current == null ? "the default fabric" : "segment " + current)
+                    + ", not in segment " + segment, "a topology stays where it was deployed: vmctl down " + topology + " first to deploy it elsewhere");
+        }
+        return current;
+    }
+
+    private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError, String segment) {
         {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
@@ -106,7 +137,7 @@ public final class TopologyService {
                 if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
                 return new TopologyReport(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
-            return execute(spec, text, fileName, plan, rollbackOnError);
+            return execute(spec, text, fileName, plan, rollbackOnError, segment);
         }
     }
 
@@ -157,7 +188,7 @@ public final class TopologyService {
         }
     }
 
-    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback) {
+    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback, String segment) {
         long t0 = System.nanoTime();
         String topo = spec.name();
         List<TopologyStep> steps = Collections.synchronizedList(new ArrayList<>());
@@ -177,7 +208,7 @@ public final class TopologyService {
         parallel(plan.phase(TopologyPlan.Phase.CREATE_NETWORKS), a -> {
             TopologyPlan.CreateNetwork cn = (TopologyPlan.CreateNetwork) a;
             step(steps, a, () -> {
-                NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan()).value();
+                NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan(), segment).value();
                 store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
                 undo.add(() -> nets.deleteNetwork(v.id()));
             });

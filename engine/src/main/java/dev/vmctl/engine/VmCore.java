@@ -369,11 +369,17 @@ final class VmCore {
                 .anyMatch(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING);
     }
 
-    /** With no VM running or booting: the fabric namespace and the (empty) tmpfs folder of RAM files go. */
+    /** True when a VM whose QEMU runs (or would run) in the fabric is running or booting. */
+    boolean anyLiveInFabric() {
+        for (String id : runtimes.keySet()) if (net.inFabric(id)) return true;
+        return store.all().stream().anyMatch(r -> (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) && net.inFabric(r.id()));
+    }
+
+    /** With no VM running or booting: the fabric namespace (nothing of the fabric left) and the (empty) tmpfs folder of RAM files go. */
     void maybeRemoveFabric() {
         boolean live = anyLive();
         try {
-            net.maybeRemoveFabric(live);
+            net.maybeRemoveFabric(live && anyLiveInFabric());
         } catch (RuntimeException e) {
             log.warn("remove fabric namespace: {}", e.getMessage());
         }

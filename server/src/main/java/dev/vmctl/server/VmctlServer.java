@@ -39,7 +39,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The vmctl server: wires store, engine and REST API together. Routes live per domain ({@link VmRoutes},
- * {@link SnapshotRoutes}, {@link NetworkRoutes}, {@link TopologyRoutes}, {@link OperationRoutes}) and only
+ * {@link SnapshotRoutes}, {@link NetworkRoutes}, {@link SegmentRoutes}, {@link TopologyRoutes}, {@link OperationRoutes}) and only
  * translate HTTP into engine calls; every error goes through {@link Api#status} in one exception handler.
  */
 public final class VmctlServer implements AutoCloseable {
@@ -113,6 +113,7 @@ public final class VmctlServer implements AutoCloseable {
             new VmRoutes(engine.vms(), engine.nics()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
             new NetworkRoutes(engine.networks()).register(r);
+            new SegmentRoutes(engine.segments()).register(r);
             new TopologyRoutes(topologies).register(r);
             new OperationRoutes(engine.ops(), engine.vms()).register(r);
             new ScenarioRoutes(scenarios).register(r);
@@ -214,7 +215,7 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism());
+                nets.host().partitionMechanism(), engine.segments().vpnMechanism());
     }
 
     private boolean available(String capability) {
