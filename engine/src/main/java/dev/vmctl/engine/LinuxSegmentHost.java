@@ -75,12 +75,9 @@ final class LinuxSegmentHost implements SegmentHost {
         deleteNs(netns);
     }
 
-    /** One command: the links of a deleted namespace go with it (the kernel finishes that in the background). */
+    /** No command when it can be helped ({@link Netns#deleteNow}): the namespace's links go with it (the kernel finishes that in the background). */
     private static void deleteNs(String netns) {
-        CmdResult r = Cmd.run("ip", "netns", "delete", NetNames.checkNetns(netns));
-        if (!r.ok() && !r.stderr().contains("No such file") && Netns.of(netns).exists()) {
-            throw new VmctlException(VmctlException.Kind.INTERNAL, "delete namespace: " + netns + ": " + r.stderrTail(), null);
-        }
+        Netns.of(netns).deleteNow();
     }
 
     @Override public boolean exists(String netns) { return Netns.of(netns).exists(); }

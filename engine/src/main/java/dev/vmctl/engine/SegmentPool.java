@@ -21,6 +21,7 @@ import java.util.function.Predicate;
 final class SegmentPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SegmentPool.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long REFILL_DELAY_MS = 50;
 
     /** A prepared namespace: the segment id it was made for, its name and its (empty) bridge. */
     record Prepared(String id, String netns, String bridge) {}
@@ -103,6 +104,8 @@ final class SegmentPool implements AutoCloseable {
                     if (!keep) host.destroy(p.netns(), List.of());
                 }
                 wake.tryAcquire(30, TimeUnit.SECONDS);
+                // a take wakes the filler: let the create that took one answer first (preparing starts ~7 programs)
+                Thread.sleep(REFILL_DELAY_MS);
                 wake.drainPermits();
             } catch (InterruptedException e) {
                 return;

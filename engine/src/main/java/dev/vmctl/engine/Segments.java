@@ -96,7 +96,6 @@ public final class Segments implements AutoCloseable {
         svc.delete(name, expired);
         ScheduledFuture<?> f = expiries.remove(name);
         if (f != null) f.cancel(false);
-        core.maybeRemoveFabric();
         return before; // as it was: what it held is what went with it
     }
 
