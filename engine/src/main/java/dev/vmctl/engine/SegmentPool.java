@@ -68,11 +68,6 @@ final class SegmentPool implements AutoCloseable {
         return ready.size();
     }
 
-    /** Ids of the pool's namespaces (reconciliation leaves them alone). */
-    synchronized List<String> netnsReady() {
-        return ready.stream().map(Prepared::netns).toList();
-    }
-
     Prepared prepare() {
         String id;
         do {

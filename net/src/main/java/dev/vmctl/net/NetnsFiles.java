@@ -12,12 +12,13 @@ import java.nio.file.Path;
 
 /**
  * Removing a named network namespace without starting a program: exactly what {@code ip netns delete NAME} does —
- * {@code umount2("/run/netns/NAME", MNT_DETACH)}, then unlink the file — through the C library (Java's foreign function
+ * {@code umount2("/var/run/netns/NAME", MNT_DETACH)}, then unlink the file — through the C library (Java's foreign function
  * API). It saves a process start (several milliseconds on a busy host) on the path of a segment's removal; when the C
  * call is not available the caller falls back to {@code ip netns delete}.
  */
 final class NetnsFiles {
-    static final Path RUN_DIR = Path.of("/run/netns");
+    /** Where ip netns keeps its names (iproute2's NETNS_RUN_DIR). */
+    static final Path RUN_DIR = Path.of("/var/run/netns");
     private static final int MNT_DETACH = 2;
     private static final MethodHandle UMOUNT2 = umount2();
 
