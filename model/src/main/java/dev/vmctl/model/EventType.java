@@ -8,7 +8,8 @@ import java.util.Locale;
  * that. What each type fills in of {@link VmEvent}: {@code vm.*} — vmId, name, state (and from for vm.state),
  * message; {@code snapshot.created} — vmId, name, message; {@code image.*}, {@code network.*}, {@code router.*},
  * {@code topology.progress}, {@code node.*} — name (the image, network, router, topology or TOPO/NODE) and message;
- * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation;
+ * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation,
+ * data: the {@link Operation} as it is then;
  * {@code scenario.started}, {@code scenario.finished} — name (the run's id), message, data: the run's journal
  * ({@link ScenarioRun}); {@code scenario.step} — name (the run's id), message, data: the step that changed
  * ({@link ScenarioStepResult}).
