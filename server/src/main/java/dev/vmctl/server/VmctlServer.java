@@ -52,6 +52,7 @@ public final class VmctlServer implements AutoCloseable {
 
     private final Options options;
     private final DataDir dir;
+    private final DataDirLock lock;
     private final Store store;
     private final EventBus events = new EventBus();
     private final ImageService images;
@@ -67,6 +68,7 @@ public final class VmctlServer implements AutoCloseable {
     public VmctlServer(Options options) {
         this.options = options;
         this.dir = new DataDir(options.dataDir()).create();
+        this.lock = DataDirLock.acquire(dir.root());
         this.store = new Store(dir.database());
         this.images = new ImageService(dir, events);
         this.accel = new AccelService(dir, options.accel());
@@ -88,6 +90,8 @@ public final class VmctlServer implements AutoCloseable {
             cfg.http.maxRequestSize = VmService.MAX_FILE_BYTES + (1 << 20);
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
+            RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
+            cfg.routes.before(guard::check);
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
                     Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
@@ -256,5 +260,6 @@ public final class VmctlServer implements AutoCloseable {
         if (app != null) app.stop();
         engine.close();
         store.close();
+        lock.close();
     }
 }
