@@ -287,8 +287,25 @@ public final class VmService implements AutoCloseable {
     public byte[] readFile(String key, String path) {
         checkGuestPath(path);
         GuestAgentClient agent = agentFor(key, "read file");
+        // devices and FIFOs never end (/dev/zero), big files are refused before a byte is read
+        ExecResult st = exec(key, List.of("stat", "-L", "-c", "%F|%s", path), null, Duration.ofSeconds(10));
+        if (st.exitCode() == 0) {
+            String[] f = st.stdout().strip().split("\\|", 2);
+            if (f.length == 2 && !f[0].equals("regular file") && !f[0].equals("regular empty file")) {
+                throw VmctlException.invalid("path", path + " is a " + f[0] + ", not a regular file", "a regular file of at most "
+                        + (MAX_FILE_BYTES >> 20) + " MiB");
+            }
+            if (f.length == 2 && f[1].matches("\\d+") && Long.parseLong(f[1]) > MAX_FILE_BYTES) {
+                throw VmctlException.invalid("path", path + " is larger than " + (MAX_FILE_BYTES >> 20) + " MiB (" + f[1] + " bytes)",
+                        "files up to " + (MAX_FILE_BYTES >> 20) + " MiB (the same limit as writes)");
+            }
+        }
         try {
-            return agent.readFile(path);
+            return agent.readFile(path, MAX_FILE_BYTES);
+        } catch (VmctlException e) {
+            if (e.kind() == VmctlException.Kind.INVALID) throw e; // too large: stopped reading
+            if (!isRunning(key)) throw guestGone(key, "read " + path + " in", e);
+            throw new VmctlException(VmctlException.Kind.NOT_FOUND, "read " + path + " in vm " + key + ": " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             if (!isRunning(key)) throw guestGone(key, "read " + path + " in", e);
             throw new VmctlException(VmctlException.Kind.NOT_FOUND, "read " + path + " in vm " + key + ": " + e.getMessage(), null, e);

@@ -195,6 +195,14 @@ public final class GuestAgentClient implements AutoCloseable {
 
     /** Reads the whole file at {@code guestPath} in chunks of {@link #FILE_CHUNK}. */
     public byte[] readFile(String guestPath) {
+        return readFile(guestPath, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reads the file at {@code guestPath}, refusing (and stopping at once) beyond {@code maxBytes}: a device such as
+     * /dev/zero or an ever-growing log never fills the server's heap.
+     */
+    public byte[] readFile(String guestPath, long maxBytes) {
         long handle = openFile(guestPath, "r");
         boolean ok = false;
         try {
@@ -207,6 +215,10 @@ public final class GuestAgentClient implements AutoCloseable {
                 byte[] chunk = decode("guest-file-read", r.path("buf-b64").asText(""));
                 out.writeBytes(chunk);
                 if (r.path("eof").asBoolean(false) || r.path("count").asInt(chunk.length) == 0) break;
+                if (out.size() > maxBytes) {
+                    throw dev.vmctl.model.VmctlException.invalid("path", guestPath + " is larger than " + (maxBytes >> 20) + " MiB",
+                            "files up to " + (maxBytes >> 20) + " MiB (the limit of a file read, as of a write)");
+                }
             }
             ok = true;
             return out.toByteArray();
