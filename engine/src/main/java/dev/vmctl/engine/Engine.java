@@ -17,6 +17,7 @@ public final class Engine implements AutoCloseable {
     private final Reconciler reconciler;
     private final ImageService images;
     private final Store store;
+    private final ArtifactService artifacts;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
@@ -35,6 +36,9 @@ public final class Engine implements AutoCloseable {
         this.snapshots = new SnapshotService(core, snapshotStore);
         this.networks = new Networks(net, ops, core);
         this.reconciler = new Reconciler(core);
+        this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
+                new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
+        core.artifacts = artifacts;
     }
 
     /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs. */
@@ -47,6 +51,7 @@ public final class Engine implements AutoCloseable {
     public NicService nics() { return nics; }
     public SnapshotService snapshots() { return snapshots; }
     public Networks networks() { return networks; }
+    public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
 
     /** Builds an image as an operation ({@code image.build} on lane image:NAME). */
@@ -57,6 +62,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         vms.close();
+        artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not
         core.dir.ramFiles().removeFolderIfEmpty();
     }

@@ -162,6 +162,26 @@ public final class Store implements AutoCloseable {
             // a node made by `vmctl node clone`: the node snapshot it came from and its VMs' start order
             // (JSON stages, e.g. [["cache"],["api"]]); both null for a node of the topology file
             {"ALTER TABLE nodes ADD COLUMN cloned_from TEXT", "ALTER TABLE nodes ADD COLUMN start_order TEXT"},
+            // artifacts (issue 14, F-05): what each VM is given (the spec as written, the cache digest it resolved to,
+            // its last delivery) and the command started once they are in place; both go with the VM
+            {"""
+             CREATE TABLE vm_artifacts (
+               vm_id        TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+               idx          INTEGER NOT NULL,
+               spec         TEXT NOT NULL,
+               sha256       TEXT NOT NULL,
+               type         TEXT NOT NULL,
+               name         TEXT NOT NULL,
+               size         INTEGER NOT NULL,
+               git_commit   TEXT,
+               via          TEXT,
+               delivered_at TEXT,
+               PRIMARY KEY (vm_id, idx)
+             )""", """
+             CREATE TABLE vm_run (
+               vm_id        TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+               argv         TEXT NOT NULL
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */

@@ -86,10 +86,46 @@ public final class TopologyService {
      * VMs it creates until it ends.
      */
     public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
-        TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+        return apply(text, fileName, null, dryRun, rollbackOnError);
+    }
+
+    /**
+     * As {@link #apply(String, String, boolean, boolean)}; {@code base} (the directory of the file on the server's host,
+     * as {@code vmctl up} sends it, or null) is what relative {@code src} and {@code git} paths of artifacts are
+     * relative to.
+     */
+    public Accepted<TopologyReport> apply(String text, String fileName, String base, boolean dryRun, boolean rollbackOnError) {
+        TopologySpec parsed = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+        TopologySpec spec = withBase(parsed, base);
         if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
         return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2),
                 o -> plan(spec, text, fileName, false, rollbackOnError));
+    }
+
+    /** The spec with relative artifact paths made absolute against {@code base} (unchanged without a base). */
+    static TopologySpec withBase(TopologySpec s, String base) {
+        if (base == null || base.isBlank()) return s;
+        if (!base.startsWith("/")) throw VmctlException.invalid("base", "'" + base + "' is not an absolute path", "the topology file's directory");
+        java.nio.file.Path b = java.nio.file.Path.of(base);
+        List<TopologySpec.Node> nodes = new ArrayList<>();
+        for (TopologySpec.Node n : s.nodes()) {
+            List<TopologySpec.Vm> vmsOut = new ArrayList<>();
+            for (TopologySpec.Vm v : n.vms()) {
+                List<dev.vmctl.model.ArtifactSpec> arts = new ArrayList<>();
+                for (dev.vmctl.model.ArtifactSpec a : v.artifacts()) {
+                    if (a.src() != null && !a.src().startsWith("/")) a = a.withSrc(b.resolve(a.src()).normalize().toString());
+                    if (a.git() != null && !a.git().startsWith("/") && !a.git().contains("://") && !a.git().matches("^[^/]+@[^/:]+:.*")) {
+                        a = new dev.vmctl.model.ArtifactSpec(null, null, null, b.resolve(a.git()).normalize().toString(), a.dest(), a.mode(),
+                                a.owner(), a.sha256(), a.ref(), a.repo());
+                    }
+                    arts.add(a);
+                }
+                vmsOut.add(new TopologySpec.Vm(v.name(), v.role(), v.image(), v.cpus(), v.memory(), v.accel(), v.nics(), v.startBefore(),
+                        arts, v.run()));
+            }
+            nodes.add(new TopologySpec.Node(n.name(), vmsOut));
+        }
+        return new TopologySpec(s.apiVersion(), s.kind(), s.name(), s.networks(), s.routers(), nodes);
     }
 
     private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
@@ -214,7 +250,8 @@ public final class TopologyService {
                     List<NetService.NicRequest> nics = vm.nics().stream()
                             .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
                     VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
-                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
+                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics, vm.artifacts(),
+                            vm.run().isEmpty() ? null : vm.run())).value();
                     store.saveNode(topo, node);
                     store.label(new Store.Label("vm", v.id(), topo, node, vm.name(), vm.effectiveRole()));
                     undo.add(() -> vms.destroy(v.id(), true));

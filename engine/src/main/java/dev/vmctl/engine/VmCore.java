@@ -59,6 +59,8 @@ final class VmCore {
     final Duration bootTimeout;
     final QemuLauncher launcher;
     final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
+    /** Delivers a VM's artifacts and starts its run command at the end of a boot from the image (set by the Engine). */
+    volatile ArtifactService artifacts;
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
@@ -154,7 +156,7 @@ final class VmCore {
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
-                            img.kernel(), img.initrd(), null, files, nics, files.ramFile(), true, false));
+                            img.kernel(), img.initrd(), QemuCommand.SHARE_CMDLINE, files, nics, files.ramFile(), true, false));
                 }
                 case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
                 case Reattach a -> { /* the QEMU process was found running at start-up */ }
@@ -189,6 +191,11 @@ final class VmCore {
             net.configureGuest(id, rt.agent());
             applyLinkStates(rt, id);
             if (op != null) op.checkCancelled();
+            // artifacts and the run command, before RUNNING; a restored or cloned guest already holds them in memory
+            if (!(plan instanceof FromSnapshot) && artifacts != null) {
+                artifacts.deliverOnBoot(op, id, rt);
+                if (op != null) op.checkCancelled();
+            }
             synchronized (rowLock(id)) {
                 VmRow now = row(id);
                 if (now.state() == VmState.PREPARING && rt.alive()) {
@@ -241,6 +248,9 @@ final class VmCore {
         try {
             Files.createDirectories(files.dir());
             for (Path p : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) Files.deleteIfExists(p);
+            // the file-transfer share starts empty (what a transfer left there is stale)
+            if (Files.exists(files.shareDir())) FileTree.delete(files.shareDir());
+            Files.createDirectories(files.shareDir());
             if (freshRam) Files.deleteIfExists(files.ramFile());
         } catch (IOException e) {
             throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);

@@ -61,8 +61,21 @@ public final class VmService implements AutoCloseable {
 
     // ---------------------------------------------------------------- create / start
 
+    /**
+     * @param artifacts delivered after every boot from the image, before RUNNING ({@link ArtifactService})
+     * @param run       a command started detached once they are in place (output on the console), or null
+     */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
-                                List<NetService.NicRequest> nics) {
+                                List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run) {
+        public CreateRequest {
+            artifacts = artifacts == null ? List.of() : artifacts;
+        }
+
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics) {
+            this(name, image, cpus, memory, accel, start, nics, List.of(), null);
+        }
+
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {
             this(name, image, cpus, memory, accel, start, List.of());
         }
@@ -82,6 +95,8 @@ public final class VmService implements AutoCloseable {
                     "choose another name or remove the existing VM");
         }
         List<NetRows.NicRow> nics = core.net.planNics(row.id(), req.nics());
+        // fetched before the VM exists: a wrong checksum, unknown coordinates … create nothing
+        List<ArtifactService.Resolved> artifacts = core.artifacts.resolve(spec.name(), req.artifacts(), req.run());
         String id = row.id();
         // a VM created by an operation (a topology deploy) is held by it until it ends: others get a 409 naming it
         Operations.Op parent = Operations.current();
@@ -91,6 +106,7 @@ public final class VmService implements AutoCloseable {
             core.store.tx("create vm " + row.name(), db -> {
                 core.store.insert(row);
                 for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
+                core.artifacts.record(db, row.id(), artifacts, req.run());
                 return null;
             });
             core.events.publish(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created");
@@ -279,6 +295,47 @@ public final class VmService implements AutoCloseable {
         GuestAgentClient agent = agentFor(key, "write file");
         try {
             agent.writeFile(path, data);
+        } catch (RuntimeException e) {
+            throw guestGone(key, "write " + path + " in", e);
+        }
+    }
+
+    /** Files up to this size go through the agent ({@link #writeFile}); larger ones through {@link #putFile}. */
+    public static final long AGENT_FILE_BYTES = GuestDelivery.AGENT_MAX_BYTES;
+
+    /**
+     * Where the server stages an upload of {@code path} into a running VM (a new file in the VM's 9p share folder, so
+     * the guest copies it from there and the host copies nothing more). Checks the path and the VM's state first.
+     */
+    public Path uploadStaging(String key, String path) {
+        checkGuestPath(path);
+        VmRow r = core.row(key);
+        agentFor(key, "write file");
+        Path dir = core.dir.vm(r.id()).shareDir();
+        try {
+            Files.createDirectories(dir);
+            return Files.createTempFile(dir, "upload-", ".part");
+        } catch (IOException e) {
+            throw VmctlException.internal("stage upload for vm " + r.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts a host file at {@code path} in the guest by the bulk path (the VM's 9p share; the agent where the guest has
+     * no 9p): copied under a temporary name, then renamed, mode 0644. {@code vm cp} of a large file.
+     *
+     * @return how it went in: "9p" or "agent"
+     */
+    public String putFile(String key, String path, Path hostFile) {
+        checkGuestPath(path);
+        VmRow r = core.row(key);
+        GuestAgentClient agent = agentFor(key, "write file");
+        try {
+            return GuestDelivery.deliver(agent, core.dir.vm(r.id()).shareDir(),
+                    List.of(new GuestDelivery.Item(hostFile, false, path, null, null, "file")), ArtifactService.DELIVER_TIMEOUT).getFirst();
+        } catch (VmctlException e) {
+            if (!isRunning(key)) throw guestGone(key, "write " + path + " in", e);
+            throw new VmctlException(VmctlException.Kind.INVALID, "write " + path + " in vm " + r.name() + ": " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             throw guestGone(key, "write " + path + " in", e);
         }

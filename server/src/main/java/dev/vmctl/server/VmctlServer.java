@@ -114,7 +114,8 @@ public final class VmctlServer implements AutoCloseable {
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
-            new VmRoutes(engine.vms(), engine.nics()).register(r);
+            new VmRoutes(engine.vms(), engine.nics(), engine.artifacts()).register(r);
+            new ArtifactRoutes(engine.artifacts()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
             new NetworkRoutes(engine.networks()).register(r);
             new TopologyRoutes(topologies).register(r);

@@ -71,7 +71,9 @@ class OpenApiContractTest {
             entry("HealReport", dev.vmctl.model.HealReport.class),
             entry("Host", HostView.class),
             entry("Error", Api.ErrorBody.class),
-            entry("FileWritten", VmRoutes.FileWritten.class));
+            entry("FileWritten", VmRoutes.FileWritten.class),
+            entry("Artifact", dev.vmctl.model.ArtifactView.class),
+            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class));
 
     /** response schemas that no record backs yet: each says what builds the answer today */
     static final Map<String, String> NOT_RECORDS = Map.of();
