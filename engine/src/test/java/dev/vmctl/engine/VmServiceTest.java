@@ -123,14 +123,23 @@ class VmServiceTest {
         assertThat(a.state()).isEqualTo(VmState.RUNNING);
         Accepted<VmView> reboot = vms.reboot("q");
         Accepted<VmView> stop = vms.stop("q");     // pre-empts the reboot's boot
-        Accepted<VmView> stop2 = vms.stop("q");    // queued: finds the VM STOPPED → fails with the 409 message
+        // queued behind the first stop it finds the VM STOPPED and fails with the 409 message; when the first stop
+        // was already over (a fast machine), the lane is idle and the same 409 comes at once — recorded either way
+        Accepted<VmView> stop2 = null;
+        try {
+            stop2 = vms.stop("q");
+        } catch (dev.vmctl.model.VmctlException refusedAtOnce) {
+            assertThat(refusedAtOnce.getMessage()).contains("is STOPPED");
+        }
         Accepted<VmView> start = vms.start("q");   // queued after it: boots again
         assertThat(await(start).state()).isEqualTo(VmState.RUNNING);
         assertThat(engine.ops().get(reboot.op().id()).state()).isIn("cancelled", "succeeded");
         assertThat(engine.ops().get(stop.op().id()).state()).isEqualTo("succeeded");
-        Operation second = engine.ops().get(stop2.op().id());
-        assertThat(second.state()).isEqualTo("failed");
-        assertThat(second.error()).contains("is STOPPED");
+        if (stop2 != null) {
+            Operation second = engine.ops().get(stop2.op().id());
+            assertThat(second.state()).isEqualTo("failed");
+            assertThat(second.error()).contains("is STOPPED");
+        }
         List<Operation> listed = new ArrayList<>(engine.ops().list("vm:" + a.id(), null, null, 50));
         Collections.reverse(listed);
         assertThat(listed).extracting(Operation::kind)
