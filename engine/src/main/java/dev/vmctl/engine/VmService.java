@@ -61,8 +61,16 @@ public final class VmService implements AutoCloseable {
 
     // ---------------------------------------------------------------- create / start
 
+    /**
+     * @param cold boot the image's kernel even when a boot snapshot of the VM's shape exists (no warm start)
+     */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
-                                List<NetService.NicRequest> nics) {
+                                List<NetService.NicRequest> nics, boolean cold) {
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics) {
+            this(name, image, cpus, memory, accel, start, nics, false);
+        }
+
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {
             this(name, image, cpus, memory, accel, start, List.of());
         }
@@ -70,7 +78,9 @@ public final class VmService implements AutoCloseable {
 
     /**
      * Creates a VM (REQUESTED) and with {@code start} boots it in the same operation ({@code vm.create}),
-     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists.
+     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists. The boot is warm
+     * (restored from the image's boot snapshot of the VM's shape, {@link BootSnapshots}) when there is one and the
+     * request does not say {@code cold}; otherwise cold, and the first cold boot of a shape records its boot snapshot.
      */
     public Accepted<VmView> create(CreateRequest req) {
         VmSpec spec = VmSpec.validate(req.name(), req.image(), req.cpus(), req.memory(), req.accel(), core.images.names());
@@ -100,12 +110,13 @@ public final class VmService implements AutoCloseable {
             }
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(!req.cold()));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, row));
     }
 
+    /** Starts a stopped (or never started) VM: a cold boot from its image (which may record the shape's boot snapshot). */
     public Accepted<VmView> start(String key) {
         VmRow r = core.row(key);
         String id = r.id();
@@ -114,7 +125,7 @@ public final class VmService implements AutoCloseable {
             VmOperation.START.check(cur.name(), cur.state());
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(false));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, r));
@@ -356,7 +367,7 @@ public final class VmService implements AutoCloseable {
         core.ops.await(op.id(), timeout);
         VmView v = core.view(vmId);
         if (v != null) return v;
-        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of());
+        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of(), null);
     }
 
     private VmView viewOrGone(String id, VmRow before) {
