@@ -91,7 +91,7 @@ public final class BootSnapshots {
     }
 
     /**
-     * @param mayRestore   the start may be warm (a create without {@code cold}); a plain {@code vm start} may not
+     * @param mayRestore   the start may be warm (a create without {@code cold}, a VM's first start); a start after a stop may not
      * @param ineligible   why this VM can have no boot snapshot ({@link #ineligible}), or null
      * @param available    a verified boot snapshot of the shape exists
      * @param recordingNow another boot of the shape is recording it right now
@@ -151,7 +151,7 @@ public final class BootSnapshots {
         String reason = switch (c) {
             case RESTORE -> "boot snapshot " + name;
             case RECORD -> "no boot snapshot " + name + " yet: this boot records it";
-            case NONE -> busy ? "boot snapshot " + name + " is being recorded by another boot" : "a start of a stopped VM boots cold";
+            case NONE -> busy ? "boot snapshot " + name + " is being recorded by another boot" : "this start boots cold (--cold, or after a stop)";
         };
         return new Plan(c, shape, c == Choice.RESTORE ? snap : null, reason);
     }

@@ -120,7 +120,8 @@ final class VmCore {
     sealed interface BootPlan permits Cold, Reboot, FromSnapshot, Reattach {}
 
     /**
-     * A start from the image: with {@code mayRestore} (a create without {@code cold}) from the image's boot snapshot of
+     * A start from the image: with {@code mayRestore} (a create without {@code cold}, or the first start of a VM created
+     * without {@code start}) from the image's boot snapshot of
      * the VM's shape when there is one ("warm"), else the image's kernel boots ("cold") and, when the shape has no boot
      * snapshot yet, this boot records it.
      */

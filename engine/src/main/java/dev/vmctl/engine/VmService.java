@@ -116,16 +116,21 @@ public final class VmService implements AutoCloseable {
         return new Accepted<>(op.view(), viewOrGone(id, row));
     }
 
-    /** Starts a stopped (or never started) VM: a cold boot from its image (which may record the shape's boot snapshot). */
+    /**
+     * Starts a VM. Its first start (REQUESTED: created without {@code start}, as topology deploys do) is warm when its
+     * shape has a boot snapshot, like a create with {@code start}; a start after a stop or an error boots the image's
+     * kernel (fresh RAM; it may record the shape's boot snapshot).
+     */
     public Accepted<VmView> start(String key) {
         VmRow r = core.row(key);
         String id = r.id();
         Operations.Op op = core.ops.submitAndAccept(bootSpec("vm.start", id), o -> {
             VmRow cur = core.row(id);
             VmOperation.START.check(cur.name(), cur.state());
+            boolean first = cur.state() == VmState.REQUESTED;
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold(false));
+            core.boot(o, id, new VmCore.Cold(first));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, r));
