@@ -54,6 +54,10 @@ final class VmCreateCommand implements Callable<Integer> {
     @Option(names = "--start", description = "boot the VM right away")
     boolean start;
 
+    @Option(names = "--cold", description = "with --start: boot the image's kernel even when a boot snapshot of this shape"
+            + " exists (otherwise the VM is restored from it: a warm boot)")
+    boolean cold;
+
     @Option(names = "--wait", description = "with --start: wait until the VM is RUNNING, printing each state")
     boolean wait;
 
@@ -77,6 +81,7 @@ final class VmCreateCommand implements Callable<Integer> {
         if (!nics.isEmpty()) body.put("nics", nics.stream().map(NetOptions.NicSpec::json).toList());
         if (!artifacts.isEmpty()) body.put("artifacts", artifacts.stream().map(a -> ArtifactOptions.json(a, mavenRepo)).toList());
         if (start) body.put("start", true);
+        if (cold) body.put("cold", true);
         return body;
     }
 

@@ -5,6 +5,7 @@ import dev.vmctl.engine.op.Operations;
 import dev.vmctl.snapshot.SnapshotStore;
 
 import java.time.Duration;
+import java.util.List;
 
 /** Wires the engine's services around one store, one event bus and one operation executor. */
 public final class Engine implements AutoCloseable {
@@ -16,6 +17,7 @@ public final class Engine implements AutoCloseable {
     private final Networks networks;
     private final Reconciler reconciler;
     private final ImageService images;
+    private final BootSnapshots boots;
     private final Store store;
     private final ArtifactService artifacts;
 
@@ -30,7 +32,8 @@ public final class Engine implements AutoCloseable {
         this.store = store;
         this.images = images;
         this.ops = new Operations(new OperationStore(store), events);
-        this.core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher);
+        this.boots = new BootSnapshots(new SnapshotStore(dir.root().resolve(BootSnapshots.DIR)), store, images, accel::qemuVersion, events);
+        this.core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher, boots);
         this.vms = new VmService(core);
         this.nics = new NicService(core);
         this.snapshots = new SnapshotService(core, snapshotStore);
@@ -41,9 +44,10 @@ public final class Engine implements AutoCloseable {
         core.artifacts = artifacts;
     }
 
-    /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs. */
+    /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs, drop stale boot snapshots. */
     public void reconcile() {
         reconciler.reconcile();
+        boots.reconcile();
     }
 
     public Operations ops() { return ops; }
@@ -53,10 +57,24 @@ public final class Engine implements AutoCloseable {
     public Networks networks() { return networks; }
     public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
+    public BootSnapshots bootSnapshots() { return boots; }
 
-    /** Builds an image as an operation ({@code image.build} on lane image:NAME). */
+    /**
+     * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted
+     * once it is built (VMs restored from them keep running: they hold links to their files).
+     */
     public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel) {
-        return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> images.build(name, kernel, o::progress));
+        return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> {
+            dev.vmctl.model.ImageInfo built = images.build(name, kernel, o::progress);
+            List<String> gone = boots.invalidate(name);
+            if (!gone.isEmpty()) o.progress("deleted " + gone.size() + " boot snapshot(s) of the old build");
+            return built;
+        });
+    }
+
+    /** An image and its boot snapshots (404 for an unknown image). */
+    public dev.vmctl.model.ImageDetail image(String name) {
+        return new dev.vmctl.model.ImageDetail(images.get(name), boots.list(name));
     }
 
     @Override

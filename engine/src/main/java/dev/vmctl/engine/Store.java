@@ -182,6 +182,9 @@ public final class Store implements AutoCloseable {
                vm_id        TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
                argv         TEXT NOT NULL
              )"""},
+            {"""
+             ALTER TABLE vms ADD COLUMN boot TEXT""", """
+             ALTER TABLE vms ADD COLUMN boot_snapshot TEXT"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -264,8 +267,8 @@ public final class Store implements AutoCloseable {
 
     public synchronized void insert(VmRow r) {
         try (PreparedStatement ps = db.prepareStatement("""
-                INSERT INTO vms (id, name, state, image, cpus, memory_mib, accel, run_accel, created_at, updated_at, pid, pid_start, error)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+                INSERT INTO vms (id, name, state, image, cpus, memory_mib, accel, run_accel, created_at, updated_at, pid, pid_start, error,
+                boot, boot_snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
             bind(ps, r);
             ps.executeUpdate();
         } catch (SQLException e) {
@@ -280,9 +283,9 @@ public final class Store implements AutoCloseable {
     public synchronized void update(VmRow r) {
         try (PreparedStatement ps = db.prepareStatement("""
                 UPDATE vms SET id=?, name=?, state=?, image=?, cpus=?, memory_mib=?, accel=?, run_accel=?, created_at=?,
-                updated_at=?, pid=?, pid_start=?, error=? WHERE id=?""")) {
+                updated_at=?, pid=?, pid_start=?, error=?, boot=?, boot_snapshot=? WHERE id=?""")) {
             bind(ps, r);
-            ps.setString(14, r.id());
+            ps.setString(16, r.id());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw VmctlException.internal("update vm " + r.name() + ": " + e.getMessage(), e);
@@ -317,7 +320,7 @@ public final class Store implements AutoCloseable {
                             rs.getString("image"), rs.getInt("cpus"), rs.getInt("memory_mib"), rs.getString("accel"),
                             rs.getString("run_accel"), rs.getString("created_at"), rs.getString("updated_at"),
                             nullableLong(rs, "pid"), nullableLong(rs, "pid_start"),
-                            rs.getString("error")));
+                            rs.getString("error"), rs.getString("boot"), rs.getString("boot_snapshot")));
                 }
             }
             return out;
@@ -642,6 +645,8 @@ public final class Store implements AutoCloseable {
         if (r.pid() == null) ps.setNull(11, Types.INTEGER); else ps.setLong(11, r.pid());
         if (r.pidStart() == null) ps.setNull(12, Types.INTEGER); else ps.setLong(12, r.pidStart());
         ps.setString(13, r.error());
+        ps.setString(14, r.boot());
+        ps.setString(15, r.bootSnapshot());
     }
 
     @Override

@@ -64,16 +64,23 @@ public final class VmService implements AutoCloseable {
     /**
      * @param artifacts delivered after every boot from the image, before RUNNING ({@link ArtifactService})
      * @param run       a command started detached once they are in place (output on the console), or null
+     * @param cold      boot the image's kernel even when a boot snapshot of the VM's shape exists (no warm start)
      */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
-                                List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run) {
+                                List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
+                                boolean cold) {
         public CreateRequest {
             artifacts = artifacts == null ? List.of() : artifacts;
         }
 
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run) {
+            this(name, image, cpus, memory, accel, start, nics, artifacts, run, false);
+        }
+
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
                              List<NetService.NicRequest> nics) {
-            this(name, image, cpus, memory, accel, start, nics, List.of(), null);
+            this(name, image, cpus, memory, accel, start, nics, List.of(), null, false);
         }
 
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {
@@ -83,7 +90,9 @@ public final class VmService implements AutoCloseable {
 
     /**
      * Creates a VM (REQUESTED) and with {@code start} boots it in the same operation ({@code vm.create}),
-     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists.
+     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists. The boot is warm
+     * (restored from the image's boot snapshot of the VM's shape, {@link BootSnapshots}) when there is one and the
+     * request does not say {@code cold}; otherwise cold, and the first cold boot of a shape records its boot snapshot.
      */
     public Accepted<VmView> create(CreateRequest req) {
         VmSpec spec = VmSpec.validate(req.name(), req.image(), req.cpus(), req.memory(), req.accel(), core.images.names());
@@ -116,21 +125,27 @@ public final class VmService implements AutoCloseable {
             }
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(!req.cold()));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, row));
     }
 
+    /**
+     * Starts a VM. Its first start (REQUESTED: created without {@code start}, as topology deploys do) is warm when its
+     * shape has a boot snapshot, like a create with {@code start}; a start after a stop or an error boots the image's
+     * kernel (fresh RAM; it may record the shape's boot snapshot).
+     */
     public Accepted<VmView> start(String key) {
         VmRow r = core.row(key);
         String id = r.id();
         Operations.Op op = core.ops.submitAndAccept(bootSpec("vm.start", id), o -> {
             VmRow cur = core.row(id);
             VmOperation.START.check(cur.name(), cur.state());
+            boolean first = cur.state() == VmState.REQUESTED;
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(first));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, r));
@@ -214,7 +229,7 @@ public final class VmService implements AutoCloseable {
                 rt.expectedExit = true;
                 core.kill(rt, Duration.ofSeconds(3));
                 core.runtimes.remove(id, rt);
-                core.boot(o, id, new VmCore.Cold());
+                core.boot(o, id, new VmCore.Cold(false));
                 return null;
             }
             try {
@@ -438,7 +453,7 @@ public final class VmService implements AutoCloseable {
         core.ops.await(op.id(), timeout);
         VmView v = core.view(vmId);
         if (v != null) return v;
-        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of());
+        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of(), null);
     }
 
     private VmView viewOrGone(String id, VmRow before) {

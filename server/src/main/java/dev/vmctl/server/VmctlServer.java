@@ -109,6 +109,7 @@ public final class VmctlServer implements AutoCloseable {
             r.add(HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
             r.add(HandlerType.GET, "/api/v1/host", ctx -> Api.json(ctx, 200, host()));
             r.add(HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
+            r.add(HandlerType.GET, "/api/v1/images/{name}", ctx -> Api.json(ctx, 200, engine.image(ctx.pathParam("name"))));
             r.add(HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
                 var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"));
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));

@@ -55,6 +55,8 @@ class OpenApiContractTest {
             entry("Network", NetworkView.class),
             entry("Router", RouterView.class),
             entry("Image", ImageInfo.class),
+            entry("ImageDetail", dev.vmctl.model.ImageDetail.class),
+            entry("BootSnapshot", dev.vmctl.model.BootSnapshotView.class),
             entry("ExecResult", ExecResult.class),
             entry("Event", VmEvent.class),
             entry("Node", dev.vmctl.model.NodeView.class),

@@ -171,7 +171,18 @@ public final class GuestAgentClient implements AutoCloseable {
 
     /** Writes {@code data} to {@code guestPath} (created or truncated) in chunks of {@link #FILE_CHUNK}. */
     public void writeFile(String guestPath, byte[] data) {
+        writeFile(guestPath, openNanos -> data);
+    }
+
+    /**
+     * {@link #writeFile(String, byte[])} with the content made once the file is open: {@code content} gets how long
+     * the open took (its round trip, in nanoseconds), so that content carrying a time stamp can allow for the transit
+     * of the write and close that follow.
+     */
+    public void writeFile(String guestPath, java.util.function.LongFunction<byte[]> content) {
+        long t0 = System.nanoTime();
         long handle = openFile(guestPath, "w");
+        byte[] data = content.apply(System.nanoTime() - t0);
         boolean ok = false;
         try {
             for (int off = 0; off < data.length; ) {

@@ -42,23 +42,54 @@ public final class GuestScripts {
             """;
 
     /**
-     * The guest script. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-; stdin:
-     * entropy for /dev/urandom. Busybox and iproute2 compatible.
+     * The tiny image's identity helper (image.IdentityHelper): {@code --reseed} credits the entropy on stdin and
+     * reseeds the CRNG (exit 0), {@code --serve FIFO} waits for identity requests (see CloneIdentity).
+     */
+    public static final String IDENTITY_HELPER = "/usr/sbin/vmctl-identity";
+
+    /**
+     * The identity of a restored clone. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-
+     * FROM_MAC|- (FROM_MAC: find the interface by the MAC it has now instead of by DEVICE, and leave its name to the
+     * network script); stdin: host entropy. With {@link #IDENTITY_HELPER} in the guest the entropy (up to 512 bytes) is
+     * credited and the kernel's CRNG reseeded at once (stdout says {@code reseeded}); without it the bytes are only
+     * mixed into /dev/urandom. Ends with {@code VMCTL_READY} on the console, as the init of a cold boot does.
+     * Host name, /etc/hostname, /etc/hosts and /etc/machine-id are written with shell built-ins only: under TCG every
+     * program a freshly restored guest runs for the first time costs tens of milliseconds of code translation.
+     * Busybox and iproute2 compatible.
      */
     public static final String IDENTITY = """
             set -e
             h=$1; mid=$2; shift 2
-            hostname "$h"
+            printf '%s' "$h" >/proc/sys/kernel/hostname
             printf '%s\\n' "$h" >/etc/hostname
-            if [ -f /etc/hosts ] && grep -q '^127\\.0\\.1\\.1[[:space:]]' /etc/hosts; then
-                sed -i "s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1\\t$h/" /etc/hosts
-            else
-                printf '127.0.1.1\\t%s\\n' "$h" >>/etc/hosts
+            hosts=; found=
+            if [ -f /etc/hosts ]; then
+                while IFS= read -r line || [ -n "$line" ]; do
+                    case "$line" in "127.0.1.1 "* | "127.0.1.1\t"*) line="127.0.1.1\t$h"; found=1 ;; esac
+                    hosts="$hosts$line
+            "
+                done </etc/hosts
             fi
+            [ -n "$found" ] || hosts="${hosts}127.0.1.1\t$h
+            "
+            printf '%s' "$hosts" >/etc/hosts
             printf '%s\\n' "$mid" >/etc/machine-id
-            cat >/dev/urandom
-            while [ $# -ge 4 ]; do
-                dev=$1; mac=$2; addr=$3; gw=$4; shift 4
+            if [ -x /usr/sbin/vmctl-identity ]; then
+                /usr/sbin/vmctl-identity --reseed || { echo "vmctl-identity --reseed failed with status $?" >&2; exit 5; }
+                echo reseeded
+            else
+                cat >/dev/urandom
+            fi
+            while [ $# -ge 5 ]; do
+                dev=$1; mac=$2; addr=$3; gw=$4; from=$5; shift 5
+                if [ "$from" != - ]; then
+                    dev=
+                    for d in /sys/class/net/*; do
+                        read -r a <"$d/address" 2>/dev/null || a=
+                        if [ "$a" = "$from" ]; then dev=${d##*/}; fi
+                    done
+                    if [ -z "$dev" ]; then echo "no interface with MAC $from" >&2; exit 3; fi
+                fi
                 ip link set dev "$dev" down
                 ip link set dev "$dev" address "$mac"
                 ip link set dev "$dev" up
@@ -70,6 +101,7 @@ public final class GuestScripts {
                     arping -U -c 1 -w 1 -I "$dev" "${addr%/*}" </dev/null >/dev/null 2>&1 &
                 fi
             done
+            printf '\\nVMCTL_READY\\n' >/dev/console 2>/dev/null || true
             """;
 
     /**
