@@ -1,6 +1,8 @@
-// Boot benchmark: `vmctl vm create --start --wait` (request → RUNNING) against a bare qemu-system-x86_64
-// command line booting the same kernel and initrd (process start → guest agent answers), interleaved,
-// with the same idle gap before every run. Run with bench/boot/run.
+// Boot benchmark: `vmctl vm create --start --wait` (request → RUNNING), cold (`"cold": true`: the image's kernel
+// boots) and warm (restored from the image's boot snapshot of the shape), against a bare qemu-system-x86_64
+// command line booting the same kernel and initrd (process start → guest agent answers), interleaved (cold, warm,
+// bare, …), with the same idle gap before every run. A first create records the boot snapshot (its time is shown,
+// not counted). The last line is "ratios: cold C, warm W" (each median ÷ the bare median). Run with bench/boot/run.
 //
 //   java -cp app/target/vmctl.jar bench/boot/BootBench.java URL DATA_DIR RUNS [--breakdown]
 //
@@ -52,32 +54,56 @@ public class BootBench {
         System.out.println("kernel " + kernel + "\ninitrd " + initrd);
         System.out.println("accel: " + field(host, "chosen") + " (" + field(host, "reason") + ")");
         boolean kvm = "kvm".equals(field(host, "chosen"));
-        List<Double> vmctl = new ArrayList<>(), bare = new ArrayList<>();
-        List<Map<String, Double>> vmctlStages = new ArrayList<>(), bareStages = new ArrayList<>();
+        List<Double> cold = new ArrayList<>(), warm = new ArrayList<>(), bare = new ArrayList<>();
+        List<Map<String, Double>> coldStages = new ArrayList<>(), warmStages = new ArrayList<>(), bareStages = new ArrayList<>();
         // inside the data directory the run script removes afterwards
         Path scratch = Files.createDirectories(dataDir.resolve("bench-bare"));
+        Thread.sleep(gapMs);
+        double first = vmctlBoot("bench-first", false, null);
+        String snapshot = awaitBootSnapshot();
+        System.out.printf("first create %.3f s (cold; recorded boot snapshot %s)%n", first, snapshot);
         for (int i = 0; i < runs; i++) {
             Thread.sleep(gapMs);
-            Watch vw = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "bench-" + i) : null;
-            vmctl.add(vmctlBoot("bench-" + i, vw));
+            Watch cw = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "cold-" + i) : null;
+            cold.add(vmctlBoot("cold-" + i, true, cw));
+            Thread.sleep(gapMs);
+            Watch ww = breakdown ? Watch.vmctl(dataDir.resolve("vms"), "warm-" + i) : null;
+            warm.add(vmctlBoot("warm-" + i, false, ww));
             Thread.sleep(gapMs);
             Watch bw = breakdown ? Watch.bare(new VmFiles(scratch.resolve("bare" + i)).console()) : null;
             bare.add(bareBoot(scratch, kernel, initrd, kvm, i, bw));
-            System.out.printf("run %d: vmctl %.3f s   bare qemu %.3f s%n", i + 1, vmctl.getLast(), bare.getLast());
+            System.out.printf("run %d: vmctl cold %.3f s   vmctl warm %.3f s   bare qemu %.3f s%n", i + 1, cold.getLast(), warm.getLast(),
+                    bare.getLast());
             if (breakdown) {
-                vmctlStages.add(vw.stages());
+                coldStages.add(cw.stages());
+                warmStages.add(ww.stages());
                 bareStages.add(bw.stages());
-                System.out.println("  breakdown vmctl: " + format(vmctlStages.getLast()));
-                System.out.println("  breakdown bare:  " + format(bareStages.getLast()));
+                System.out.println("  breakdown cold: " + format(coldStages.getLast()));
+                System.out.println("  breakdown warm: " + format(warmStages.getLast()));
+                System.out.println("  breakdown bare: " + format(bareStages.getLast()));
             }
         }
-        double mv = median(vmctl), mb = median(bare);
-        System.out.printf("%nmedian of %d: vmctl create --start --wait → RUNNING %.3f s; bare qemu → agent answers %.3f s; ratio %.2f%n",
-                runs, mv, mb, mv / mb);
+        double mc = median(cold), mw = median(warm), mb = median(bare);
+        System.out.printf("%nmedian of %d: vmctl create --start --wait → RUNNING: cold %.3f s, warm %.3f s; bare qemu → agent answers %.3f s%n",
+                runs, mc, mw, mb);
         if (breakdown) {
-            System.out.println("breakdown median, s from qemu start: vmctl " + format(medians(vmctlStages)));
-            System.out.println("breakdown median, s from qemu start: bare  " + format(medians(bareStages)));
+            System.out.println("breakdown median, s from qemu start: cold " + format(medians(coldStages)));
+            System.out.println("breakdown median, s from qemu start: warm " + format(medians(warmStages)));
+            System.out.println("breakdown median, s from qemu start: bare " + format(medians(bareStages)));
         }
+        System.out.printf("ratios: cold %.2f, warm %.2f%n", mc / mb, mw / mb);
+    }
+
+    /** Waits until the image's boot snapshot is committed (in the background after the first create); its name. */
+    static String awaitBootSnapshot() throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            String image = get("/api/v1/images/tiny");
+            String name = field(image.substring(Math.max(0, image.indexOf("\"bootSnapshots\""))), "name");
+            if (name != null) return name;
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no boot snapshot recorded within 60 s: " + get("/api/v1/images/tiny"));
     }
 
     // ---------------------------------------------------------------- --breakdown
@@ -214,10 +240,10 @@ public class BootBench {
         return out;
     }
 
-    static double vmctlBoot(String name, Watch w) throws Exception {
+    static double vmctlBoot(String name, boolean cold, Watch w) throws Exception {
         long t0 = System.nanoTime();
         if (w != null) w.requestMs = System.currentTimeMillis();
-        String body = "{\"name\":\"" + name + "\",\"image\":\"tiny\",\"start\":true}";
+        String body = "{\"name\":\"" + name + "\",\"image\":\"tiny\",\"start\":true" + (cold ? ",\"cold\":true" : "") + "}";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms?wait=true"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -228,6 +254,10 @@ public class BootBench {
             w.finish();
         }
         if (!r.body().contains("\"state\":\"RUNNING\"")) throw new IllegalStateException("vmctl boot failed: " + r.body());
+        String boot = field(r.body(), "boot");
+        if (!(cold ? "cold" : "warm").equals(boot) && !name.equals("bench-first")) {
+            throw new IllegalStateException("vm " + name + " booted " + boot + ", expected " + (cold ? "cold" : "warm") + ": " + r.body());
+        }
         HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms/" + name + "?force=true")).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
         return s;

@@ -33,6 +33,15 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         VmSpec.Accel a = VmSpec.Accel.parse("accel", accel);
         Path dir = dataDir != null ? dataDir : DataDir.defaultRoot();
+        if (host.matches("[^\\[\\]:]+:\\d+")) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--listen " + host + ": give the address only and the port with --port, e.g. --listen "
+                            + host.substring(0, host.lastIndexOf(':')) + " --port " + host.substring(host.lastIndexOf(':') + 1));
+        }
+        if (!isLoopback(host)) {
+            System.err.println("WARNING: listening on " + host + ": every host that can reach this address can create VMs and run"
+                    + " commands in them as root (no authentication or TLS yet); use --listen 127.0.0.1 unless this network is yours alone");
+        }
         VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout))).start();
         System.out.println("vmctl server listening on http://" + host + ":" + server.port() + "  (data dir " + dir.toAbsolutePath() + ")");
         System.out.flush();
@@ -43,5 +52,9 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         done.await();
         return 0;
+    }
+
+    static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
     }
 }

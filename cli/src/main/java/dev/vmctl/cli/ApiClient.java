@@ -85,6 +85,17 @@ final class ApiClient implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
     }
 
+    /** PUTs a file as the raw request body, streamed from disk ({@code vm cp} into a VM). */
+    JsonNode putFile(String path, Path file, Duration timeout) {
+        HttpRequest.BodyPublisher body;
+        try {
+            body = HttpRequest.BodyPublishers.ofFile(file);
+        } catch (FileNotFoundException e) {
+            throw CliException.failed("cannot read " + file + ": no such file", null, e);
+        }
+        return send(request(path, timeout).header("Content-Type", "application/octet-stream").PUT(body).build());
+    }
+
     /** POSTs raw bytes as {@code contentType}, exactly as given (a topology file). */
     JsonNode postBytes(String path, byte[] data, String contentType, Duration timeout) {
         return send(request(path, timeout).header("Content-Type", contentType)

@@ -5,8 +5,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-@Command(name = "image", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND", description = "Build and list guest images.",
-        subcommands = {ImageBuildCommand.class, ImageListCommand.class})
+@Command(name = "image", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
+        description = "Build, list and show guest images (and their boot snapshots).",
+        subcommands = {ImageBuildCommand.class, ImageListCommand.class, ImageShowCommand.class})
 final class ImageCommand implements Runnable {
     @Spec
     CommandSpec spec;

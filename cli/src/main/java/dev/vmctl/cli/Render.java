@@ -79,6 +79,7 @@ final class Render {
         f.put("cpus", String.valueOf(v.cpus()));
         f.put("memory", memory(v.memoryMiB()));
         f.put("accel", v.accel());
+        f.put("boot", v.boot());
         f.put("pid", v.pid() == null ? null : String.valueOf(v.pid()));
         f.put("created", time(v.createdAt()));
         f.put("updated", time(v.updatedAt()));

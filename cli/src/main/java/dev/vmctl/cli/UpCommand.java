@@ -59,6 +59,9 @@ final class UpCommand implements Callable<Integer> {
         Path base = file.getFileName();
         StringBuilder b = new StringBuilder("/api/v1/topologies?file=")
                 .append(ApiClient.seg(base == null ? file.toString() : base.toString()));
+        // relative artifact paths (src, git) in the file are relative to its directory
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        if (dir != null) b.append("&base=").append(ApiClient.seg(dir.toString()));
         if (dryRun) b.append("&dryRun=true");
         if (rollbackOnError) b.append("&rollbackOnError=true");
         if (segment != null) b.append("&segment=").append(ApiClient.seg(segment));

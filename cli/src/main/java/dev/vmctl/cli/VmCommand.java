@@ -8,7 +8,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "vm", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND", description = "Create, run, inspect and remove VMs.",
         subcommands = {VmCreateCommand.class, VmListCommand.class, VmShowCommand.class,
                 VmStartCommand.class, VmStopCommand.class, VmRebootCommand.class, VmRemoveCommand.class,
-                VmExecCommand.class, VmCopyCommand.class, VmConsoleCommand.class,
+                VmExecCommand.class, VmCopyCommand.class, VmConsoleCommand.class, VmArtifactsCommand.class,
                 VmRestoreCommand.class, VmCloneCommand.class})
 final class VmCommand implements Runnable {
     @Spec

@@ -10,7 +10,8 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "cp", mixinStandardHelpOptions = true,
-        description = {"Copy a file into or out of a running VM through its guest agent.",
+        description = {"Copy a file into or out of a running VM: in, small files through its guest agent, larger ones streamed"
+                + " and copied in over the VM's 9p share (a temporary name, then renamed); out, through the agent.",
                 "  vmctl vm cp ./app.conf web1:/etc/app.conf",
                 "  vmctl vm cp web1:/var/log/app.log ./app.log"})
 final class VmCopyCommand implements Callable<Integer> {
@@ -39,9 +40,11 @@ final class VmCopyCommand implements Callable<Integer> {
             throw CliException.usage("exactly one of SRC and DST must be VM:/path (got '" + src + "' and '" + dst + "')");
         }
         if (to != null) {
-            byte[] data = Files.readAllBytes(Path.of(src));
-            ctx.api().putBytes("/api/v1/vms/" + ApiClient.seg(to[0]) + "/files?path=" + ApiClient.seg(to[1]), data, TIMEOUT);
-            ctx.out().println("copied " + data.length + " bytes to " + dst);
+            Path file = Path.of(src);
+            if (!Files.isRegularFile(file)) throw CliException.failed("cannot read " + src + ": not a file", null);
+            long size = Files.size(file);
+            ctx.api().putFile("/api/v1/vms/" + ApiClient.seg(to[0]) + "/files?path=" + ApiClient.seg(to[1]), file, TIMEOUT);
+            ctx.out().println("copied " + size + " bytes to " + dst);
         } else {
             byte[] data = ctx.api().getBytes("/api/v1/vms/" + ApiClient.seg(from[0]) + "/files?path=" + ApiClient.seg(from[1]), TIMEOUT);
             Files.write(Path.of(dst), data);

@@ -42,8 +42,21 @@ final class VmCreateCommand implements Callable<Integer> {
                     + " network's subnet unless ip= gives one")
     List<NetOptions.NicSpec> nics = new ArrayList<>();
 
+    @Option(names = "--artifact", paramLabel = "SPEC", converter = ArtifactOptions.Converter.class,
+            description = {"a file, directory, download, Maven artifact or git checkout put into the guest after every boot"
+                    + " from the image, before RUNNING (repeatable): src=PATH | url=URL,sha256=HEX | maven=G:A[:EXT[:CLASSIFIER]]:V"
+                    + " | git=URL|PATH[,ref=REF], then dest=/ABS/PATH (ending in '/': into that directory) [,mode=0755][,owner=U[:G]]"})
+    List<dev.vmctl.model.ArtifactSpec> artifacts = new ArrayList<>();
+
+    @Option(names = "--maven-repo", paramLabel = "URL", description = "the Maven repository for maven= artifacts (default: Maven Central)")
+    String mavenRepo;
+
     @Option(names = "--start", description = "boot the VM right away")
     boolean start;
+
+    @Option(names = "--cold", description = "with --start: boot the image's kernel even when a boot snapshot of this shape"
+            + " exists (otherwise the VM is restored from it: a warm boot)")
+    boolean cold;
 
     @Option(names = "--wait", description = "with --start: wait until the VM is RUNNING, printing each state")
     boolean wait;
@@ -66,14 +79,17 @@ final class VmCreateCommand implements Callable<Integer> {
         if (memory != null) body.put("memory", memory);
         if (accel != null) body.put("accel", accel.cli());
         if (!nics.isEmpty()) body.put("nics", nics.stream().map(NetOptions.NicSpec::json).toList());
+        if (!artifacts.isEmpty()) body.put("artifacts", artifacts.stream().map(a -> ArtifactOptions.json(a, mavenRepo)).toList());
         if (start) body.put("start", true);
+        if (cold) body.put("cold", true);
         return body;
     }
 
     @Override
     public Integer call() {
         long startNanos = System.nanoTime();
-        JsonNode json = ctx.api().post("/api/v1/vms", body(), ApiClient.DEFAULT_TIMEOUT);
+        // artifacts are fetched into the server's cache before it answers (a Maven download, a clone): give it time
+        JsonNode json = ctx.api().post("/api/v1/vms", body(), artifacts.isEmpty() ? ApiClient.DEFAULT_TIMEOUT : Duration.ofMinutes(30));
         PrintWriter progress = output.json() ? ctx.err() : ctx.out();
         if (start && wait) {
             json = new VmWaiter(ctx.api(), progress, CliContext.POLL_INTERVAL)

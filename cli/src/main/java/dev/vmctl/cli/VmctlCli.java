@@ -27,7 +27,7 @@ import java.util.Properties;
         description = "Boot and manage QEMU microVMs through a vmctl server.",
         subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
                 RouterCommand.class, SegmentCommand.class, LinkCommand.class, NicCommand.class, UpCommand.class, DownCommand.class,
-                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, EventsCommand.class, HelpCommand.class},
+                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, ArtifactCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, EventsCommand.class, HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",

@@ -122,6 +122,20 @@ class StreamsAndHostTest {
     }
 
     @Test
+    void imageShowListsTheBootSnapshots() {
+        server.json("GET", "/api/v1/images/tiny", 200, "{\"image\":" + TINY + ",\"bootSnapshots\":[{\"name\":\"tiny-0123456789abcdef\","
+                + "\"image\":\"tiny\",\"vm\":\"web1\",\"cpus\":1,\"memoryMiB\":128,\"accel\":\"tcg\",\"nics\":1,\"sizeBytes\":161900000,"
+                + "\"createdAt\":\"2026-11-28T10:01:00Z\",\"warmVms\":[\"web2\",\"web3\"]}]}");
+        CliRun r = CliRun.run(server.url(), "image", "show", "tiny");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("name:           tiny\n", "kernel sha256:  aa\n", "boot snapshots:\n")
+                .containsPattern("tiny-0123456789abcdef +1 +128M +1 +tcg +154\\.4 MiB +2026-11-28T10:01:00Z +web1 +web2,web3");
+
+        server.json("GET", "/api/v1/images/tiny", 200, "{\"image\":" + TINY + ",\"bootSnapshots\":[]}");
+        assertThat(CliRun.run(server.url(), "image", "show", "tiny").out()).contains("boot snapshots: none");
+    }
+
+    @Test
     void imageBuildFailure() {
         server.json("POST", "/api/v1/images/huge/build", 404,
                 "{\"error\":\"image not found: huge\",\"detail\":\"known images: tiny, debian\"}");

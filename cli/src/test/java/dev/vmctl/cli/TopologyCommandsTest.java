@@ -109,7 +109,9 @@ class TopologyCommandsTest {
         assertThat(r.code()).isZero();
         FakeServer.Request req = post();
         assertThat(req.bytes()).isEqualTo(Files.readAllBytes(f));
-        assertThat(req.query()).isEqualTo("file=shop.yaml");
+        assertThat(withoutBase(req.query())).isEqualTo("file=shop.yaml");
+        // relative artifact paths of the file are relative to its directory: the server is told which it is
+        assertThat(req.query()).contains("&base=" + ApiClient.seg(f.toAbsolutePath().normalize().getParent().toString()));
         assertThat(req.header("Content-Type")).isEqualTo("application/yaml");
         assertThat(r.out()).isEqualTo("""
                 applying topology shop from %s…
@@ -130,7 +132,7 @@ class TopologyCommandsTest {
         Path f = file("sub dir/my shop+1.yaml", SHOP_YAML);
         CliRun r = CliRun.run(server.url(), "up", "--file", f.toString());
         assertThat(r.code()).isZero();
-        assertThat(post().query()).isEqualTo("file=my%20shop%2B1.yaml");
+        assertThat(withoutBase(post().query())).isEqualTo("file=my%20shop%2B1.yaml");
     }
 
     @Test
@@ -160,7 +162,7 @@ class TopologyCommandsTest {
         Path f = file("shop.yaml", SHOP_YAML);
         CliRun r = CliRun.run(server.url(), "up", "-f", f.toString(), "--dry-run");
         assertThat(r.code()).isZero();
-        assertThat(post().query()).isEqualTo("file=shop.yaml&dryRun=true");
+        assertThat(withoutBase(post().query())).isEqualTo("file=shop.yaml&dryRun=true");
         assertThat(r.out()).isEqualTo("""
                 planning topology shop from %s (dry run)…
                 + create network shop-dmz 198.18.3.0/24
@@ -178,7 +180,7 @@ class TopologyCommandsTest {
         Path f = file("shop.yaml", SHOP_YAML);
         assertThat(CliRun.run(server.url(), "up", "-f", f.toString(), "--rollback-on-error").code()).isZero();
         assertThat(CliRun.run(server.url(), "up", "--dry-run", "--rollback-on-error", "-f", f.toString()).code()).isZero();
-        assertThat(server.requests("POST", "/api/v1/topologies")).extracting(FakeServer.Request::query)
+        assertThat(server.requests("POST", "/api/v1/topologies")).extracting(q -> withoutBase(q.query()))
                 .containsExactly("file=shop.yaml&rollbackOnError=true", "file=shop.yaml&dryRun=true&rollbackOnError=true");
     }
 
@@ -628,5 +630,10 @@ class TopologyCommandsTest {
             }
         }
         assertThat(server.requests()).isEmpty();
+    }
+
+    /** The query without its base= parameter (the file's directory, a temporary one here). */
+    static String withoutBase(String query) {
+        return query.replaceAll("&base=[^&]*", "");
     }
 }

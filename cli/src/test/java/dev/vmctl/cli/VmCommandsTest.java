@@ -61,6 +61,14 @@ class VmCommandsTest {
     }
 
     @Test
+    void createColdAsksForAColdBoot() {
+        server.json("POST", "/api/v1/vms", 201, vm("web1", "PREPARING"));
+        assertThat(CliRun.run(server.url(), "vm", "create", "web1", "--image", "tiny", "--start", "--cold").code()).isZero();
+        assertThat(server.requests().getFirst().json()).isEqualTo(parse(
+                "{\"name\":\"web1\",\"image\":\"tiny\",\"start\":true,\"cold\":true}"));
+    }
+
+    @Test
     void createWithNameOnly() {
         server.json("POST", "/api/v1/vms", 201, vm("web1", "REQUESTED"));
         assertThat(CliRun.run(server.url(), "vm", "create", "web1").code()).isZero();

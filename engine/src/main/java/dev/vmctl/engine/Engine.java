@@ -5,6 +5,7 @@ import dev.vmctl.engine.op.Operations;
 import dev.vmctl.snapshot.SnapshotStore;
 
 import java.time.Duration;
+import java.util.List;
 
 /** Wires the engine's services around one store, one event bus and one operation executor. */
 public final class Engine implements AutoCloseable {
@@ -17,7 +18,9 @@ public final class Engine implements AutoCloseable {
     private final Segments segments;
     private final Reconciler reconciler;
     private final ImageService images;
+    private final BootSnapshots boots;
     private final Store store;
+    private final ArtifactService artifacts;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
@@ -40,22 +43,27 @@ public final class Engine implements AutoCloseable {
         this.store = store;
         this.images = images;
         this.ops = new Operations(new OperationStore(store), events);
-        this.core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher);
+        this.boots = new BootSnapshots(new SnapshotStore(dir.root().resolve(BootSnapshots.DIR)), store, images, accel::qemuVersion, events);
+        this.core = new VmCore(dir, store, events, images, accel, net, ops, bootTimeout, launcher, boots);
         this.vms = new VmService(core);
         this.nics = new NicService(core);
         this.snapshots = new SnapshotService(core, snapshotStore);
         this.networks = new Networks(net, ops, core);
         this.segments = new Segments(new SegmentService(store, events, net, segmentHost, dir.root(), segmentPool), ops, vms, core);
         this.reconciler = new Reconciler(core);
+        this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
+                new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
+        core.artifacts = artifacts;
     }
 
     private static SegmentHost defaultSegmentHost(NetService net) {
         return net.host() instanceof LinuxHostNet l ? new LinuxSegmentHost(l.fabric(), l.capabilities()) : SegmentHost.none(net.host().fabric());
     }
 
-    /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs. */
+    /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs, drop stale boot snapshots. */
     public void reconcile() {
         reconciler.reconcile();
+        boots.reconcile();
         segments.start();
     }
 
@@ -65,17 +73,33 @@ public final class Engine implements AutoCloseable {
     public SnapshotService snapshots() { return snapshots; }
     public Networks networks() { return networks; }
     public Segments segments() { return segments; }
+    public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
+    public BootSnapshots bootSnapshots() { return boots; }
 
-    /** Builds an image as an operation ({@code image.build} on lane image:NAME). */
+    /**
+     * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted
+     * once it is built (VMs restored from them keep running: they hold links to their files).
+     */
     public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel) {
-        return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> images.build(name, kernel, o::progress));
+        return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> {
+            dev.vmctl.model.ImageInfo built = images.build(name, kernel, o::progress);
+            List<String> gone = boots.invalidate(name);
+            if (!gone.isEmpty()) o.progress("deleted " + gone.size() + " boot snapshot(s) of the old build");
+            return built;
+        });
+    }
+
+    /** An image and its boot snapshots (404 for an unknown image). */
+    public dev.vmctl.model.ImageDetail image(String name) {
+        return new dev.vmctl.model.ImageDetail(images.get(name), boots.list(name));
     }
 
     @Override
     public void close() {
         segments.close();
         vms.close();
+        artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not
         core.dir.ramFiles().removeFolderIfEmpty();
     }

@@ -572,6 +572,32 @@ public final class NetService {
         for (NicRow n : nics) applyGuestNetem(n, agent);
     }
 
+    /**
+     * The guest's NICs as the identity helper of a warm start sets them (instead of the network script): each with its
+     * own MAC, found by the MAC it has now ({@code fromMacs}: NIC number → the boot snapshot's MAC), its address, and
+     * the default route on the NIC whose network gives it ({@link #gatewayFor}).
+     */
+    List<dev.vmctl.snapshot.CloneIdentity.Nic> guestNics(String vmId, Map<Integer, String> fromMacs) {
+        List<NicRow> nics = store.nics(vmId);
+        List<dev.vmctl.snapshot.CloneIdentity.Nic> out = new ArrayList<>();
+        if (nics.isEmpty()) return out;
+        String gw = gatewayFor(nics);
+        boolean routed = false;
+        for (NicRow n : nics) {
+            NetRow net = net(n.networkId());
+            String cidr = n.ip() == null ? null : Ipam.of(net.subnet()).withPrefix(n.ip());
+            boolean here = !routed && cidr != null && net.gateway().equals(gw);
+            routed |= here;
+            out.add(new dev.vmctl.snapshot.CloneIdentity.Nic(n.name(), n.mac(), cidr, here ? gw : null, fromMacs.get(n.index())));
+        }
+        return out;
+    }
+
+    /** Guest-side netem of the VM's impaired NICs (after a warm start's identity helper configured the NICs). */
+    void applyGuestNetem(String vmId, GuestAgentClient agent) {
+        for (NicRow n : store.nics(vmId)) if (n.impair() != null) applyGuestNetem(n, agent);
+    }
+
     /** The default route: the gateway of the first NIC whose network has a router, else of the first NIC. */
     private String gatewayFor(List<NicRow> nics) {
         Set<String> routed = new HashSet<>();

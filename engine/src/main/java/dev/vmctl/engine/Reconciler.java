@@ -44,7 +44,9 @@ final class Reconciler {
             boolean live = r.state() == VmState.RUNNING || r.state() == VmState.PREPARING;
             boolean procAlive = r.pid() != null && r.pidStart() != null && Procs.isSame(r.pid(), r.pidStart())
                     && ownedBy(r.pid(), r.id());
-            if (live && procAlive) {
+            if (live && procAlive && r.state() == VmState.PREPARING && VmRow.WARM.equals(r.boot())) {
+                redoWarmBoot(r);
+            } else if (live && procAlive) {
                 reattach(r);
             } else if (live) {
                 core.transition(r.id(), VmState.ERROR, "qemu process " + r.pid() + " exited while the server was down"
@@ -87,6 +89,21 @@ final class Reconciler {
         }
         // RAM files on tmpfs of VMs the database does not know
         core.dir.ramFiles().reconcile(known);
+    }
+
+    /**
+     * The server died during a warm start: whether the VM got its own identity (host name, MACs, reseeded CRNG) before
+     * that cannot be known, so its QEMU goes and a {@code vm.reattach} operation boots it again from the image (cold).
+     */
+    private void redoWarmBoot(VmRow r) {
+        log.info("vm {}: the server restarted during its warm start: booting it cold", r.name());
+        Procs.terminate(r.pid(), Duration.ofSeconds(2));
+        core.clearProcess(r.id());
+        String id = r.id();
+        core.ops.submit(VmService.bootSpec("vm.reattach", id), o -> {
+            core.boot(o, id, new VmCore.Cold(false));
+            return null;
+        });
     }
 
     private void reattach(VmRow r) {

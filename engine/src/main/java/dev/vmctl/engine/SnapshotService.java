@@ -167,7 +167,10 @@ public final class SnapshotService {
         List<SnapshotManifest.Nic> nics = core.store.nics(vmId).stream()
                 .map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList();
         var src = new Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
-                initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()), null,
+                initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()),
+                // the manifest remembers the file-transfer share through the extra command line (QemuCommand.SHARE_CMDLINE)
+                args.contains("-append") && dev.vmctl.vmm.QemuCommand.hasShare(argAfter(args, "-append"))
+                        ? dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE : null,
                 nics, ram, null);
         String parent = core.store.sourceOf(vmId);
         var res = Snapshotter.take(snapshots, name, rt.qmp(), src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));

@@ -162,6 +162,29 @@ public final class Store implements AutoCloseable {
             // a node made by `vmctl node clone`: the node snapshot it came from and its VMs' start order
             // (JSON stages, e.g. [["cache"],["api"]]); both null for a node of the topology file
             {"ALTER TABLE nodes ADD COLUMN cloned_from TEXT", "ALTER TABLE nodes ADD COLUMN start_order TEXT"},
+            // artifacts (issue 14, F-05): what each VM is given (the spec as written, the cache digest it resolved to,
+            // its last delivery) and the command started once they are in place; both go with the VM
+            {"""
+             CREATE TABLE vm_artifacts (
+               vm_id        TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+               idx          INTEGER NOT NULL,
+               spec         TEXT NOT NULL,
+               sha256       TEXT NOT NULL,
+               type         TEXT NOT NULL,
+               name         TEXT NOT NULL,
+               size         INTEGER NOT NULL,
+               git_commit   TEXT,
+               via          TEXT,
+               delivered_at TEXT,
+               PRIMARY KEY (vm_id, idx)
+             )""", """
+             CREATE TABLE vm_run (
+               vm_id        TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+               argv         TEXT NOT NULL
+             )"""},
+            {"""
+             ALTER TABLE vms ADD COLUMN boot TEXT""", """
+             ALTER TABLE vms ADD COLUMN boot_snapshot TEXT"""},
             // segments (issue 13, F-12): isolated namespaces, what is in them (networks, routers, topologies by id/name),
             // their WireGuard endpoint and its peers (SegmentStore); self-contained: nothing above refers to these tables
             {"""
@@ -282,8 +305,8 @@ public final class Store implements AutoCloseable {
 
     public synchronized void insert(VmRow r) {
         try (PreparedStatement ps = db.prepareStatement("""
-                INSERT INTO vms (id, name, state, image, cpus, memory_mib, accel, run_accel, created_at, updated_at, pid, pid_start, error)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+                INSERT INTO vms (id, name, state, image, cpus, memory_mib, accel, run_accel, created_at, updated_at, pid, pid_start, error,
+                boot, boot_snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
             bind(ps, r);
             ps.executeUpdate();
         } catch (SQLException e) {
@@ -298,9 +321,9 @@ public final class Store implements AutoCloseable {
     public synchronized void update(VmRow r) {
         try (PreparedStatement ps = db.prepareStatement("""
                 UPDATE vms SET id=?, name=?, state=?, image=?, cpus=?, memory_mib=?, accel=?, run_accel=?, created_at=?,
-                updated_at=?, pid=?, pid_start=?, error=? WHERE id=?""")) {
+                updated_at=?, pid=?, pid_start=?, error=?, boot=?, boot_snapshot=? WHERE id=?""")) {
             bind(ps, r);
-            ps.setString(14, r.id());
+            ps.setString(16, r.id());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw VmctlException.internal("update vm " + r.name() + ": " + e.getMessage(), e);
@@ -335,7 +358,7 @@ public final class Store implements AutoCloseable {
                             rs.getString("image"), rs.getInt("cpus"), rs.getInt("memory_mib"), rs.getString("accel"),
                             rs.getString("run_accel"), rs.getString("created_at"), rs.getString("updated_at"),
                             nullableLong(rs, "pid"), nullableLong(rs, "pid_start"),
-                            rs.getString("error")));
+                            rs.getString("error"), rs.getString("boot"), rs.getString("boot_snapshot")));
                 }
             }
             return out;
@@ -660,6 +683,8 @@ public final class Store implements AutoCloseable {
         if (r.pid() == null) ps.setNull(11, Types.INTEGER); else ps.setLong(11, r.pid());
         if (r.pidStart() == null) ps.setNull(12, Types.INTEGER); else ps.setLong(12, r.pidStart());
         ps.setString(13, r.error());
+        ps.setString(14, r.boot());
+        ps.setString(15, r.bootSnapshot());
     }
 
     @Override

@@ -88,16 +88,19 @@ public final class TopologyService {
      * VMs it creates until it ends.
      */
     public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
-        return apply(text, fileName, dryRun, rollbackOnError, null);
+        return apply(text, fileName, null, dryRun, rollbackOnError, null);
     }
 
     /**
-     * As {@link #apply(String, String, boolean, boolean)}, the whole topology inside isolated segment {@code segment}
-     * (null: where it is already, else the default fabric): its networks and routers in the segment's namespace, its VMs'
-     * QEMU there too. A topology stays where it was first deployed (409 for another segment).
+     * As {@link #apply(String, String, boolean, boolean)}; {@code base} (the directory of the file on the server's host,
+     * as {@code vmctl up} sends it, or null) is what relative {@code src} and {@code git} paths of artifacts are
+     * relative to; the whole topology inside isolated segment {@code segment} (null: where it is already, else the
+     * default fabric): its networks and routers in the segment's namespace, its VMs' QEMU there too. A topology stays
+     * where it was first deployed (409 for another segment).
      */
-    public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError, String segment) {
-        TopologySpec spec = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+    public Accepted<TopologyReport> apply(String text, String fileName, String base, boolean dryRun, boolean rollbackOnError, String segment) {
+        TopologySpec parsed = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
+        TopologySpec spec = withBase(parsed, base);
         if (segment != null && !segments.exists(segment)) {
             List<String> names = segments.list().stream().map(dev.vmctl.model.SegmentView::name).toList();
             throw VmctlException.invalid("segment", "unknown segment '" + segment + "'",
@@ -109,6 +112,32 @@ public final class TopologyService {
             if (place != null) segments.addTopology(spec.name(), place);
             return plan(spec, text, fileName, false, rollbackOnError, place);
         });
+    }
+
+    /** The spec with relative artifact paths made absolute against {@code base} (unchanged without a base). */
+    static TopologySpec withBase(TopologySpec s, String base) {
+        if (base == null || base.isBlank()) return s;
+        if (!base.startsWith("/")) throw VmctlException.invalid("base", "'" + base + "' is not an absolute path", "the topology file's directory");
+        java.nio.file.Path b = java.nio.file.Path.of(base);
+        List<TopologySpec.Node> nodes = new ArrayList<>();
+        for (TopologySpec.Node n : s.nodes()) {
+            List<TopologySpec.Vm> vmsOut = new ArrayList<>();
+            for (TopologySpec.Vm v : n.vms()) {
+                List<dev.vmctl.model.ArtifactSpec> arts = new ArrayList<>();
+                for (dev.vmctl.model.ArtifactSpec a : v.artifacts()) {
+                    if (a.src() != null && !a.src().startsWith("/")) a = a.withSrc(b.resolve(a.src()).normalize().toString());
+                    if (a.git() != null && !a.git().startsWith("/") && !a.git().contains("://") && !a.git().matches("^[^/]+@[^/:]+:.*")) {
+                        a = new dev.vmctl.model.ArtifactSpec(null, null, null, b.resolve(a.git()).normalize().toString(), a.dest(), a.mode(),
+                                a.owner(), a.sha256(), a.ref(), a.repo());
+                    }
+                    arts.add(a);
+                }
+                vmsOut.add(new TopologySpec.Vm(v.name(), v.role(), v.image(), v.cpus(), v.memory(), v.accel(), v.nics(), v.startBefore(),
+                        arts, v.run()));
+            }
+            nodes.add(new TopologySpec.Node(n.name(), vmsOut));
+        }
+        return new TopologySpec(s.apiVersion(), s.kind(), s.name(), s.networks(), s.routers(), nodes);
     }
 
     /** The segment a topology's elements go into: where it is deployed already, else the one asked for (null: the fabric). */
@@ -245,7 +274,8 @@ public final class TopologyService {
                     List<NetService.NicRequest> nics = vm.nics().stream()
                             .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
                     VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
-                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics)).value();
+                            vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics, vm.artifacts(),
+                            vm.run().isEmpty() ? null : vm.run())).value();
                     store.saveNode(topo, node);
                     store.label(new Store.Label("vm", v.id(), topo, node, vm.name(), vm.effectiveRole()));
                     undo.add(() -> vms.destroy(v.id(), true));

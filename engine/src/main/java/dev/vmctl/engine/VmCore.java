@@ -58,12 +58,16 @@ final class VmCore {
     final Operations ops;
     final Duration bootTimeout;
     final QemuLauncher launcher;
+    final BootSnapshots boots;
     final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
+    /** Delivers a VM's artifacts and starts its run command at the end of a boot from the image (set by the Engine). */
+    volatile ArtifactService artifacts;
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
-           Duration bootTimeout, QemuLauncher launcher) {
+           Duration bootTimeout, QemuLauncher launcher, BootSnapshots boots) {
         this.launcher = launcher;
+        this.boots = boots;
         this.dir = dir;
         this.store = store;
         this.events = events;
@@ -114,10 +118,16 @@ final class VmCore {
 
     // ---------------------------------------------------------------- boot
 
-    /** How a boot starts: a cold boot from the image, a reset of the running QEMU, or a snapshot load. */
+    /** How a boot starts: a start from the image (cold, or warm from its boot snapshot), a reset of the running QEMU, or a snapshot load. */
     sealed interface BootPlan permits Cold, Reboot, FromSnapshot, Reattach {}
 
-    record Cold() implements BootPlan {}
+    /**
+     * A start from the image: with {@code mayRestore} (a create without {@code cold}, or the first start of a VM created
+     * without {@code start}) from the image's boot snapshot of
+     * the VM's shape when there is one ("warm"), else the image's kernel boots ("cold") and, when the shape has no boot
+     * snapshot yet, this boot records it.
+     */
+    record Cold(boolean mayRestore) implements BootPlan {}
 
     record Reboot() implements BootPlan {}
 
@@ -145,32 +155,49 @@ final class VmCore {
         VmRuntime rt = runtimes.get(id);
         try {
             VmRow r = row(id);
+            BootSnapshots.Plan record = null; // a cold start that records its shape's boot snapshot
+            ImageInfo img = null;
+            boolean warm = false;
             switch (plan) {
                 case Cold c -> {
-                    ImageInfo img = images.usable(r.image());
+                    img = images.usable(r.image());
                     AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
-                    progress(op, id, r.name(), "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
-                    VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
-                    prepareFiles(files, true);
-                    List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
-                    rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
-                            img.kernel(), img.initrd(), null, files, nics, files.ramFile(), true, false));
+                    BootSnapshots.Plan bp = boots.plan(r, img, d.accel(), store.nics(id).stream().map(NetRows.NicRow::index).toList(),
+                            c.mayRestore());
+                    if (bp.choice() == BootSnapshots.Choice.RESTORE) {
+                        rt = startWarm(op, r, bp.snapshot());
+                        warm = rt != null;
+                        if (!warm) bp = new BootSnapshots.Plan(BootSnapshots.Choice.RECORD, bp.shape(), null, "the warm boot failed");
+                    }
+                    if (!warm) {
+                        if (bp.choice() == BootSnapshots.Choice.RECORD) record = bp;
+                        setBoot(id, VmRow.COLD, null);
+                        progress(op, id, r.name(), "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
+                        VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
+                        prepareFiles(files, true);
+                        List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
+                        rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
+                                img.kernel(), img.initrd(), QemuCommand.SHARE_CMDLINE, files, nics, files.ramFile(), true, false));
+                    }
                 }
                 case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
                 case Reattach a -> { /* the QEMU process was found running at start-up */ }
                 case FromSnapshot fs -> {
                     VerifiedSnapshot snap = fs.snapshot();
+                    setBoot(id, VmRow.SNAPSHOT, null);
                     VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     QemuCommand.Spec spec;
-                    if (fs.asClone()) {
+                    if (snap.ramFile() == null) {
+                        // RAM in the state stream (a snapshot of a clone or a warm VM): into this VM's own RAM file,
+                        // which the stream names after the memory backend (mem0) every vmctl VM has
+                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
+                    } else if (fs.asClone()) {
                         spec = snap.cloneSpec(r.id(), r.name(), files, nics);
-                    } else if (snap.ramFile() != null) {
+                    } else {
                         snap.copyRamTo(files.ramFile());
                         spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
-                    } else {
-                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, null, false);
                     }
                     progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
                     rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
@@ -180,15 +207,25 @@ final class VmCore {
             }
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
             if (op != null) op.checkCancelled();
-            waitForAgent(op, rt);
+            if (!warm) waitForAgent(op, rt); // a warm start has waited and applied the VM's identity already
+            if (record != null) {
+                // before vmctl names the NICs, sets addresses or lets anyone exec in the guest: nothing of this VM's own
+                long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
+                if (paused >= 0) progress(op, id, r.name(), "boot snapshot " + record.shape().snapshotName() + " saved (vm paused " + paused + " ms)");
+            }
             if (plan instanceof FromSnapshot fs && fs.asClone()) {
                 List<CloneIdentity.Nic> ids = new ArrayList<>();
                 for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
                 CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
             }
-            net.configureGuest(id, rt.agent());
+            if (!warm) net.configureGuest(id, rt.agent()); // a warm start has configured its NICs (with their new MACs)
             applyLinkStates(rt, id);
             if (op != null) op.checkCancelled();
+            // artifacts and the run command, before RUNNING; a restored or cloned guest already holds them in memory
+            if (!(plan instanceof FromSnapshot) && artifacts != null) {
+                artifacts.deliverOnBoot(op, id, rt);
+                if (op != null) op.checkCancelled();
+            }
             synchronized (rowLock(id)) {
                 VmRow now = row(id);
                 if (now.state() == VmState.PREPARING && rt.alive()) {
@@ -205,6 +242,75 @@ final class VmCore {
             }
             failBoot(id, rt != null ? rt : runtimes.get(id), e);
             throw e;
+        }
+    }
+
+    /**
+     * A warm start: QEMU restores the boot snapshot (RAM mapped copy-on-write from hard links in the VM's folder, so a
+     * later delete of the boot snapshot leaves this VM alone), then the guest's resident vmctl-identity gives it its own
+     * host name, machine-id, the host's clock, host entropy and a reseeded CRNG, and its NICs their own MACs (each found
+     * by the boot snapshot's), names, addresses and the default route — no fork or exec in the guest. Returns the running
+     * VM, or null when any of it failed (the boot snapshot is then deleted and the caller boots cold); a cancel is thrown on.
+     */
+    private VmRuntime startWarm(Operations.Op op, VmRow r, VerifiedSnapshot snap) {
+        String id = r.id();
+        VmRuntime rt = null;
+        setBoot(id, VmRow.WARM, snap.name());
+        try {
+            progress(op, id, r.name(), "launching qemu (warm: boot snapshot " + snap.name() + ")");
+            VmFiles files = dir.vmForBoot(id, r.memoryMiB());
+            prepareFiles(files, true);
+            List<QemuCommand.Nic> nics = net.prepareTaps(id);
+            QemuCommand.Spec spec = snap.linkedCloneSpec(id, r.name(), files, nics, bootLinks(files));
+            long t0 = System.nanoTime();
+            rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
+            long t1 = System.nanoTime();
+            if (op != null) op.checkCancelled();
+            snap.load(rt.qmp(), true, Duration.ofSeconds(60));
+            long t2 = System.nanoTime();
+            waitForAgent(op, rt);
+            long t3 = System.nanoTime();
+            // host name, machine-id, clock, entropy and the CRNG reseed, and the NICs: each found by the boot snapshot's
+            // MAC, given its own, named ethN, addressed, announced; the default route
+            Map<Integer, String> templateMacs = new java.util.HashMap<>();
+            for (var n : snap.manifest().vm().nics()) templateMacs.put(n.index(), n.mac());
+            CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, templateMacs)), Duration.ofSeconds(30));
+            long t4 = System.nanoTime();
+            net.applyGuestNetem(id, rt.agent());
+            log.info("vm {}: warm start from {}: qemu up {} ms, state loaded {} ms, agent {} ms, identity and NICs {} ms", r.name(),
+                    snap.name(), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
+            return rt;
+        } catch (RuntimeException e) {
+            if (op != null && op.cancelRequested()) throw e;
+            log.warn("vm {}: warm boot from {} failed, booting cold: {}", r.name(), snap.name(), e.getMessage());
+            progress(op, id, r.name(), "warm boot from boot snapshot " + snap.name() + " failed (" + e.getMessage() + "): booting cold");
+            if (rt != null) {
+                rt.expectedExit = true;
+                kill(rt, Duration.ofSeconds(2));
+                runtimes.remove(id, rt);
+            }
+            synchronized (rowLock(id)) {
+                VmRow now = row(id);
+                store.update(now.withProcess(null, null, now.runAccel()));
+            }
+            boots.discard(snap.name(), "a warm boot from it failed: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Where a warm VM's links to its boot snapshot's kernel, initrd and RAM file live (removed when its QEMU ends). */
+    static Path bootLinks(VmFiles files) {
+        return files.dir().resolve("boot-snapshot");
+    }
+
+    /** Records how this start of the VM began (the API's {@code boot}). */
+    private void setBoot(String id, String how, String bootSnapshot) {
+        synchronized (rowLock(id)) {
+            store.update(row(id).withBoot(how, bootSnapshot));
         }
     }
 
@@ -241,7 +347,11 @@ final class VmCore {
         try {
             Files.createDirectories(files.dir());
             for (Path p : List.of(files.qmpSocket(), files.agentSocket(), files.pidFile())) Files.deleteIfExists(p);
+            // the file-transfer share starts empty (what a transfer left there is stale)
+            if (Files.exists(files.shareDir())) FileTree.delete(files.shareDir());
+            Files.createDirectories(files.shareDir());
             if (freshRam) Files.deleteIfExists(files.ramFile());
+            FileTree.delete(bootLinks(files));
         } catch (IOException e) {
             throw new UncheckedIOException("prepare " + files.dir() + ": " + e.getMessage(), e);
         }
@@ -336,7 +446,7 @@ final class VmCore {
     }
 
     void clearProcess(String id) {
-        store.byIdOrName(id).ifPresent(r -> store.update(r.withProcess(null, null, r.runAccel())));
+        store.byIdOrName(id).ifPresent(r -> store.update(r.withProcess(null, null, r.runAccel()).withBoot(r.boot(), null)));
         try {
             net.releaseTaps(id);
         } catch (RuntimeException e) {
@@ -345,6 +455,7 @@ final class VmCore {
         VmFiles f = dir.vm(id);
         try {
             for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile(), f.ramFile())) Files.deleteIfExists(p);
+            FileTree.delete(bootLinks(f)); // a warm VM's links to its boot snapshot's files: its share of them goes
         } catch (IOException ignored) {
             // best effort: reconcile removes the folder with the VM
         }

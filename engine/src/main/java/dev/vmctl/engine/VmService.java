@@ -61,8 +61,28 @@ public final class VmService implements AutoCloseable {
 
     // ---------------------------------------------------------------- create / start
 
+    /**
+     * @param artifacts delivered after every boot from the image, before RUNNING ({@link ArtifactService})
+     * @param run       a command started detached once they are in place (output on the console), or null
+     * @param cold      boot the image's kernel even when a boot snapshot of the VM's shape exists (no warm start)
+     */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
-                                List<NetService.NicRequest> nics) {
+                                List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
+                                boolean cold) {
+        public CreateRequest {
+            artifacts = artifacts == null ? List.of() : artifacts;
+        }
+
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run) {
+            this(name, image, cpus, memory, accel, start, nics, artifacts, run, false);
+        }
+
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics) {
+            this(name, image, cpus, memory, accel, start, nics, List.of(), null, false);
+        }
+
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start) {
             this(name, image, cpus, memory, accel, start, List.of());
         }
@@ -70,7 +90,9 @@ public final class VmService implements AutoCloseable {
 
     /**
      * Creates a VM (REQUESTED) and with {@code start} boots it in the same operation ({@code vm.create}),
-     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists.
+     * which then ends when the VM is RUNNING. Input errors are thrown before any operation exists. The boot is warm
+     * (restored from the image's boot snapshot of the VM's shape, {@link BootSnapshots}) when there is one and the
+     * request does not say {@code cold}; otherwise cold, and the first cold boot of a shape records its boot snapshot.
      */
     public Accepted<VmView> create(CreateRequest req) {
         VmSpec spec = VmSpec.validate(req.name(), req.image(), req.cpus(), req.memory(), req.accel(), core.images.names());
@@ -82,6 +104,8 @@ public final class VmService implements AutoCloseable {
                     "choose another name or remove the existing VM");
         }
         List<NetRows.NicRow> nics = core.net.planNics(row.id(), req.nics());
+        // fetched before the VM exists: a wrong checksum, unknown coordinates … create nothing
+        List<ArtifactService.Resolved> artifacts = core.artifacts.resolve(spec.name(), req.artifacts(), req.run());
         String id = row.id();
         // a VM created by an operation (a topology deploy) is held by it until it ends: others get a 409 naming it
         Operations.Op parent = Operations.current();
@@ -91,6 +115,7 @@ public final class VmService implements AutoCloseable {
             core.store.tx("create vm " + row.name(), db -> {
                 core.store.insert(row);
                 for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
+                core.artifacts.record(db, row.id(), artifacts, req.run());
                 return null;
             });
             core.events.publish(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created");
@@ -100,21 +125,27 @@ public final class VmService implements AutoCloseable {
             }
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(!req.cold()));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, row));
     }
 
+    /**
+     * Starts a VM. Its first start (REQUESTED: created without {@code start}, as topology deploys do) is warm when its
+     * shape has a boot snapshot, like a create with {@code start}; a start after a stop or an error boots the image's
+     * kernel (fresh RAM; it may record the shape's boot snapshot).
+     */
     public Accepted<VmView> start(String key) {
         VmRow r = core.row(key);
         String id = r.id();
         Operations.Op op = core.ops.submitAndAccept(bootSpec("vm.start", id), o -> {
             VmRow cur = core.row(id);
             VmOperation.START.check(cur.name(), cur.state());
+            boolean first = cur.state() == VmState.REQUESTED;
             core.transition(id, VmState.PREPARING, null, "booting");
             o.accept();
-            core.boot(o, id, new VmCore.Cold());
+            core.boot(o, id, new VmCore.Cold(first));
             return null;
         });
         return new Accepted<>(op.view(), viewOrGone(id, r));
@@ -198,7 +229,7 @@ public final class VmService implements AutoCloseable {
                 rt.expectedExit = true;
                 core.kill(rt, Duration.ofSeconds(3));
                 core.runtimes.remove(id, rt);
-                core.boot(o, id, new VmCore.Cold());
+                core.boot(o, id, new VmCore.Cold(false));
                 return null;
             }
             try {
@@ -284,11 +315,69 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    /** Files up to this size go through the agent ({@link #writeFile}); larger ones through {@link #putFile}. */
+    public static final long AGENT_FILE_BYTES = GuestDelivery.AGENT_MAX_BYTES;
+
+    /**
+     * Where the server stages an upload of {@code path} into a running VM (a new file in the VM's 9p share folder, so
+     * the guest copies it from there and the host copies nothing more). Checks the path and the VM's state first.
+     */
+    public Path uploadStaging(String key, String path) {
+        checkGuestPath(path);
+        VmRow r = core.row(key);
+        agentFor(key, "write file");
+        Path dir = core.dir.vm(r.id()).shareDir();
+        try {
+            Files.createDirectories(dir);
+            return Files.createTempFile(dir, "upload-", ".part");
+        } catch (IOException e) {
+            throw VmctlException.internal("stage upload for vm " + r.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts a host file at {@code path} in the guest by the bulk path (the VM's 9p share; the agent where the guest has
+     * no 9p): copied under a temporary name, then renamed, mode 0644. {@code vm cp} of a large file.
+     *
+     * @return how it went in: "9p" or "agent"
+     */
+    public String putFile(String key, String path, Path hostFile) {
+        checkGuestPath(path);
+        VmRow r = core.row(key);
+        GuestAgentClient agent = agentFor(key, "write file");
+        try {
+            return GuestDelivery.deliver(agent, core.dir.vm(r.id()).shareDir(),
+                    List.of(new GuestDelivery.Item(hostFile, false, path, null, null, "file")), ArtifactService.DELIVER_TIMEOUT).getFirst();
+        } catch (VmctlException e) {
+            if (!isRunning(key)) throw guestGone(key, "write " + path + " in", e);
+            throw new VmctlException(VmctlException.Kind.INVALID, "write " + path + " in vm " + r.name() + ": " + e.getMessage(), null, e);
+        } catch (RuntimeException e) {
+            throw guestGone(key, "write " + path + " in", e);
+        }
+    }
+
     public byte[] readFile(String key, String path) {
         checkGuestPath(path);
         GuestAgentClient agent = agentFor(key, "read file");
+        // devices and FIFOs never end (/dev/zero), big files are refused before a byte is read
+        ExecResult st = exec(key, List.of("stat", "-L", "-c", "%F|%s", path), null, Duration.ofSeconds(10));
+        if (st.exitCode() == 0) {
+            String[] f = st.stdout().strip().split("\\|", 2);
+            if (f.length == 2 && !f[0].equals("regular file") && !f[0].equals("regular empty file")) {
+                throw VmctlException.invalid("path", path + " is a " + f[0] + ", not a regular file", "a regular file of at most "
+                        + (MAX_FILE_BYTES >> 20) + " MiB");
+            }
+            if (f.length == 2 && f[1].matches("\\d+") && Long.parseLong(f[1]) > MAX_FILE_BYTES) {
+                throw VmctlException.invalid("path", path + " is larger than " + (MAX_FILE_BYTES >> 20) + " MiB (" + f[1] + " bytes)",
+                        "files up to " + (MAX_FILE_BYTES >> 20) + " MiB (the same limit as writes)");
+            }
+        }
         try {
-            return agent.readFile(path);
+            return agent.readFile(path, MAX_FILE_BYTES);
+        } catch (VmctlException e) {
+            if (e.kind() == VmctlException.Kind.INVALID) throw e; // too large: stopped reading
+            if (!isRunning(key)) throw guestGone(key, "read " + path + " in", e);
+            throw new VmctlException(VmctlException.Kind.NOT_FOUND, "read " + path + " in vm " + key + ": " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             if (!isRunning(key)) throw guestGone(key, "read " + path + " in", e);
             throw new VmctlException(VmctlException.Kind.NOT_FOUND, "read " + path + " in vm " + key + ": " + e.getMessage(), null, e);
@@ -364,7 +453,7 @@ public final class VmService implements AutoCloseable {
         core.ops.await(op.id(), timeout);
         VmView v = core.view(vmId);
         if (v != null) return v;
-        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of());
+        return new VmView(vmId, null, VmState.DESTROYED, null, 0, 0, null, null, null, null, null, List.of(), null);
     }
 
     private VmView viewOrGone(String id, VmRow before) {

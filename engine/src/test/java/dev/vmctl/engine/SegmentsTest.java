@@ -227,7 +227,7 @@ class SegmentsTest {
                     vms:
                       - {name: web, image: tiny, memory: 64M, nics: [{network: lan, ip: 198.18.50.10}]}
                 """;
-        TopologyReport r = topologies.apply(topo, "t.yaml", false, false, "sb").value();
+        TopologyReport r = topologies.apply(topo, "t.yaml", null, false, false, "sb").value();
         assertThat(r.ok()).as(r.summary()).isTrue();
         assertThat(engine.networks().net().network("t-lan").segment()).isEqualTo("sb");
         String web = store.byIdOrName("t-n-web").orElseThrow().id();
@@ -236,10 +236,10 @@ class SegmentsTest {
         // again without --segment: it stays there; with another segment: 409
         assertThat(topologies.apply(topo, "t.yaml", false, false).value().summary()).contains("nothing to do");
         segments.create(seg("sc", "198.18.52.0/24"));
-        VmctlException moved = catchThrowableOfType(VmctlException.class, () -> topologies.apply(topo, "t.yaml", false, false, "sc"));
+        VmctlException moved = catchThrowableOfType(VmctlException.class, () -> topologies.apply(topo, "t.yaml", null, false, false, "sc"));
         assertThat(moved.kind()).isEqualTo(VmctlException.Kind.CONFLICT);
         assertThat(moved.getMessage()).contains("deployed in segment sb");
-        VmctlException unknown = catchThrowableOfType(VmctlException.class, () -> topologies.apply(topo, "t.yaml", true, false, "nope"));
+        VmctlException unknown = catchThrowableOfType(VmctlException.class, () -> topologies.apply(topo, "t.yaml", null, true, false, "nope"));
         assertThat(unknown.getMessage()).startsWith("invalid segment:");
         segments.delete("sb");
         assertThat(store.byIdOrName("t-n-web")).isEmpty();

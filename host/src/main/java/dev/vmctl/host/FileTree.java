@@ -43,8 +43,15 @@ public final class FileTree {
             }
 
             @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                // gone meanwhile (a QEMU that is ending removes its own sockets): nothing left to remove
+                if (exc instanceof java.nio.file.NoSuchFileException) return FileVisitResult.CONTINUE;
+                throw exc;
+            }
+
+            @Override
             public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) throw exc;
+                if (exc != null && !(exc instanceof java.nio.file.NoSuchFileException)) throw exc;
                 Files.deleteIfExists(dir);
                 return FileVisitResult.CONTINUE;
             }

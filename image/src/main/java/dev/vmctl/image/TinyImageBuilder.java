@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
 /**
  * Builds the default image ("tiny"): a kernel and an uncompressed cpio initramfs holding busybox
  * (static), qemu-ga, iproute2's tc and {@code /init} (resource {@code init.sh}), all from the Debian
- * packages installed on the host. The kernel is one of two {@link KernelFlavor}s:
+ * packages installed on the host, and {@code /usr/sbin/vmctl-identity} ({@link IdentityHelper}: restored clones
+ * get their host name, machine-id, clock and a reseeded CRNG from it). The kernel is one of two {@link KernelFlavor}s:
  * <ul>
  * <li>{@link KernelFlavor#VMCTL} (the default): the vmctl guest kernel, built from Debian's
  *     linux-source-6.1 with everything built in, or taken from {@link KernelBuilder}'s cache. The
@@ -185,6 +186,11 @@ public final class TinyImageBuilder {
             }
             b.step("adding qemu-ga", () -> copyWithLibraries(root, host.qemuGa(), "usr/sbin/qemu-ga"));
             b.step("adding tc", () -> addTc(root));
+            b.step("adding vmctl-identity", () -> {
+                Path tool = root.resolve(IdentityHelper.GUEST_PATH);
+                Files.write(tool, IdentityHelper.binary());
+                setMode(tool, "rwxr-xr-x");
+            });
             b.step("adding init and configuration", () -> addConfig(root, name, os));
             b.step("writing initramfs", () -> {
                 try (CpioWriter w = new CpioWriter(Files.newOutputStream(initrd))) {

@@ -8,7 +8,8 @@
 #   vmctl.probe=1         print VMCTL_PROBE_OK and power off at once (does this accelerator reach userspace?)
 # Markers on /dev/console, each on a line of its own: VMCTL_INIT <guest uptime in s> (this script has
 # started: boot benchmarks time the kernel with it), VMCTL_READY (modules loaded, network configured,
-# acpid and qemu-ga running), VMCTL_PROBE_OK (probe mode). Diagnostics start with "vmctl: ".
+# acpid, vmctl-identity and qemu-ga running; a clone restored from a snapshot prints "VMCTL_READY identity=…"
+# once vmctl-identity has given it its own identity), VMCTL_PROBE_OK (probe mode). Diagnostics start with "vmctl: ".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 umask 022
 mount -t proc -o nosuid,nodev,noexec proc /proc
@@ -93,6 +94,12 @@ fi
 
 # ACPI power button (QMP system_powerdown) -> /etc/acpi/PWRF/00000080 -> poweroff
 acpid -c /etc/acpi -l /run/acpid.log || echo "vmctl: acpid did not start"
+
+# vmctl-identity waits for the identity of a clone restored from a snapshot of this VM (boot snapshots are taken
+# once the agent answers, so it must run before qemu-ga): one request per restore through the FIFO
+if [ -x /usr/sbin/vmctl-identity ] && mkfifo -m 600 /run/vmctl-identity; then
+    /usr/sbin/vmctl-identity --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 &
+fi
 
 # qemu-guest-agent on the virtio-serial port named org.qemu.guest_agent.0, respawned when it dies
 has_console_dev() {

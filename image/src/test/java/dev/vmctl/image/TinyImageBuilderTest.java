@@ -156,7 +156,7 @@ class TinyImageBuilderTest {
                 .doesNotContain("extracting kernel");
         List<CpioReader.Entry> entries = CpioReader.read(Files.readAllBytes(Path.of(info.initrd())));
         assertThat(entries).extracting(CpioReader.Entry::name).contains("init", "bin/busybox", "usr/sbin/qemu-ga",
-                "usr/sbin/tc", "sbin/shutdown", "etc/acpi/PWRF/00000080", "lib/modules/load-order");
+                "usr/sbin/tc", "sbin/shutdown", "etc/acpi/PWRF/00000080", "lib/modules/load-order", IdentityHelper.GUEST_PATH);
         assertThat(entries).extracting(CpioReader.Entry::name).noneMatch(n -> n.endsWith(".ko"));
         assertThat(entries.stream().filter(e -> e.name().equals("lib/modules/load-order")).findFirst().orElseThrow().text()).isEmpty();
         assertThat(entries.stream().filter(e -> e.name().equals("etc/os-release")).findFirst().orElseThrow().text())

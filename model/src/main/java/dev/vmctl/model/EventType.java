@@ -9,7 +9,8 @@ import java.util.Locale;
  * message; {@code snapshot.created} — vmId, name, message; {@code image.*}, {@code network.*}, {@code router.*},
  * {@code segment.*} (created, deleted, and expired: removed at its TTL), {@code topology.progress}, {@code node.*} —
  * name (the image, network, router, segment, topology or TOPO/NODE) and message;
- * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation;
+ * {@code operation.*} — name (the targets), vmId for a VM's operation, message (kind and error), operation,
+ * data: the {@link Operation} as it is then;
  * {@code scenario.started}, {@code scenario.finished} — name (the run's id), message, data: the run's journal
  * ({@link ScenarioRun}); {@code scenario.step} — name (the run's id), message, data: the step that changed
  * ({@link ScenarioStepResult}).

@@ -2,7 +2,13 @@ package dev.vmctl.model;
 
 import java.util.List;
 
-/** What the API shows of a VM (GET /api/v1/vms/{id}). */
+/**
+ * What the API shows of a VM (GET /api/v1/vms/{id}).
+ *
+ * @param boot how the VM's last start began: {@code cold} (the kernel booted from the image), {@code warm} (restored
+ *             from its image's boot snapshot, with an identity of its own), {@code snapshot} (cloned from or rolled
+ *             back to a snapshot); null before its first start. A reboot keeps it (the same QEMU process).
+ */
 public record VmView(
         String id,
         String name,
@@ -15,7 +21,8 @@ public record VmView(
         String updatedAt,
         Long pid,
         String error,
-        List<NicView> nics) {
+        List<NicView> nics,
+        String boot) {
     public VmView {
         nics = nics == null ? List.of() : nics;
     }

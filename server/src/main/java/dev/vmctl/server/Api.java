@@ -130,6 +130,7 @@ final class Api {
             case CONFLICT, WRONG_STATE -> 409;
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
+            case FORBIDDEN -> 403;
         };
     }
 

@@ -27,13 +27,17 @@ final class VmRoutes {
     private final VmService vms;
     private final NicService nics;
 
-    VmRoutes(VmService vms, NicService nics) {
+    private final dev.vmctl.engine.ArtifactService artifacts;
+
+    VmRoutes(VmService vms, NicService nics, dev.vmctl.engine.ArtifactService artifacts) {
         this.vms = vms;
         this.nics = nics;
+        this.artifacts = artifacts;
     }
 
     record CreateVmBody(String name, String image, Integer cpus, String memory, Integer memoryMiB, String accel, Boolean start,
-                        List<NetService.NicRequest> nics) {}
+                        List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
+                        Boolean cold) {}
 
     record NicBody(String network, String ip) {}
 
@@ -55,12 +59,8 @@ final class VmRoutes {
         r.add(HandlerType.POST, "/api/v1/vms/{id}/reboot", ctx -> settle(ctx, id -> vms.reboot(id)));
         r.add(HandlerType.POST, "/api/v1/vms/{id}/exec", this::exec);
         r.add(HandlerType.GET, "/api/v1/vms/{id}/console", this::console);
-        r.add(HandlerType.PUT, "/api/v1/vms/{id}/files", ctx -> {
-            String path = ctx.queryParam("path");
-            byte[] data = ctx.bodyAsBytes();
-            vms.writeFile(ctx.pathParam("id"), path, data);
-            Api.json(ctx, 200, new FileWritten(path, data.length));
-        });
+        r.add(HandlerType.PUT, "/api/v1/vms/{id}/files", this::putFile);
+        r.add(HandlerType.GET, "/api/v1/vms/{id}/artifacts", ctx -> Api.json(ctx, 200, artifacts.ofVm(ctx.pathParam("id"))));
         r.add(HandlerType.GET, "/api/v1/vms/{id}/files", ctx ->
                 ctx.contentType("application/octet-stream").result(vms.readFile(ctx.pathParam("id"), ctx.queryParam("path"))));
         r.add(HandlerType.POST, "/api/v1/vms/{id}/nics", ctx -> {
@@ -72,6 +72,37 @@ final class VmRoutes {
                 Http.answer(ctx, 200, nics.remove(ctx.pathParam("id"), ctx.pathParam("nic"))));
     }
 
+    /**
+     * A file into the guest: small bodies through the agent, larger ones streamed to the VM's share folder on the
+     * host (never held in memory) and copied in over 9p.
+     */
+    private void putFile(Context ctx) throws IOException {
+        String id = ctx.pathParam("id");
+        String path = ctx.queryParam("path");
+        long length = ctx.req().getContentLengthLong();
+        if (length >= 0 && length <= VmService.AGENT_FILE_BYTES) {
+            byte[] data = ctx.bodyAsBytes();
+            vms.writeFile(id, path, data);
+            Api.json(ctx, 200, new FileWritten(path, data.length));
+            return;
+        }
+        Path staged = vms.uploadStaging(id, path);
+        try {
+            try (var in = ctx.req().getInputStream()) {
+                Files.copy(in, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            long size = Files.size(staged);
+            if (size <= VmService.AGENT_FILE_BYTES) {
+                vms.writeFile(id, path, Files.readAllBytes(staged));
+            } else {
+                vms.putFile(id, path, staged);
+            }
+            Api.json(ctx, 200, new FileWritten(path, Math.toIntExact(Math.min(size, Integer.MAX_VALUE))));
+        } finally {
+            Files.deleteIfExists(staged);
+        }
+    }
+
     private void create(Context ctx) {
         boolean wait = Http.bool(ctx, "wait");
         Duration timeout = Http.timeout(ctx);
@@ -81,7 +112,7 @@ final class VmRoutes {
         }
         String memory = b.memory() != null ? b.memory() : b.memoryMiB() != null ? b.memoryMiB().toString() : null;
         Accepted<VmView> a = vms.create(new VmService.CreateRequest(b.name(), b.image(), b.cpus(), memory, b.accel(),
-                Boolean.TRUE.equals(b.start()), b.nics()));
+                Boolean.TRUE.equals(b.start()), b.nics(), b.artifacts(), b.run(), Boolean.TRUE.equals(b.cold())));
         VmView v = a.value();
         if (wait) v = vms.awaitOperation(a.op(), v.id(), timeout);
         ctx.header("Location", "/api/v1/vms/" + v.id());

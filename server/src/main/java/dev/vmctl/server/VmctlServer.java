@@ -52,6 +52,7 @@ public final class VmctlServer implements AutoCloseable {
 
     private final Options options;
     private final DataDir dir;
+    private final DataDirLock lock;
     private final Store store;
     private final EventBus events = new EventBus();
     private final ImageService images;
@@ -67,6 +68,7 @@ public final class VmctlServer implements AutoCloseable {
     public VmctlServer(Options options) {
         this.options = options;
         this.dir = new DataDir(options.dataDir()).create();
+        this.lock = DataDirLock.acquire(dir.root());
         this.store = new Store(dir.database());
         this.images = new ImageService(dir, events);
         this.accel = new AccelService(dir, options.accel());
@@ -88,6 +90,8 @@ public final class VmctlServer implements AutoCloseable {
             cfg.http.maxRequestSize = VmService.MAX_FILE_BYTES + (1 << 20);
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
+            RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
+            cfg.routes.before(guard::check);
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
                     Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
@@ -105,12 +109,14 @@ public final class VmctlServer implements AutoCloseable {
             r.add(HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
             r.add(HandlerType.GET, "/api/v1/host", ctx -> Api.json(ctx, 200, host()));
             r.add(HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
+            r.add(HandlerType.GET, "/api/v1/images/{name}", ctx -> Api.json(ctx, 200, engine.image(ctx.pathParam("name"))));
             r.add(HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
                 var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"));
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
-            new VmRoutes(engine.vms(), engine.nics()).register(r);
+            new VmRoutes(engine.vms(), engine.nics(), engine.artifacts()).register(r);
+            new ArtifactRoutes(engine.artifacts()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
             new NetworkRoutes(engine.networks()).register(r);
             new SegmentRoutes(engine.segments()).register(r);
@@ -257,5 +263,6 @@ public final class VmctlServer implements AutoCloseable {
         if (app != null) app.stop();
         engine.close();
         store.close();
+        lock.close();
     }
 }

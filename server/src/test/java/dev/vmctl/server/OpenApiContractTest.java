@@ -58,6 +58,8 @@ class OpenApiContractTest {
             entry("SegmentVpnEndpoint", dev.vmctl.model.SegmentView.Vpn.class),
             entry("SegmentVpn", dev.vmctl.model.SegmentVpnView.class),
             entry("Image", ImageInfo.class),
+            entry("ImageDetail", dev.vmctl.model.ImageDetail.class),
+            entry("BootSnapshot", dev.vmctl.model.BootSnapshotView.class),
             entry("ExecResult", ExecResult.class),
             entry("Event", VmEvent.class),
             entry("Node", dev.vmctl.model.NodeView.class),
@@ -74,7 +76,9 @@ class OpenApiContractTest {
             entry("HealReport", dev.vmctl.model.HealReport.class),
             entry("Host", HostView.class),
             entry("Error", Api.ErrorBody.class),
-            entry("FileWritten", VmRoutes.FileWritten.class));
+            entry("FileWritten", VmRoutes.FileWritten.class),
+            entry("Artifact", dev.vmctl.model.ArtifactView.class),
+            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class));
 
     /** response schemas that no record backs yet: each says what builds the answer today */
     static final Map<String, String> NOT_RECORDS = Map.of();

@@ -67,6 +67,48 @@ class ServerRoutesTest {
         return new Answer(r.statusCode(), j, r);
     }
 
+    static String raw(String request) throws Exception {
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", server.port())) {
+            sock.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sock.getOutputStream().flush();
+            return new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aRebindingHostHeaderIsRefused() throws Exception {
+        String r = raw("GET /api/v1/vms HTTP/1.1\r\nHost: evil.example:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        assertThat(r).startsWith("HTTP/1.1 403").contains("\"error\"").contains("evil.example").contains("DNS rebinding");
+        String ok = raw("GET /api/v1/vms HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        assertThat(ok).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void crossSiteStateChangesAreRefusedAndChangeNothing() throws Exception {
+        String own = "http://127.0.0.1:" + server.port();
+        for (String[] h : new String[][]{{"Origin", "http://evil.example"}, {"Origin", "null"}, {"Sec-Fetch-Site", "cross-site"}}) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(own + "/api/v1/vms")).header("Content-Type", "text/plain").header(h[0], h[1])
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"csrf\",\"image\":\"tiny\"}")).build();
+            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(h[0] + ": " + h[1] + " → " + r.body()).isEqualTo(403);
+            assertThat(JSON.readTree(r.body()).path("error").asText()).contains("refused");
+        }
+        assertThat(call("GET", "/api/v1/vms/csrf", null).status()).isEqualTo(404);
+        // the server's own pages (same origin) may
+        HttpRequest same = HttpRequest.newBuilder(URI.create(own + "/api/v1/vms")).header("Content-Type", "application/json")
+                .header("Origin", own).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"same-origin\",\"image\":\"tiny\"}")).build();
+        assertThat(http.send(same, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
+        assertThat(call("DELETE", "/api/v1/vms/same-origin", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aSecondServerOnTheSameDataDirFailsAtOnceNamingTheFirst() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                        new VmctlServer(new VmctlServer.Options(dir, "127.0.0.1", 0, VmSpec.Accel.TCG, Duration.ofSeconds(30))))
+                .isInstanceOf(dev.vmctl.model.VmctlException.class)
+                .hasMessageContaining("in use by another vmctl server (pid " + ProcessHandle.current().pid() + ")");
+    }
+
     @Test
     void createAndRemoveAnswerWithTheirOperations() throws Exception {
         Answer created = call("POST", "/api/v1/vms", "{\"name\":\"r1\",\"image\":\"tiny\"}");

@@ -5,6 +5,7 @@ import dev.vmctl.model.VmctlException;
 import dev.vmctl.model.VmctlException.Kind;
 import dev.vmctl.vmm.GuestAgentClient;
 import dev.vmctl.vmm.GuestAgentException;
+import dev.vmctl.vmm.QemuVm;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -27,13 +28,18 @@ import java.util.regex.Pattern;
  *       the address, default route, flush the neighbour cache and announce with {@code arping -U} (in the
  *       background: the call does not wait for it);</li>
  *   <li>a fresh {@code /etc/machine-id};</li>
- *   <li>entropy: host randomness written to {@code /dev/urandom} (mixed into the pool; Linux 6.1 does not
- *       reseed its CRNG at once on a write: it reseeds at its next interval, at most 60 s later; vmgenid,
- *       which would force it, does not work on microvm);</li>
+ *   <li>entropy: host randomness, credited to the guest kernel's input pool and its CRNG reseeded at once by
+ *       {@code /usr/sbin/vmctl-identity --reseed} ({@code RNDADDENTROPY} + {@code RNDRESEEDCRNG}; the tiny image carries
+ *       it): every random byte the clone draws afterwards — /dev/urandom, getrandom(), its boot id (generated
+ *       on first read), ASLR — is its own. A guest without the tool only gets the bytes written to
+ *       {@code /dev/urandom}, which Linux 6.1 mixes in without reseeding (its next timed reseed is up to 60 s
+ *       later; vmgenid, which would force one, does not work on microvm): {@link Applied#reseeded()} says
+ *       which happened;</li>
  *   <li>the clock ({@code guest-set-time}: the guest clock stood still while the snapshot was on disk).</li>
  * </ul>
- * Everything but the clock runs as one {@code /bin/sh -c SCRIPT} whose values are positional arguments
- * (never spliced into the script) and were validated here. What stays identical: anything the guest's
+ * {@link #apply}: everything but the clock runs as one {@code /bin/sh -c SCRIPT} whose values are positional arguments
+ * (never spliced into the script) and were validated here. {@link #applyThroughHelper}: the same (clock included) in
+ * one request to the tiny image's resident {@code vmctl-identity}, with no fork or exec in the guest (warm creates). What stays identical: anything the guest's
  * applications computed from the old identity and hold in memory (caches, open connections, random values
  * already drawn, TLS session keys, UUIDs generated before the snapshot).
  */
@@ -58,15 +64,22 @@ public final class CloneIdentity {
      * @param mac     new unicast MAC, lower-case {@code 52:54:00:…}
      * @param address IPv4 address with prefix ({@code 198.18.0.11/24}), or null to keep the addresses as they are
      * @param gateway default route via this address (only with {@code address}), or null
+     * @param fromMac the MAC the guest's interface has now, or null: the interface is then found by this MAC instead
+     *                of by {@code device} (a boot snapshot is taken before vmctl renames the guest's NICs), and keeps
+     *                its name (the engine's network script renames by MAC afterwards)
      */
-    public record Nic(String device, String mac, String address, String gateway) {}
+    public record Nic(String device, String mac, String address, String gateway, String fromMac) {
+        public Nic(String device, String mac, String address, String gateway) {
+            this(device, mac, address, gateway, null);
+        }
+    }
 
     /**
      * What to apply.
      *
      * @param machineId    32 lower-case hex digits, or null for a random one
      * @param setClock     set the guest clock to the host's
-     * @param entropyBytes bytes of host randomness for /dev/urandom (0: none)
+     * @param entropyBytes bytes of host randomness for the guest (0: none; vmctl-identity credits at most 512 of them)
      */
     public record Spec(String hostname, List<Nic> nics, String machineId, boolean setClock, int entropyBytes) {
         public Spec {
@@ -79,8 +92,14 @@ public final class CloneIdentity {
         }
     }
 
-    /** What was applied and how long it took (milliseconds: the script, the clock, all). */
-    public record Applied(String hostname, String machineId, List<Nic> nics, long scriptMillis, long clockMillis, long totalMillis) {}
+    /**
+     * What was applied and how long it took (milliseconds: the script, the clock, all).
+     *
+     * @param reseeded the guest's CRNG was reseeded from the host's entropy (the guest has {@code vmctl-identity});
+     *                 false: the entropy was only written to /dev/urandom
+     */
+    public record Applied(String hostname, String machineId, List<Nic> nics, boolean reseeded, long scriptMillis, long clockMillis,
+                          long totalMillis) {}
 
     /**
      * Validates {@code spec} and applies it through the agent.
@@ -115,8 +134,106 @@ public final class CloneIdentity {
             }
         }
         long t2 = System.nanoTime();
-        return new Applied(spec.hostname(), machineId, spec.nics(), TimeUnit.NANOSECONDS.toMillis(t1 - t0),
+        boolean reseeded = r.stdout().lines().anyMatch("reseeded"::equals);
+        return new Applied(spec.hostname(), machineId, spec.nics(), reseeded, TimeUnit.NANOSECONDS.toMillis(t1 - t0),
                 TimeUnit.NANOSECONDS.toMillis(t2 - t1), TimeUnit.NANOSECONDS.toMillis(t2 - t0));
+    }
+
+    /** The FIFO the tiny image's {@code vmctl-identity --serve} reads (image.IdentityHelper.FIFO). */
+    public static final String HELPER_FIFO = "/run/vmctl-identity";
+    /** The most entropy the helper credits per request, and the most NICs it configures. */
+    static final int HELPER_ENTROPY = 512, HELPER_NICS = 8;
+
+    /**
+     * Applies the host name, machine-id, clock and entropy of {@code spec} through the tiny image's resident helper
+     * ({@code vmctl-identity --serve}, started by its /init before the boot snapshot was taken, so it is waiting in
+     * the restored guest): one request written into {@link #HELPER_FIFO} through the guest agent (open, write,
+     * close: no fork or exec in the guest), then the helper's answer on the serial console. The clock is the host's,
+     * plus half the round trip of the open (the write and close take about that long before the helper reads it). Each
+     * NIC of {@code spec} (at most 8, devices eth0..eth99) is found by its {@code fromMac} (else by its MAC), gets its
+     * MAC, its name, goes up, gets its address (two gratuitous ARPs announce it); the first gateway given becomes the
+     * default route.
+     *
+     * @throws VmctlException INVALID for a bad value, UNAVAILABLE when the helper does not answer (an image without
+     *                        it), INTERNAL when it reports a failed step (named, with its errno)
+     */
+    public static Applied applyThroughHelper(QemuVm vm, Spec spec, Duration timeout) {
+        if (spec.nics().size() > HELPER_NICS) throw VmctlException.invalid("nics", spec.nics().size() + " NICs", "at most " + HELPER_NICS);
+        List<String> args = arguments(spec);
+        String machineId = args.get(1);
+        byte[] entropy = new byte[Math.min(HELPER_ENTROPY, Math.max(0, spec.entropyBytes()))];
+        RANDOM.nextBytes(entropy);
+        long nonce = RANDOM.nextLong();
+        long t0 = System.nanoTime();
+        long from = vm.consoleSize();
+        GuestAgentClient agent = vm.agent();
+        if (agent == null) throw new VmctlException(Kind.UNAVAILABLE, "clone identity: the guest agent is not connected", null);
+        try {
+            // the clock as it will be when the helper reads the request: the write and the close that flushes it take
+            // about half as long as the open did (measured under TCG: the guest's clock then ends within ~20 ms of the host's)
+            agent.writeFile(HELPER_FIFO, openNanos -> helperRequest(nonce,
+                    spec.setClock() ? java.time.Instant.now().plusNanos(openNanos / 2) : null, spec.hostname(), machineId, entropy,
+                    spec.nics()));
+        } catch (GuestAgentException e) {
+            throw new VmctlException(Kind.UNAVAILABLE, "clone identity: write " + HELPER_FIFO + " in the guest: " + e.getMessage()
+                    + " (an image without vmctl-identity: rebuild it)", null, e);
+        } finally {
+            java.util.Arrays.fill(entropy, (byte) 0);
+        }
+        String n = String.format("%016x", nonce);
+        java.util.regex.Matcher m = vm.awaitConsoleLine(from,
+                java.util.regex.Pattern.compile("VMCTL_READY identity=" + n + "|VMCTL_IDENTITY_FAILED " + n + " (\\S+) (\\d+)"), timeout);
+        if (m.group(1) != null) {
+            throw new VmctlException(Kind.INTERNAL, "clone identity: vmctl-identity failed at " + m.group(1) + " (errno " + m.group(2) + ")", null);
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        return new Applied(spec.hostname(), machineId, spec.nics(), true, ms, 0, ms);
+    }
+
+    /**
+     * "VMCTLID1", nonce, seconds, nanoseconds (0, 0: leave the clock), length-prefixed host name, machine-id and entropy,
+     * then the NICs (count; per NIC: N of ethN, MAC, the MAC it has now or zeros, IPv4 or zeros, prefix length) and the
+     * default gateway (or zeros). Values must have passed {@link #arguments}.
+     */
+    static byte[] helperRequest(long nonce, java.time.Instant clock, String hostname, String machineId, byte[] entropy, List<Nic> nics) {
+        byte[] h = hostname.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] id = machineId.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(32 + 6 + h.length + id.length + entropy.length + 1 + 18 * nics.size() + 4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("VMCTLID1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putLong(nonce)
+                .putLong(clock == null ? 0 : clock.getEpochSecond()).putLong(clock == null ? 0 : clock.getNano());
+        for (byte[] f : new byte[][]{h, id, entropy}) b.putShort((short) f.length).put(f);
+        b.put((byte) nics.size());
+        byte[] gateway = new byte[4];
+        boolean routed = false;
+        for (Nic n : nics) {
+            b.put((byte) Integer.parseInt(n.device().substring(3)));
+            b.put(macBytes(n.mac()));
+            b.put(n.fromMac() == null ? new byte[6] : macBytes(n.fromMac()));
+            if (n.address() == null) {
+                b.put(new byte[4]).put((byte) 0);
+            } else {
+                int slash = n.address().indexOf('/');
+                b.put(ipv4Bytes(n.address().substring(0, slash))).put((byte) Integer.parseInt(n.address().substring(slash + 1)));
+            }
+            if (!routed && n.gateway() != null) {
+                gateway = ipv4Bytes(n.gateway());
+                routed = true;
+            }
+        }
+        b.put(gateway);
+        return b.array();
+    }
+
+    private static byte[] macBytes(String mac) {
+        return HexFormat.ofDelimiter(":").parseHex(mac);
+    }
+
+    private static byte[] ipv4Bytes(String ip) {
+        String[] p = ip.split("\\.");
+        byte[] out = new byte[4];
+        for (int i = 0; i < 4; i++) out[i] = (byte) Integer.parseInt(p[i]);
+        return out;
     }
 
     /** The script's positional arguments; validates everything. */
@@ -148,9 +265,19 @@ public final class CloneIdentity {
             } else if (n.gateway() != null) {
                 throw VmctlException.invalid("gateway", "given without an address on " + n.device(), "an address with the gateway");
             }
-            a.addAll(List.of(n.device(), n.mac(), addr, gw));
+            String from = "-";
+            if (n.fromMac() != null) {
+                if (!MAC.matcher(n.fromMac()).matches()) throw VmctlException.invalid("fromMac", "'" + n.fromMac() + "'", "lower-case xx:xx:xx:xx:xx:xx");
+                from = n.fromMac();
+            }
+            a.addAll(List.of(n.device(), n.mac(), addr, gw, from));
         }
         return a;
+    }
+
+    /** Whether {@code name} can be a clone's host name (what {@link #apply} accepts). */
+    public static boolean isHostname(String name) {
+        return name != null && HOSTNAME.matcher(name).matches();
     }
 
     public static String randomMachineId() {

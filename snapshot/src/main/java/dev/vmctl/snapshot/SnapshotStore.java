@@ -140,8 +140,9 @@ public final class SnapshotStore {
             throw new SnapshotCorruptException(name, List.of(new Problem(SnapshotManifest.MANIFEST_FILE, Damage.CORRUPTED,
                     "names snapshot '" + m.name() + "', not '" + name + "'")));
         }
+        Map<String, VerifiedSnapshot.Stamp> stamps = VerifiedSnapshot.stamps(d, m); // before hashing: a change meanwhile shows later
         checkFiles(name, d, m);
-        return new VerifiedSnapshot(m, d);
+        return new VerifiedSnapshot(m, d, stamps);
     }
 
     /**
@@ -519,6 +520,14 @@ public final class SnapshotStore {
          *                        manifest does not fit the files; INTERNAL on I/O errors
          */
         public SnapshotManifest commit(SnapshotManifest manifest) {
+            return commitVerified(manifest).manifest();
+        }
+
+        /**
+         * {@link #commit}, returning the snapshot as verified: the commit has just checksummed every file it lists
+         * (and nothing else is in the directory), which is what {@link #verify} would do again.
+         */
+        public VerifiedSnapshot commitVerified(SnapshotManifest manifest) {
             if (done) throw new IllegalStateException("draft " + name + " already committed or closed");
             try {
                 List<Path> files = new ArrayList<>();
@@ -549,6 +558,7 @@ public final class SnapshotStore {
                 }
                 SnapshotManifest m = fillImageChecksums(manifest.withName(name).withFiles(entries));
                 m.validate();
+                Map<String, VerifiedSnapshot.Stamp> stamps = VerifiedSnapshot.stamps(dir, m);
                 writeManifest(dir, m);
                 synchronized (lock) {
                     if (exists(name)) throw conflictExists(name);
@@ -556,7 +566,7 @@ public final class SnapshotStore {
                     done = true;
                 }
                 SnapshotFiles.fsync(root);
-                return m;
+                return new VerifiedSnapshot(m, root.resolve(name), stamps);
             } catch (IOException e) {
                 throw new VmctlException(Kind.INTERNAL, "create snapshot " + name + ": " + e.getMessage(), null, e);
             } catch (InterruptedException e) {

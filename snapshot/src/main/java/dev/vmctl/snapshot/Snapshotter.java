@@ -80,14 +80,30 @@ public final class Snapshotter {
     }
 
     /**
-     * Snapshots the VM behind {@code qmp} as {@code name}.
+     * Snapshots the VM behind {@code qmp} as {@code name}: {@link #capture} then {@link Capture#commit}.
      *
      * @throws VmctlException INVALID (name), CONFLICT (name taken), INTERNAL (migration or copy failed: no
      *                        snapshot is left behind and the VM runs again if it ran before)
      */
     public static Result take(SnapshotStore store, String name, QmpClient qmp, Source src, Options opt) {
+        try (Capture c = capture(store, name, qmp, src, opt)) {
+            return c.commit();
+        }
+    }
+
+    /**
+     * The part of a snapshot the VM has to wait for: pause, save the device state, copy the RAM file and the disk
+     * overlay, resume (when {@code opt.resume()}). The files are in a draft of the store; {@link Capture#commit} (any
+     * thread, any time later: the VM runs meanwhile) checksums them and makes them snapshot {@code name};
+     * {@link Capture#close} without a commit throws them away.
+     *
+     * @throws VmctlException INVALID (name), CONFLICT (name taken), INTERNAL (migration or copy failed: nothing is
+     *                        left behind and the VM runs again if it ran before)
+     */
+    public static Capture capture(SnapshotStore store, String name, QmpClient qmp, Source src, Options opt) {
         long t0 = System.nanoTime();
-        try (SnapshotStore.Draft d = store.begin(name)) {
+        SnapshotStore.Draft d = store.begin(name);
+        try {
             try {
                 SnapshotFiles.linkOrCopy(src.kernel().toAbsolutePath(), d.path(SnapshotManifest.KERNEL_FILE));
                 SnapshotFiles.linkOrCopy(src.initrd().toAbsolutePath(), d.path(SnapshotManifest.INITRD_FILE));
@@ -121,11 +137,63 @@ public final class Snapshotter {
                     ramInFile ? SnapshotManifest.RAM_FILE : null);
             SnapshotManifest.Disk disk = src.disk() == null ? null : new SnapshotManifest.Disk(SnapshotManifest.DISK_FILE,
                     src.disk().backing() == null ? null : src.disk().backing().toAbsolutePath().toString(), src.disk().backingFormat());
-            SnapshotManifest m = d.commit(new SnapshotManifest(SnapshotManifest.FORMAT_VERSION, name, SnapshotStore.now(),
-                    opt.parent(), vm, state, disk, List.of()));
+            SnapshotManifest m = new SnapshotManifest(SnapshotManifest.FORMAT_VERSION, name, SnapshotStore.now(),
+                    opt.parent(), vm, state, disk, List.of());
             QemuMigration.SaveStats s = new QemuMigration.SaveStats(save.streamBytes(), save.fileBytes(), save.millis(),
                     save.compressed(), save.ignoreShared(), save.wasRunning(), resumed);
-            return new Result(m, s, ramCopy, save.wasRunning() ? paused : 0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            return new Capture(d, m, s, ramCopy, save.wasRunning() ? paused : 0, t0);
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /** A snapshot saved while the VM waited, not committed yet (see {@link #capture}). */
+    public static final class Capture implements AutoCloseable {
+        private final SnapshotStore.Draft draft;
+        private final SnapshotManifest manifest;
+        private final QemuMigration.SaveStats save;
+        private final long ramCopyMillis;
+        private final long pausedMillis;
+        private final long t0;
+
+        private Capture(SnapshotStore.Draft draft, SnapshotManifest manifest, QemuMigration.SaveStats save, long ramCopyMillis,
+                        long pausedMillis, long t0) {
+            this.draft = draft;
+            this.manifest = manifest;
+            this.save = save;
+            this.ramCopyMillis = ramCopyMillis;
+            this.pausedMillis = pausedMillis;
+            this.t0 = t0;
+        }
+
+        /** How long the VM was paused (stop → state saved, RAM and disk copied → cont). */
+        public long pausedMillis() {
+            return pausedMillis;
+        }
+
+        /** Checksums the files and commits the snapshot (manifest last, atomic rename). */
+        public Result commit() {
+            SnapshotManifest m = draft.commit(manifest);
+            return result(m);
+        }
+
+        /**
+         * {@link #commit}, and the committed snapshot as verified: its files were checksummed by the commit itself,
+         * so it is ready to restore from without hashing them again.
+         */
+        public VerifiedSnapshot commitVerified() {
+            return draft.commitVerified(manifest);
+        }
+
+        private Result result(SnapshotManifest m) {
+            return new Result(m, save, ramCopyMillis, pausedMillis, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        }
+
+        /** Throws the files away unless committed (idempotent). */
+        @Override
+        public void close() {
+            draft.close();
         }
     }
 }

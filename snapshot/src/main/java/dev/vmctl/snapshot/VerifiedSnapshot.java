@@ -5,9 +5,16 @@ import dev.vmctl.vmm.QemuCommand;
 import dev.vmctl.vmm.QmpClient;
 import dev.vmctl.vmm.VmFiles;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * A snapshot whose files matched its manifest when {@link SnapshotStore#verify} returned it: the only way
@@ -17,10 +24,47 @@ import java.util.List;
 public final class VerifiedSnapshot {
     private final SnapshotManifest manifest;
     private final Path dir;
+    private final Map<String, Stamp> stamps;
 
-    VerifiedSnapshot(SnapshotManifest manifest, Path dir) {
+    VerifiedSnapshot(SnapshotManifest manifest, Path dir, Map<String, Stamp> stamps) {
         this.manifest = manifest;
         this.dir = dir;
+        this.stamps = Map.copyOf(stamps);
+    }
+
+    /** What a file was when it was checksummed: size, modification time and inode (file key). */
+    record Stamp(long size, long modifiedNanos, Object fileKey) {}
+
+    /** The stamps of the manifest's files in {@code dir} (a file that cannot be read has none). */
+    static Map<String, Stamp> stamps(Path dir, SnapshotManifest m) {
+        Map<String, Stamp> out = new LinkedHashMap<>();
+        for (SnapshotManifest.FileEntry f : m.files()) {
+            Stamp s = stamp(dir.resolve(f.path()));
+            if (s != null) out.put(f.path(), s);
+        }
+        return out;
+    }
+
+    private static Stamp stamp(Path p) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return new Stamp(a.size(), a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS), a.fileKey());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether every file is still the one that was checksummed (same size, modification time and inode) — a few
+     * {@code stat} calls instead of hashing again. A caller that keeps a verified snapshot for many restores (boot
+     * snapshots) checks this before each and verifies again when it says no.
+     */
+    public boolean unchanged() {
+        if (stamps.size() != manifest.files().size()) return false;
+        for (var e : stamps.entrySet()) {
+            if (!Objects.equals(e.getValue(), stamp(dir.resolve(e.getKey())))) return false;
+        }
+        return true;
     }
 
     public SnapshotManifest manifest() {
@@ -80,8 +124,50 @@ public final class VerifiedSnapshot {
     }
 
     /**
-     * Like {@link #cloneSpec} with RAM in {@code ramFile} ({@code share=on}: a VM that can be snapshotted again;
-     * fill it first with {@link #copyRamTo}); null when the snapshot has no RAM file.
+     * Like {@link #cloneSpec}, but QEMU gets the kernel, initrd and RAM file through hard links in {@code dir} (the
+     * VM's own folder): a VM restored this way keeps working when the snapshot is deleted meanwhile — a later
+     * snapshot of it still finds its kernel and initrd, and the RAM file's blocks stay until the last VM that links
+     * them is gone (the file system counts the links). Where a hard link is not possible (another file system) the
+     * kernel and initrd are copied and the RAM file is mapped from the snapshot (an open mapping survives a delete).
+     * Links left in {@code dir} by an earlier boot are replaced.
+     */
+    public QemuCommand.Spec linkedCloneSpec(String id, String name, VmFiles files, List<QemuCommand.Nic> nics, Path dir) {
+        QemuCommand.Spec base = cloneSpec(id, name, files, nics);
+        Path k = dir.resolve(SnapshotManifest.KERNEL_FILE);
+        Path i = dir.resolve(SnapshotManifest.INITRD_FILE);
+        Path ram = base.ramFile() == null ? null : dir.resolve(SnapshotManifest.RAM_FILE);
+        try {
+            Files.createDirectories(dir);
+            linkOrCopy(kernel(), k);
+            linkOrCopy(initrd(), i);
+            if (ram != null) {
+                Files.deleteIfExists(ram);
+                try {
+                    Files.createLink(ram, ramFile());
+                } catch (IOException | UnsupportedOperationException e) {
+                    ram = ramFile();
+                }
+            }
+        } catch (IOException e) {
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "restore from snapshot " + name() + ": link its files into " + dir
+                    + ": " + e.getMessage(), null, e);
+        }
+        return new QemuCommand.Spec(base.id(), base.name(), base.cpus(), base.memoryMiB(), base.kvm(),
+                SnapshotFiles.safePath("kernel", k).toString(), SnapshotFiles.safePath("initrd", i).toString(), base.extraCmdline(),
+                base.files(), base.nics(), ram == null ? null : SnapshotFiles.safePath("ram", ram), false, true);
+    }
+
+    private static void linkOrCopy(Path src, Path dst) throws IOException {
+        Files.deleteIfExists(dst);
+        SnapshotFiles.linkOrCopy(src, dst);
+    }
+
+    /**
+     * The QEMU spec of a restore from this snapshot. A snapshot with a RAM file needs {@code ramFile}: the snapshot's
+     * own ({@code ramShared} false: copy-on-write, {@link #cloneSpec}) or a copy of it ({@link #copyRamTo}, shared: a
+     * VM that can be snapshotted again). A snapshot whose RAM is in its state stream takes either no RAM file (the VM
+     * it was taken of had anonymous RAM) or a new, empty one ({@code ramShared}: the stream fills it) when the VM had a
+     * memory-backend-file that was not shared — a clone or a warm VM, whose RAM the stream names after that backend.
      */
     public QemuCommand.Spec restoreSpec(String id, String name, VmFiles files, List<QemuCommand.Nic> nics, Path ramFile,
                                         boolean ramShared) {
@@ -95,8 +181,9 @@ public final class VerifiedSnapshot {
         if (ignoreShared() && ramFile == null) {
             throw VmctlException.invalid("ramFile", "snapshot " + name() + " keeps RAM in a file; a restore must map it", "a RAM file");
         }
-        if (!ignoreShared() && ramFile != null) {
-            throw VmctlException.invalid("ramFile", "snapshot " + name() + " has RAM in its state file", "no RAM file");
+        if (!ignoreShared() && ramFile != null && !ramShared) {
+            throw VmctlException.invalid("ramFile", "snapshot " + name() + " has RAM in its state file: a RAM file for it is the VM's own, "
+                    + "shared", "no RAM file, or a new one mapped shared");
         }
         SnapshotManifest.Vm vm = manifest.vm();
         return new QemuCommand.Spec(id, name, vm.cpus(), vm.memoryMiB(), vm.kvm(), kernel().toString(), initrd().toString(),

@@ -61,6 +61,49 @@ class SnapshotStoreTest {
         }
     }
 
+    /**
+     * A verified snapshot kept for many restores (boot snapshots): the commit hands it over verified, a stat of each
+     * file says whether it is still the one checksummed, and a VM restored through links keeps its files when the
+     * snapshot is deleted.
+     */
+    @Test
+    void aVerifiedSnapshotKnowsWhenItsFilesChangedAndLinkedClonesOutliveIt() throws Exception {
+        VerifiedSnapshot v;
+        try (SnapshotStore.Draft d = store.begin("boot-1")) {
+            Files.writeString(d.path(SnapshotManifest.STATE_FILE), "state");
+            Files.writeString(d.path(SnapshotManifest.RAM_FILE), "ram");
+            Files.writeString(d.path(SnapshotManifest.KERNEL_FILE), "kernel");
+            Files.writeString(d.path(SnapshotManifest.INITRD_FILE), "initrd");
+            v = d.commitVerified(manifestTemplate(true));
+        }
+        assertThat(v.name()).isEqualTo("boot-1");
+        assertThat(v.dir()).isEqualTo(store.dir("boot-1"));
+        assertThat(v.manifest()).isEqualTo(store.get("boot-1"));
+        assertThat(v.unchanged()).isTrue();
+        assertThat(store.verify("boot-1").unchanged()).isTrue();
+
+        Path vmDir = tmp.resolve("vms/a");
+        QemuCommand.Spec spec = v.linkedCloneSpec("a", "a", new VmFiles(vmDir), List.of(new QemuCommand.Nic(0, "vt0", "52:54:00:00:00:01")),
+                vmDir.resolve("boot-snapshot"));
+        assertThat(spec.kernel()).isEqualTo(vmDir.resolve("boot-snapshot/vmlinux").toString());
+        assertThat(spec.initrd()).isEqualTo(vmDir.resolve("boot-snapshot/initrd").toString());
+        assertThat(spec.ramFile()).isEqualTo(vmDir.resolve("boot-snapshot/ram"));
+        assertThat(spec.ramShared()).isFalse();
+        assertThat(spec.incoming()).isTrue();
+        assertThat(Files.isSameFile(spec.ramFile(), v.ramFile())).as("a hard link, not a copy").isTrue();
+
+        // a file rewritten with the same size is noticed without hashing
+        Thread.sleep(20);
+        Files.writeString(v.dir().resolve(SnapshotManifest.STATE_FILE), "STATE");
+        assertThat(v.unchanged()).isFalse();
+        assertThatThrownBy(() -> store.verify("boot-1")).isInstanceOf(SnapshotCorruptException.class);
+
+        store.delete("boot-1", null);
+        assertThat(v.unchanged()).isFalse();
+        assertThat(Files.readString(spec.ramFile())).as("the clone's link keeps the RAM file").isEqualTo("ram");
+        assertThat(Files.readString(Path.of(spec.kernel()))).isEqualTo("kernel");
+    }
+
     @Test
     void createListGetVerify() throws IOException {
         SnapshotManifest m = create("web1-warm");

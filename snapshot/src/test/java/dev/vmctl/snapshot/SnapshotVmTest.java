@@ -369,6 +369,15 @@ class SnapshotVmTest {
             assertThat(QemuMigration.status(c.qmp)).isEqualTo("running");
             figure("snapshot of a clone (share=off RAM → stream, zstd)", r.save().millis() + " ms, " + (r.save().fileBytes() >> 20) + " MiB");
         }
+        // a snapshot of a clone restores into a new RAM file of its own (the stream names the clone's memory backend)
+        VerifiedSnapshot v3 = store.verify("of-a-clone");
+        VmFiles of = new VmFiles(dir.resolve("vms/rb-cc"));
+        QemuCommand.Spec ospec = v3.restoreSpec("rb-cc", "rb-cc", of, nics(5, "52:54:00:07:03:02"), of.ramFile(), true);
+        try (TestVm c = start(ospec, List.of())) {
+            v3.load(c.qmp, true, RESTORE);
+            c.waitForAgent(Duration.ofSeconds(20));
+            assertThat(c.sh("cat /tmp/hello.txt /tmp/second.txt")).isEqualTo("hello-from-before-the-snapshot\nsecond\n");
+        }
         store.verify("of-a-clone");
     }
 

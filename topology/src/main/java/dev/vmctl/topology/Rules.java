@@ -26,6 +26,7 @@ final class Rules {
     static final String IMAGE = "the name of an image, e.g. tiny";
     static final String ROUTE_TO = "a destination network in CIDR form, prefix /8 to /30, e.g. 198.18.30.0/24";
     static final String NIC = "a network name, or {network: <name>, ip: <address>}";
+    static final String RUN = "a command as a list of strings, program first, e.g. [httpd, -f, -p, '8080']";
 
     /** The kinds of mapping in a topology file: their fields (= the record components) and the required ones. */
     enum Shape {
@@ -35,7 +36,8 @@ final class Rules {
         ROUTE("a route", TopologySpec.Route.class, "to", "via"),
         NODE("a node", TopologySpec.Node.class, "name", "vms"),
         VM("a VM", TopologySpec.Vm.class, "name", "image"),
-        NIC("a NIC", TopologySpec.Nic.class, "network");
+        NIC("a NIC", TopologySpec.Nic.class, "network"),
+        ARTIFACT("an artifact", dev.vmctl.model.ArtifactSpec.class, "dest");
 
         final String what;
         final List<String> fields;
@@ -64,13 +66,22 @@ final class Rules {
             case "ROUTER.routes" -> "a list of routes: {to, via}";
             case "ROUTE.to" -> ROUTE_TO;
             case "ROUTE.via" -> "an address on one of the router's networks";
-            case "NODE.vms" -> "a list of VMs: {name, image, role?, cpus?, memory?, accel?, nics?, startBefore?}";
+            case "NODE.vms" -> "a list of VMs: {name, image, role?, cpus?, memory?, accel?, nics?, startBefore?, artifacts?, run?}";
             case "VM.image" -> IMAGE;
             case "VM.cpus" -> CPUS;
             case "VM.memory" -> MEMORY;
             case "VM.accel" -> ACCEL;
             case "VM.nics" -> "a list of at most " + MAX_NICS + " NICs: " + NIC;
             case "VM.startBefore" -> "a list of names of VMs of the same node";
+            case "VM.artifacts" -> "a list of artifacts: {src|url|maven|git, dest, mode?, owner?, sha256?, ref?, repo?}";
+            case "VM.run" -> RUN;
+            case "ARTIFACT.dest" -> dev.vmctl.model.ArtifactSpec.DEST;
+            case "ARTIFACT.src", "ARTIFACT.url", "ARTIFACT.maven", "ARTIFACT.git" -> dev.vmctl.model.ArtifactSpec.SOURCES;
+            case "ARTIFACT.mode" -> dev.vmctl.model.ArtifactSpec.MODE;
+            case "ARTIFACT.owner" -> dev.vmctl.model.ArtifactSpec.OWNER;
+            case "ARTIFACT.sha256" -> dev.vmctl.model.ArtifactSpec.SHA256;
+            case "ARTIFACT.ref" -> "a tag, branch or commit id (git only)";
+            case "ARTIFACT.repo" -> "a Maven repository URL (maven only)";
             case "NIC.network" -> "the name of a declared network";
             case "NIC.ip" -> "an IPv4 address in the network's subnet";
             default -> NAME; // name, role

@@ -62,7 +62,21 @@ final class SpecReader {
     private TopologySpec.Vm vm(Y y, String path) {
         Obj o = obj(y, path, Shape.VM);
         return new TopologySpec.Vm(o.str("name"), o.str("role"), o.str("image"), o.integer("cpus"), o.str("memory"),
-                o.str("accel"), o.list("nics", this::nic), o.list("startBefore", this::name));
+                o.str("accel"), o.list("nics", this::nic), o.list("startBefore", this::name), o.list("artifacts", this::artifact),
+                o.list("run", this::word));
+    }
+
+    private dev.vmctl.model.ArtifactSpec artifact(Y y, String path) {
+        Obj o = obj(y, path, Shape.ARTIFACT);
+        return new dev.vmctl.model.ArtifactSpec(o.str("src"), o.str("url"), o.str("maven"), o.str("git"), o.str("dest"), o.str("mode"),
+                o.str("owner"), o.str("sha256"), o.str("ref"), o.str("repo"));
+    }
+
+    /** An item of an argv list (run): any scalar, as written. */
+    private String word(Y y, String path) {
+        if (y instanceof YScalar s && s.kind() != ScalarKind.NULL && s.kind() != ScalarKind.ALIAS) return s.text();
+        wrongType(y, path, "a string (one argument)", Rules.RUN);
+        return null;
     }
 
     private TopologySpec.Nic nic(Y y, String path) {

@@ -1,6 +1,7 @@
 package dev.vmctl.topology;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.vmctl.model.ArtifactSpec;
 import dev.vmctl.model.Sizes;
 import dev.vmctl.model.VmSpec;
 
@@ -61,17 +62,25 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
 
     /**
      * One VM of a node. {@code memory} as written ("128M", "1G", "256"); {@code startBefore} names VMs
-     * of the same node that start only once this one is RUNNING.
+     * of the same node that start only once this one is RUNNING; {@code artifacts} are put into the guest after
+     * every boot from the image and {@code run} (argv) is then started detached, before the VM is RUNNING.
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Vm(String name, String role, String image, Integer cpus, String memory, String accel,
-                     List<Nic> nics, List<String> startBefore) {
+                     List<Nic> nics, List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run) {
         public static final int DEFAULT_CPUS = 1;
         public static final int DEFAULT_MEMORY_MIB = 128;
 
         public Vm {
             nics = copy(nics);
             startBefore = copy(startBefore);
+            artifacts = copy(artifacts);
+            run = copy(run);
+        }
+
+        public Vm(String name, String role, String image, Integer cpus, String memory, String accel, List<Nic> nics,
+                  List<String> startBefore) {
+            this(name, role, image, cpus, memory, accel, nics, startBefore, List.of(), List.of());
         }
 
         public int effectiveCpus() { return cpus == null ? DEFAULT_CPUS : cpus; }

@@ -233,6 +233,21 @@ final class TopologyValidator {
         if (v.accel() != null && !ACCELS.contains(v.accel())) {
             problem(vp + ".accel", "'" + v.accel() + "' is not an accelerator", Rules.ACCEL);
         }
+        for (int k = 0; k < v.artifacts().size(); k++) {
+            dev.vmctl.model.ArtifactSpec a = v.artifacts().get(k);
+            String ap = vp + ".artifacts[" + k + "]";
+            if (a == null) continue;
+            for (dev.vmctl.model.ArtifactSpec.Problem pr : a.problems(true)) {
+                // a missing dest was reported by the reader already (a required field)
+                if (pr.field().equals("dest") && a.dest() == null) continue;
+                problem(ap + "." + pr.field(), pr.message(), pr.allowed()); // located at the field, else at the artifact
+            }
+        }
+        if (v.run().isEmpty() && locations.containsKey(vp + ".run") && present(vp + ".run")) problem(vp + ".run", "an empty command", Rules.RUN);
+        for (int k = 0; k < v.run().size(); k++) {
+            String w = v.run().get(k);
+            if (w != null && k == 0 && w.isBlank()) problem(vp + ".run[0]", "the program is empty", Rules.RUN);
+        }
         if (v.nics().size() > Rules.MAX_NICS) {
             problem(vp + ".nics", v.nics().size() + " NICs are too many", "at most " + Rules.MAX_NICS + " NICs per VM");
         }

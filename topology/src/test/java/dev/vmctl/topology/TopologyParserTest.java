@@ -142,12 +142,12 @@ class TopologyParserTest {
     void unknownFieldListsTheAllowedOnes() {
         TopologyException e = fail(SHOP.replace("memory: 128M, nics: [public]}", "memry: 128M, nics: [public]}"));
         assertThat(e.getMessage()).isEqualTo("shop.yaml:12:57: nodes[0].vms[2].memry: unknown field 'memry' in a VM "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)");
         assertThat(fail(SHOP + "labels: {a: b}\n").getMessage()).isEqualTo("shop.yaml:13:1: labels: unknown field 'labels' "
                 + "in a topology (allowed: apiVersion, kind, name, networks, routers, nodes)");
         assertThat(fail(SHOP.replace("startBefore", "startbefore")).getMessage()).isEqualTo("shop.yaml:11:89: "
                 + "nodes[0].vms[1].startbefore: unknown field 'startbefore' in a VM (did you mean 'startBefore'?) "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)");
     }
 
     @Test
@@ -311,7 +311,7 @@ class TopologyParserTest {
                 "shop.yaml:1:1: kind: required field is missing (allowed: Topology)",
                 "shop.yaml:3:11: networks: expected a list, found a mapping (allowed: a list of networks: {name, subnet, vlan?})",
                 "shop.yaml:7:9: nodes[0].vms[0]: expected a mapping (a VM), found a string 'just-a-string' "
-                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore)",
+                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)",
                 "shop.yaml:8:15: nodes[0].vms[1].name: expected a single value, found a list (allowed: lower-case letters, "
                         + "digits and '-', starting with a letter or digit, 1-63 characters ([a-z0-9][a-z0-9-]{0,62}))",
                 "shop.yaml:11:15: nodes[0].vms[1].nics: expected a list, found a string 'public' (allowed: a list of at most 8 NICs: "
@@ -450,5 +450,60 @@ class TopologyParserTest {
         TopologySpec noNodes = new TopologySpec("vmctl/v1", "Topology", "t", null, null, null);
         assertThatThrownBy(() -> TopologyParser.validate(noNodes, "api"))
                 .hasMessage("api: nodes: a topology has at least one node (allowed: a list of nodes: {name, vms})");
+    }
+
+    @Test
+    void artifactsAndRunAreReadAndCheckedAtTheirLines() {
+        String yaml = """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: art
+                nodes:
+                  - name: web
+                    vms:
+                      - name: srv
+                        image: tiny
+                        artifacts:
+                          - {src: /srv/site, dest: /www/}
+                          - url: http://127.0.0.1:1/x.tgz
+                            dest: opt/x.tgz
+                          - {maven: "org.apache.commons:commons-lang3:3.17.0", dest: /opt/lib/, mode: "0644", colour: red}
+                          - {git: /srv/cfg.git, ref: v1.2, dest: /etc/app, owner: "1000:1000", mode: "9"}
+                          - {dest: /nothing}
+                          - {src: /a}
+                        run: [httpd, -f, -p, "8080", -h, /www]
+                """;
+        TopologyException e = catchThrowableOfType(TopologyException.class, () -> TopologyParser.parse(yaml, "art.yaml", List.of("tiny")));
+        assertThat(e.detail().lines().toList()).containsExactly(
+                "art.yaml:11:13: nodes[0].vms[0].artifacts[1].sha256: missing: a url artifact needs the SHA-256 of its content (allowed: " + dev.vmctl.model.ArtifactSpec.SHA256 + ")",
+                "art.yaml:12:19: nodes[0].vms[0].artifacts[1].dest: 'opt/x.tgz' is not an absolute path (allowed: " + dev.vmctl.model.ArtifactSpec.DEST + ")",
+                "art.yaml:13:95: nodes[0].vms[0].artifacts[2].colour: unknown field 'colour' in an artifact (allowed: src, url, maven, git, dest, mode, owner, sha256, ref, repo)",
+                "art.yaml:14:86: nodes[0].vms[0].artifacts[3].mode: '9' is not an octal mode (allowed: " + dev.vmctl.model.ArtifactSpec.MODE + ")",
+                "art.yaml:15:13: nodes[0].vms[0].artifacts[4].src: no source: give one of src, url, maven, git (allowed: " + dev.vmctl.model.ArtifactSpec.SOURCES + ")",
+                "art.yaml:16:13: nodes[0].vms[0].artifacts[5].dest: required field is missing (allowed: " + dev.vmctl.model.ArtifactSpec.DEST + ")");
+        String good = """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: art
+                nodes:
+                  - name: web
+                    vms:
+                      - name: srv
+                        image: tiny
+                        artifacts:
+                          - {src: /srv/site, dest: /www/}
+                          - url: http://127.0.0.1:1/x.tgz
+                            sha256: %s
+                            dest: /opt/x.tgz
+                          - {maven: "org.apache.commons:commons-lang3:3.17.0", dest: /opt/lib/, mode: "0644"}
+                          - {git: /srv/cfg.git, ref: v1.2, dest: /etc/app, owner: "1000:1000", mode: "0750"}
+                        run: [httpd, -f, -p, "8080", -h, /www]
+                """.formatted("a".repeat(64));
+        TopologySpec ok = TopologyParser.parse(good, "art.yaml", List.of("tiny"));
+        TopologySpec.Vm v = ok.node("web").vm("srv");
+        assertThat(v.artifacts()).hasSize(4);
+        assertThat(v.artifacts().get(3).ref()).isEqualTo("v1.2");
+        assertThat(v.artifacts().get(3).owner()).isEqualTo("1000:1000");
+        assertThat(v.run()).containsExactly("httpd", "-f", "-p", "8080", "-h", "/www");
     }
 }

@@ -67,7 +67,8 @@ class TopologySchemaTest {
         Map<Rules.Shape, Class<? extends Record>> records = Map.of(
                 Rules.Shape.TOPOLOGY, TopologySpec.class, Rules.Shape.NETWORK, TopologySpec.Network.class,
                 Rules.Shape.ROUTER, TopologySpec.Router.class, Rules.Shape.ROUTE, TopologySpec.Route.class,
-                Rules.Shape.NODE, TopologySpec.Node.class, Rules.Shape.VM, TopologySpec.Vm.class, Rules.Shape.NIC, TopologySpec.Nic.class);
+                Rules.Shape.NODE, TopologySpec.Node.class, Rules.Shape.VM, TopologySpec.Vm.class, Rules.Shape.NIC, TopologySpec.Nic.class,
+                Rules.Shape.ARTIFACT, dev.vmctl.model.ArtifactSpec.class);
         assertThat(records.keySet()).containsExactlyInAnyOrder(Rules.Shape.values());
         records.forEach((shape, type) -> assertThat(shape.fields).as(shape.name())
                 .containsExactlyElementsOf(Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).toList()));

@@ -171,7 +171,18 @@ public final class GuestAgentClient implements AutoCloseable {
 
     /** Writes {@code data} to {@code guestPath} (created or truncated) in chunks of {@link #FILE_CHUNK}. */
     public void writeFile(String guestPath, byte[] data) {
+        writeFile(guestPath, openNanos -> data);
+    }
+
+    /**
+     * {@link #writeFile(String, byte[])} with the content made once the file is open: {@code content} gets how long
+     * the open took (its round trip, in nanoseconds), so that content carrying a time stamp can allow for the transit
+     * of the write and close that follow.
+     */
+    public void writeFile(String guestPath, java.util.function.LongFunction<byte[]> content) {
+        long t0 = System.nanoTime();
         long handle = openFile(guestPath, "w");
+        byte[] data = content.apply(System.nanoTime() - t0);
         boolean ok = false;
         try {
             for (int off = 0; off < data.length; ) {
@@ -195,6 +206,14 @@ public final class GuestAgentClient implements AutoCloseable {
 
     /** Reads the whole file at {@code guestPath} in chunks of {@link #FILE_CHUNK}. */
     public byte[] readFile(String guestPath) {
+        return readFile(guestPath, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reads the file at {@code guestPath}, refusing (and stopping at once) beyond {@code maxBytes}: a device such as
+     * /dev/zero or an ever-growing log never fills the server's heap.
+     */
+    public byte[] readFile(String guestPath, long maxBytes) {
         long handle = openFile(guestPath, "r");
         boolean ok = false;
         try {
@@ -207,6 +226,10 @@ public final class GuestAgentClient implements AutoCloseable {
                 byte[] chunk = decode("guest-file-read", r.path("buf-b64").asText(""));
                 out.writeBytes(chunk);
                 if (r.path("eof").asBoolean(false) || r.path("count").asInt(chunk.length) == 0) break;
+                if (out.size() > maxBytes) {
+                    throw dev.vmctl.model.VmctlException.invalid("path", guestPath + " is larger than " + (maxBytes >> 20) + " MiB",
+                            "files up to " + (maxBytes >> 20) + " MiB (the limit of a file read, as of a write)");
+                }
             }
             ok = true;
             return out.toByteArray();

@@ -42,23 +42,54 @@ public final class GuestScripts {
             """;
 
     /**
-     * The guest script. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-; stdin:
-     * entropy for /dev/urandom. Busybox and iproute2 compatible.
+     * The tiny image's identity helper (image.IdentityHelper): {@code --reseed} credits the entropy on stdin and
+     * reseeds the CRNG (exit 0), {@code --serve FIFO} waits for identity requests (see CloneIdentity).
+     */
+    public static final String IDENTITY_HELPER = "/usr/sbin/vmctl-identity";
+
+    /**
+     * The identity of a restored clone. Arguments: HOSTNAME MACHINE_ID then per NIC: DEVICE MAC ADDRESS|- GATEWAY|-
+     * FROM_MAC|- (FROM_MAC: find the interface by the MAC it has now instead of by DEVICE, and leave its name to the
+     * network script); stdin: host entropy. With {@link #IDENTITY_HELPER} in the guest the entropy (up to 512 bytes) is
+     * credited and the kernel's CRNG reseeded at once (stdout says {@code reseeded}); without it the bytes are only
+     * mixed into /dev/urandom. Ends with {@code VMCTL_READY} on the console, as the init of a cold boot does.
+     * Host name, /etc/hostname, /etc/hosts and /etc/machine-id are written with shell built-ins only: under TCG every
+     * program a freshly restored guest runs for the first time costs tens of milliseconds of code translation.
+     * Busybox and iproute2 compatible.
      */
     public static final String IDENTITY = """
             set -e
             h=$1; mid=$2; shift 2
-            hostname "$h"
+            printf '%s' "$h" >/proc/sys/kernel/hostname
             printf '%s\\n' "$h" >/etc/hostname
-            if [ -f /etc/hosts ] && grep -q '^127\\.0\\.1\\.1[[:space:]]' /etc/hosts; then
-                sed -i "s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1\\t$h/" /etc/hosts
-            else
-                printf '127.0.1.1\\t%s\\n' "$h" >>/etc/hosts
+            hosts=; found=
+            if [ -f /etc/hosts ]; then
+                while IFS= read -r line || [ -n "$line" ]; do
+                    case "$line" in "127.0.1.1 "* | "127.0.1.1\t"*) line="127.0.1.1\t$h"; found=1 ;; esac
+                    hosts="$hosts$line
+            "
+                done </etc/hosts
             fi
+            [ -n "$found" ] || hosts="${hosts}127.0.1.1\t$h
+            "
+            printf '%s' "$hosts" >/etc/hosts
             printf '%s\\n' "$mid" >/etc/machine-id
-            cat >/dev/urandom
-            while [ $# -ge 4 ]; do
-                dev=$1; mac=$2; addr=$3; gw=$4; shift 4
+            if [ -x /usr/sbin/vmctl-identity ]; then
+                /usr/sbin/vmctl-identity --reseed || { echo "vmctl-identity --reseed failed with status $?" >&2; exit 5; }
+                echo reseeded
+            else
+                cat >/dev/urandom
+            fi
+            while [ $# -ge 5 ]; do
+                dev=$1; mac=$2; addr=$3; gw=$4; from=$5; shift 5
+                if [ "$from" != - ]; then
+                    dev=
+                    for d in /sys/class/net/*; do
+                        read -r a <"$d/address" 2>/dev/null || a=
+                        if [ "$a" = "$from" ]; then dev=${d##*/}; fi
+                    done
+                    if [ -z "$dev" ]; then echo "no interface with MAC $from" >&2; exit 3; fi
+                fi
                 ip link set dev "$dev" down
                 ip link set dev "$dev" address "$mac"
                 ip link set dev "$dev" up
@@ -70,6 +101,7 @@ public final class GuestScripts {
                     arping -U -c 1 -w 1 -I "$dev" "${addr%/*}" </dev/null >/dev/null 2>&1 &
                 fi
             done
+            printf '\\nVMCTL_READY\\n' >/dev/console 2>/dev/null || true
             """;
 
     /**
@@ -102,6 +134,66 @@ public final class GuestScripts {
               if [ -e "/sys/class/net/$ifb" ]; then ip link del "$ifb" || exit 5; fi
             fi
             exit 0
+            """;
+
+    /**
+     * Puts files and directories in place (artifacts, large {@code vm cp}). Args: MOUNT (where to mount the 9p
+     * file-transfer share, tag {@link QemuCommand#SHARE_TAG}, or "-" when no item comes from it), then per item:
+     * KIND (file, dir, or tar: a tar to unpack as a directory) SRC (relative: inside the share; absolute: staged in
+     * the guest by the agent, removed afterwards) DEST MODE OWNER ("-": files 0644, directories as their tree, root).
+     * Files are copied with {@code dd bs=4M} (busybox cp moves 4 KiB at a time: half the speed from 9p under TCG).
+     * Each item is copied next to DEST under a temporary name, given its mode and owner, then renamed over DEST (a
+     * directory that is there is swapped out and removed): DEST is either the old or the new content, never half.
+     * Exit 10: the share cannot be mounted (no 9p in this guest); 11–13 name the step that failed, for the item
+     * printed on stderr.
+     */
+    public static final String DELIVER = """
+            mnt=$1; shift
+            if [ "$mnt" != - ]; then
+              mkdir -p "$mnt" || exit 10
+              if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro vmctl-xfer "$mnt" 2>/dev/null; then
+                rmdir "$mnt" 2>/dev/null; exit 10
+              fi
+              trap 'umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null' EXIT
+            fi
+            n=0
+            while [ $# -ge 5 ]; do
+              kind=$1; src=$2; dest=$3; mode=$4; owner=$5; shift 5
+              n=$((n+1))
+              case "$src" in /*) staged=$src ;; *) staged=; src="$mnt/$src" ;; esac
+              dir=${dest%/*}; [ -n "$dir" ] || dir=/
+              base=${dest##*/}
+              tmp="$dir/.vmctl-tmp-$$-$n-$base"
+              mkdir -p "$dir" || { echo "$dest: cannot create $dir" >&2; exit 11; }
+              rm -rf "$tmp"
+              case "$kind" in
+                file) dd if="$src" of="$tmp" bs=4M && chmod 644 "$tmp" ;;
+                dir) cp -R "$src" "$tmp" ;;
+                tar) mkdir "$tmp" && tar -xf "$src" -C "$tmp" ;;
+                *) false ;;
+              esac || { rm -rf "$tmp"; echo "$dest: cannot copy" >&2; exit 12; }
+              [ -z "$staged" ] || rm -f "$staged"
+              if [ "$mode" != - ]; then chmod "$mode" "$tmp" || { rm -rf "$tmp"; echo "$dest: chmod $mode failed" >&2; exit 13; }; fi
+              if [ "$owner" != - ]; then chown -R "$owner" "$tmp" || { rm -rf "$tmp"; echo "$dest: chown $owner failed" >&2; exit 13; }; fi
+              if [ -d "$dest" ] && [ ! -L "$dest" ]; then
+                if [ ! -d "$tmp" ]; then rm -rf "$tmp"; echo "$dest: is a directory" >&2; exit 13; fi
+                old="$dir/.vmctl-old-$$-$n-$base"
+                mv "$dest" "$old" && mv "$tmp" "$dest" && rm -rf "$old" || { rm -rf "$tmp"; echo "$dest: cannot replace" >&2; exit 13; }
+              else
+                mv -f "$tmp" "$dest" || { rm -rf "$tmp"; echo "$dest: cannot rename into place" >&2; exit 13; }
+              fi
+            done
+            exit 0
+            """;
+
+    /**
+     * Starts ARGV… detached (a VM's {@code run:} command, once its artifacts are in place): stdin /dev/null, output
+     * to the console (the VM's console log); prints its PID. Exit 127 when the program is not found.
+     */
+    public static final String RUN = """
+            command -v "$1" >/dev/null 2>&1 || { echo "$1: not found" >&2; exit 127; }
+            "$@" </dev/null >/dev/console 2>&1 &
+            echo $!
             """;
 
     /** The guest's ifb for what NIC {@code nic} (eth0 …) receives: "ifb-" + its name (≤ 15 characters for eth0–eth15). */

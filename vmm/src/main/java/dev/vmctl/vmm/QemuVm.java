@@ -35,6 +35,8 @@ import java.util.function.Predicate;
  */
 public final class QemuVm implements AutoCloseable {
     private static final Duration READY_POLL = Duration.ofMillis(20);
+    /** QMP's socket appears ~20-50 ms after start: a restore waits for it, so it is looked for more often. */
+    private static final Duration QMP_POLL = Duration.ofMillis(5);
 
     private final VmFiles files;
     private final long pid;
@@ -149,7 +151,7 @@ public final class QemuVm implements AutoCloseable {
                 throw new VmctlException(VmctlException.Kind.INTERNAL, "qmp socket did not answer within " + timeout.toSeconds()
                         + " s: " + last + qemuLogTail(5), null);
             }
-            pause(READY_POLL);
+            pause(QMP_POLL);
         }
     }
 
@@ -205,6 +207,52 @@ public final class QemuVm implements AutoCloseable {
             pause(READY_POLL);
         }
         return false;
+    }
+
+    /** The console log's size now: a position to wait from with {@link #awaitConsoleLine}. */
+    public long consoleSize() {
+        try {
+            return Files.exists(files.console()) ? Files.size(files.console()) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Waits for a console line written after byte {@code from} that matches {@code line} (polled every 2 ms: a warm
+     * start waits for one), and returns it; fails fast when QEMU exits and at the deadline, with the console tail.
+     */
+    public java.util.regex.Matcher awaitConsoleLine(long from, java.util.regex.Pattern line, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        long offset = from;
+        StringBuilder text = new StringBuilder();
+        while (true) {
+            try (var f = new java.io.RandomAccessFile(files.console().toFile(), "r")) {
+                if (f.length() > offset) {
+                    byte[] b = new byte[(int) Math.min(f.length() - offset, 1 << 20)];
+                    f.seek(offset);
+                    f.readFully(b);
+                    offset += b.length;
+                    text.append(new String(b, StandardCharsets.ISO_8859_1));
+                    int end = text.lastIndexOf("\n"); // complete lines only
+                    if (end >= 0) {
+                        for (String l : text.substring(0, end).split("\n")) {
+                            java.util.regex.Matcher m = line.matcher(l.strip());
+                            if (m.matches()) return m;
+                        }
+                        text.delete(0, end + 1);
+                    }
+                }
+            } catch (IOException e) {
+                // not there yet
+            }
+            if (!alive()) throw died("qemu exited while vmctl waited for the console line " + line.pattern());
+            if (Instant.now().isAfter(deadline)) {
+                throw new VmctlException(VmctlException.Kind.INTERNAL, "no console line " + line.pattern() + " within "
+                        + timeout.toMillis() + " ms" + consoleTail(12), null);
+            }
+            pause(Duration.ofMillis(2));
+        }
     }
 
     private VmctlException died(String what) {

@@ -22,4 +22,6 @@ public record VmFiles(Path dir, Path ramFile) {
     public Path console() { return dir.resolve("console.log"); }
     public Path qemuLog() { return dir.resolve("qemu.log"); }
     public Path pidFile() { return dir.resolve("qemu.pid"); }
+    /** What the guest sees read-only over 9p (a VM booted with the share): files staged for delivery into it. */
+    public Path shareDir() { return dir.resolve("xfer"); }
 }

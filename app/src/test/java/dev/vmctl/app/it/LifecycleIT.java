@@ -73,6 +73,10 @@ class LifecycleIT {
             assertThat(r.err()).contains("path");
             r = cli.run("vm", "cp", "web1:/no/such/file", back.toString());
             assertThat(r.code()).isNotZero();
+            // a read is capped like a write: /dev/zero is refused once past the limit, the server stays light
+            r = cli.run("vm", "cp", "web1:/dev/zero", back.toString());
+            assertThat(r.code()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).contains("/dev/zero is a character special file, not a regular file");
         } finally {
             Files.deleteIfExists(local);
             Files.deleteIfExists(back);

@@ -283,7 +283,7 @@ public final class Operations {
 
     private void publish(Op op, EventType type, String error) {
         String msg = op.kind + (error == null ? "" : ": " + error);
-        events.publish(type, vmIdOf(op), String.join(",", op.targets), null, null, msg, op.id);
+        events.publish(type, vmIdOf(op), String.join(",", op.targets), null, null, msg, op.id, op.view());
     }
 
     private static String vmIdOf(Op op) {

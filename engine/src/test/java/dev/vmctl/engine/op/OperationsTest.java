@@ -70,6 +70,20 @@ class OperationsTest {
     }
 
     @Test
+    void operationEventsCarryTheOperationAsTypedData() {
+        java.util.List<dev.vmctl.model.VmEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        events.subscribe(seen::add);
+        Accepted<Object> a = ops.run(Operations.Spec.of("vm.start", "vm:x"), java.time.Duration.ofSeconds(5), o -> "done");
+        assertThat(seen).extracting(dev.vmctl.model.VmEvent::type)
+                .containsExactly("operation.queued", "operation.running", "operation.succeeded");
+        for (dev.vmctl.model.VmEvent e : seen) {
+            assertThat(e.data()).isInstanceOf(dev.vmctl.model.Operation.class);
+            assertThat(((dev.vmctl.model.Operation) e.data()).id()).isEqualTo(a.op().id());
+        }
+        assertThat(((dev.vmctl.model.Operation) seen.getLast().data()).state()).isEqualTo("succeeded");
+    }
+
+    @Test
     void lanesRunInParallel() throws Exception {
         CountDownLatch both = new CountDownLatch(2);
         Operations.Op a = ops.submit(Operations.Spec.of("test", "vm:a"), o -> {

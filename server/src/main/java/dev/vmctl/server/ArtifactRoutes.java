@@ -1,0 +1,19 @@
+package dev.vmctl.server;
+
+import dev.vmctl.engine.ArtifactService;
+import dev.vmctl.model.ArtifactSpec;
+import io.javalin.http.HandlerType;
+
+/** {@code /api/v1/artifacts}: the host's artifact cache ({@code GET}) and a fetch into it ({@code POST}, operation artifact.fetch). */
+final class ArtifactRoutes {
+    private final ArtifactService artifacts;
+
+    ArtifactRoutes(ArtifactService artifacts) {
+        this.artifacts = artifacts;
+    }
+
+    void register(Http.Routes r) {
+        r.add(HandlerType.GET, "/api/v1/artifacts", ctx -> Api.json(ctx, 200, artifacts.list()));
+        r.add(HandlerType.POST, "/api/v1/artifacts", ctx -> Http.answer(ctx, 200, artifacts.fetch(Api.body(ctx, ArtifactSpec.class))));
+    }
+}
