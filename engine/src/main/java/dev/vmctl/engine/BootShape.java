@@ -56,7 +56,7 @@ public record BootShape(String image, String build, int cpus, int memoryMiB, Str
         for (int i = 0; i < nics; i++) n.add(new QemuCommand.Nic(i, "tap" + i, "52:54:00:00:00:0" + i));
         Path dir = Path.of("/vmctl/vm");
         List<String> argv = QemuCommand.argv(new QemuCommand.Spec("id", "name", cpus, memoryMiB, kvm, "/vmctl/kernel", "/vmctl/initrd",
-                null, new VmFiles(dir), n, dir.resolve("ram"), true, false));
+                QemuCommand.SHARE_CMDLINE, new VmFiles(dir), n, dir.resolve("ram"), true, false));
         List<String> layout = new ArrayList<>(argv);
         int append = layout.indexOf("-append");
         if (append >= 0) layout.subList(append, append + 2).clear();

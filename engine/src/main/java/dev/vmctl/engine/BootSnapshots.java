@@ -205,7 +205,7 @@ public final class BootSnapshots {
         try {
             if (store.exists(name) || rt.qmp() == null) return -1;
             var src = new Snapshotter.Source(r.name(), img.name(), Path.of(img.kernel()), img.kernelSha256(), Path.of(img.initrd()),
-                    img.initrdSha256(), r.cpus(), r.memoryMiB(), "kvm".equals(shape.accel()), null,
+                    img.initrdSha256(), r.cpus(), r.memoryMiB(), "kvm".equals(shape.accel()), dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE,
                     nics.stream().map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList(), rt.files().ramFile(), null);
             Snapshotter.Capture c = Snapshotter.capture(store, name, rt.qmp(), src, new Snapshotter.Options(false, true, null, CAPTURE_TIMEOUT));
             background = true;

@@ -264,6 +264,7 @@ final class VmCore {
             QemuCommand.Spec spec = snap.linkedCloneSpec(id, r.name(), files, nics, bootLinks(files));
             long t0 = System.nanoTime();
             rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
+            rt.trial = true;
             long t1 = System.nanoTime();
             if (op != null) op.checkCancelled();
             snap.load(rt.qmp(), true, Duration.ofSeconds(60));
@@ -276,6 +277,8 @@ final class VmCore {
             for (var n : snap.manifest().vm().nics()) templateMacs.put(n.index(), n.mac());
             CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, templateMacs)), Duration.ofSeconds(30));
             long t4 = System.nanoTime();
+            rt.trial = false;
+            if (!rt.alive()) throw new IllegalStateException("qemu exited during the warm start");
             net.applyGuestNetem(id, rt.agent());
             log.info("vm {}: warm start from {}: qemu up {} ms, state loaded {} ms, agent {} ms, identity and NICs {} ms", r.name(),
                     snap.name(), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
@@ -429,7 +432,7 @@ final class VmCore {
     void onProcessExit(VmRuntime rt) {
         runtimes.remove(rt.id, rt);
         rt.vm.closeClients();
-        if (rt.expectedExit) return;
+        if (rt.expectedExit || rt.trial) return;
         synchronized (rowLock(rt.id)) {
             VmRow r = store.byIdOrName(rt.id).orElse(null);
             if (r == null || r.pid() == null || r.pid() != rt.pid()) return;

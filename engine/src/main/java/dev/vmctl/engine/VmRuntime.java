@@ -15,6 +15,8 @@ final class VmRuntime {
     final QemuVm vm;
     /** Set before vmctl itself ends the process, so its exit is not reported as a crash. */
     volatile boolean expectedExit;
+    /** A warm start is trying this process: if it exits, the warm start falls back to a cold boot (not an ERROR). */
+    volatile boolean trial;
     /**
      * A NIC's link was changed with QMP set_link in this process. After that, a guest reset (system_reset)
      * leaves the guest agent's virtio-serial channel deaf for good (QEMU 7.2, measured: the guest boots,
