@@ -161,6 +161,7 @@ export const EVENT_TYPES = ['vm.state', 'vm.progress', 'vm.nic', 'snapshot.creat
   'topology.progress', 'node.state', 'node.snapshot',
   'operation.queued', 'operation.running', 'operation.succeeded', 'operation.failed', 'operation.cancelled',
   'scenario.started', 'scenario.step', 'scenario.finished',
+  'template.created', 'template.deleted', 'template.invoked',
 ] as const satisfies readonly EventType[];
 // a type added to EventType in openapi.json and missing above is a compile error here (the GUI would never hear it)
 const everyEventType: [Exclude<EventType, (typeof EVENT_TYPES)[number]>] extends [never] ? true : Exclude<EventType, (typeof EVENT_TYPES)[number]> = true;

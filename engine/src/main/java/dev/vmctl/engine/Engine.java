@@ -75,6 +75,7 @@ public final class Engine implements AutoCloseable {
     public Segments segments() { return segments; }
     public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
+    VmCore core() { return core; }
     public BootSnapshots bootSnapshots() { return boots; }
 
     /**

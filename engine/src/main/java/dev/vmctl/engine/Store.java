@@ -223,6 +223,40 @@ public final class Store implements AutoCloseable {
                created_at  TEXT NOT NULL,
                PRIMARY KEY (segment, public_key)
              )"""},
+            // request-driven nodes (issue 13, F-13): templates (the node snapshot each owns, its service and limits) and
+            // every request one served or a pool slot prepared, written before its segment exists (TemplateStore)
+            {"""
+             CREATE TABLE templates (
+               name           TEXT PRIMARY KEY,
+               source         TEXT NOT NULL,
+               snapshot       TEXT NOT NULL,
+               vm             TEXT NOT NULL,
+               port           INTEGER NOT NULL,
+               ready          TEXT NOT NULL,
+               max_concurrent INTEGER NOT NULL,
+               timeout_ms     INTEGER NOT NULL,
+               subnet         TEXT NOT NULL,
+               members        TEXT NOT NULL,
+               stages         TEXT NOT NULL,
+               pool_warm      INTEGER NOT NULL DEFAULT 0,
+               created_at     TEXT NOT NULL
+             )""", """
+             CREATE TABLE template_runs (
+               id          TEXT PRIMARY KEY,
+               template    TEXT NOT NULL,
+               kind        TEXT NOT NULL,
+               method      TEXT,
+               path        TEXT,
+               segment     TEXT NOT NULL,
+               status      INTEGER,
+               error       TEXT,
+               pooled      INTEGER NOT NULL DEFAULT 0,
+               timings     TEXT,
+               started_at  TEXT NOT NULL,
+               finished_at TEXT,
+               cleaned     INTEGER NOT NULL DEFAULT 0
+             )""", """
+             CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -486,6 +520,10 @@ public final class Store implements AutoCloseable {
     /** The names of the snapshots of one node. */
     public synchronized List<String> nodeSnapshotNames(String topology, String node) {
         return rows("SELECT name FROM node_snapshots WHERE topology=? AND node=? ORDER BY created_at", rs -> rs.getString(1), topology, node);
+    }
+
+    public synchronized void deleteNodeSnapshot(String name) {
+        exec("DELETE FROM node_snapshots WHERE name=?", "delete node snapshot " + name, name);
     }
 
     public synchronized Optional<NodeSnapshotView> nodeSnapshot(String name) {

@@ -567,6 +567,11 @@ public final class TopologyService {
      * The start stages of a node's VMs {@code vms} (each once): the file's order for a node the file names, the one
      * recorded with a node made by node clone, and VMs neither knows first, all at once.
      */
+    /** The start stages of node TOPO/NODE's VMs (names in the node). */
+    public List<List<String>> nodeStages(String topo, String node) {
+        return stagesOf(topo, node, nodeVmIds(topo, node).keySet());
+    }
+
     private List<List<String>> stagesOf(String topo, String node, java.util.Collection<String> vms) {
         TopologySpec.Node inFile = spec(topo).node(node);
         List<List<String>> base = inFile != null ? StartOrder.of(inFile).stages()

@@ -213,12 +213,12 @@ final class VmCore {
                 long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
                 if (paused >= 0) progress(op, id, r.name(), "boot snapshot " + record.shape().snapshotName() + " saved (vm paused " + paused + " ms)");
             }
+            boolean configured = warm; // a warm start has configured its NICs (with their new MACs)
             if (plan instanceof FromSnapshot fs && fs.asClone()) {
-                List<CloneIdentity.Nic> ids = new ArrayList<>();
-                for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
-                CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+                configured = cloneIdentity(r, rt, fs.snapshot());
             }
-            if (!warm) net.configureGuest(id, rt.agent()); // a warm start has configured its NICs (with their new MACs)
+            if (!configured) net.configureGuest(id, rt.agent());
+            else if (!warm) net.applyGuestNetem(id, rt.agent());
             applyLinkStates(rt, id);
             if (op != null) op.checkCancelled();
             // artifacts and the run command, before RUNNING; a restored or cloned guest already holds them in memory
@@ -243,6 +243,33 @@ final class VmCore {
             failBoot(id, rt != null ? rt : runtimes.get(id), e);
             throw e;
         }
+    }
+
+    /**
+     * A clone's own identity: in one request to the guest's resident {@code vmctl-identity} (host name, machine-id,
+     * clock, entropy, each NIC found by the snapshot's MAC given its own MAC, address and the default route: no fork or
+     * exec in the freshly restored guest), or, for a guest without it, through the agent's shell script and then the
+     * network script. True when the NICs are configured.
+     */
+    private final Set<String> noHelper = ConcurrentHashMap.newKeySet();
+
+    private boolean cloneIdentity(VmRow r, VmRuntime rt, VerifiedSnapshot snap) {
+        String id = r.id();
+        Map<Integer, String> fromMacs = new java.util.HashMap<>();
+        for (var n : snap.manifest().vm().nics()) fromMacs.put(n.index(), n.mac());
+        if (!noHelper.contains(snap.name())) {
+            try {
+                CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, fromMacs)), Duration.ofSeconds(5));
+                return true;
+            } catch (VmctlException e) {
+                noHelper.add(snap.name()); // an image without it (built before it existed): later clones go the agent's way at once
+                log.info("vm {}: identity through vmctl-identity failed ({}): through the agent", r.name(), e.getMessage());
+            }
+        }
+        List<CloneIdentity.Nic> ids = new ArrayList<>();
+        for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
+        CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+        return false;
     }
 
     /**

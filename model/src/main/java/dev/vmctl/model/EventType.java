@@ -13,7 +13,8 @@ import java.util.Locale;
  * data: the {@link Operation} as it is then;
  * {@code scenario.started}, {@code scenario.finished} — name (the run's id), message, data: the run's journal
  * ({@link ScenarioRun}); {@code scenario.step} — name (the run's id), message, data: the step that changed
- * ({@link ScenarioStepResult}).
+ * ({@link ScenarioStepResult}); {@code template.created}, {@code template.deleted} — name (the template), message;
+ * {@code template.invoked} — name (the template), message (method, path, status, total), data: the {@link InvocationView}.
  */
 public enum EventType {
     VM_STATE, VM_PROGRESS, VM_NIC,
@@ -23,7 +24,8 @@ public enum EventType {
     SEGMENT_CREATED, SEGMENT_DELETED, SEGMENT_EXPIRED,
     TOPOLOGY_PROGRESS, NODE_STATE, NODE_SNAPSHOT,
     OPERATION_QUEUED, OPERATION_RUNNING, OPERATION_SUCCEEDED, OPERATION_FAILED, OPERATION_CANCELLED,
-    SCENARIO_STARTED, SCENARIO_STEP, SCENARIO_FINISHED;
+    SCENARIO_STARTED, SCENARIO_STEP, SCENARIO_FINISHED,
+    TEMPLATE_CREATED, TEMPLATE_DELETED, TEMPLATE_INVOKED;
 
     /** The name on the wire: {@code VM_STATE} → {@code vm.state}. */
     public String wire() {

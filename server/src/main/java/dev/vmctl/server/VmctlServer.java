@@ -61,6 +61,7 @@ public final class VmctlServer implements AutoCloseable {
     private final NetService nets;
     private final TopologyService topologies;
     private final ScenarioService scenarios;
+    private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
@@ -78,11 +79,13 @@ public final class VmctlServer implements AutoCloseable {
                 options.bootTimeout());
         this.topologies = new TopologyService(store, events, engine, images, options.bootTimeout());
         this.scenarios = new ScenarioService(engine, topologies, events);
+        this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
     }
 
     public VmctlServer start() {
         engine.reconcile();
         scenarios.reconcile();
+        templates.start();
         for (Path orphan : engine.snapshots().store().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -123,6 +126,9 @@ public final class VmctlServer implements AutoCloseable {
             new TopologyRoutes(topologies).register(r);
             new OperationRoutes(engine.ops(), engine.vms()).register(r);
             new ScenarioRoutes(scenarios).register(r);
+            TemplateRoutes tr = new TemplateRoutes(templates);
+            tr.register(r);
+            tr.registerRun(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
@@ -139,6 +145,8 @@ public final class VmctlServer implements AutoCloseable {
             case "DELETE" -> cfg.routes.delete(path, h);
             case "PATCH" -> cfg.routes.patch(path, h);
             case "PUT" -> cfg.routes.put(path, h);
+            case "HEAD" -> cfg.routes.head(path, h);
+            case "OPTIONS" -> cfg.routes.options(path, h);
             default -> throw new IllegalArgumentException(type.name());
         }
     }
@@ -260,6 +268,7 @@ public final class VmctlServer implements AutoCloseable {
     @Override
     public void close() {
         scenarios.close(); // a run's faults are reverted before the server stops
+        templates.close();
         if (app != null) app.stop();
         engine.close();
         store.close();
