@@ -92,7 +92,16 @@ public final class Templates implements AutoCloseable {
         for (InvocationView r : rows.uncleaned()) {
             background.submit(() -> teardown(r.id(), r.segment(), System.nanoTime(), "left by a previous server"));
         }
-        for (TemplateStore.Row t : rows.all()) if (t.poolWarm() > 0) refill(t.name());
+        for (TemplateStore.Row t : rows.all()) {
+            background.submit(() -> {
+                try {
+                    verifiedOf(t); // once, before the first request needs it
+                } catch (RuntimeException e) {
+                    log.warn("template {}: snapshot check failed: {}", t.name(), e.getMessage());
+                }
+                if (t.poolWarm() > 0) refill(t.name());
+            });
+        }
     }
 
     // ---------------------------------------------------------------- create, list, remove
@@ -167,6 +176,8 @@ public final class Templates implements AutoCloseable {
             TemplateStore.Row row = new TemplateStore.Row(req.name(), req.from(), snapName, target, port, ready, max, timeoutMs, subnet.cidr(),
                     members, stages, 0, Instant.now().toString());
             rows.insert(row);
+            o.progress("verifying the snapshot (SHA-256 of its files, once)");
+            verifiedOf(row);
             events.publish(EventType.TEMPLATE_CREATED, null, req.name(), null, null, "from " + req.from() + " (node snapshot " + snapName + "), "
                     + target + ":" + port);
             return view(row);

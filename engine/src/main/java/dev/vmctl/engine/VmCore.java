@@ -156,6 +156,7 @@ final class VmCore {
         try {
             VmRow r = row(id);
             BootSnapshots.Plan record = null; // a cold start that records its shape's boot snapshot
+            long[] restoreMarks = null; // a start from a snapshot: launch, qemu up, state loaded (for the log)
             ImageInfo img = null;
             boolean warm = false;
             switch (plan) {
@@ -200,9 +201,12 @@ final class VmCore {
                         spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
                     }
                     progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
+                    long l0 = System.nanoTime();
                     rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
                     if (op != null) op.checkCancelled();
+                    long l1 = System.nanoTime();
                     snap.load(rt.qmp(), true, Duration.ofMinutes(2));
+                    restoreMarks = new long[]{l0, l1, System.nanoTime()};
                 }
             }
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
@@ -220,6 +224,11 @@ final class VmCore {
             if (!configured) net.configureGuest(id, rt.agent());
             else if (!warm) net.applyGuestNetem(id, rt.agent());
             applyLinkStates(rt, id);
+            if (restoreMarks != null) {
+                log.info("vm {}: {} {}: qemu up {} ms, state loaded {} ms, agent and identity {} ms", r.name(),
+                        plan instanceof FromSnapshot fs && fs.asClone() ? "clone of" : "restore of", ((FromSnapshot) plan).snapshot().name(),
+                        ms(restoreMarks[1] - restoreMarks[0]), ms(restoreMarks[2] - restoreMarks[1]), ms(System.nanoTime() - restoreMarks[2]));
+            }
             if (op != null) op.checkCancelled();
             // artifacts and the run command, before RUNNING; a restored or cloned guest already holds them in memory
             if (!(plan instanceof FromSnapshot) && artifacts != null) {

@@ -12,6 +12,6 @@ public record InvocationView(String id, String template, String method, String p
                              String segment, boolean pooled, Map<String, Double> timings, String startedAt,
                              String finishedAt, boolean cleaned) {
     public InvocationView {
-        timings = timings == null ? Map.of() : Map.copyOf(timings);
+        timings = timings == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(timings));
     }
 }

@@ -138,7 +138,7 @@ public final class VmctlServer implements AutoCloseable {
     }
 
     private void route(JavalinConfig cfg, HandlerType type, String path, Handler h) {
-        routes.add(new Route(type.name(), path));
+        routes.add(new Route(type.name(), path.replace("<", "{").replace(">", "}"))); // Javalin's <rest> is OpenAPI's {rest}
         switch (type.name()) {
             case "GET" -> cfg.routes.get(path, h);
             case "POST" -> cfg.routes.post(path, h);
