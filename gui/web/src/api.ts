@@ -28,6 +28,11 @@ export type ScenarioProblem = Schemas['ScenarioProblem'];
 export type ScenarioRun = Schemas['ScenarioRun'];
 export type ScenarioStepResult = Schemas['ScenarioStepResult'];
 export type ScenarioRunRequest = Schemas['ScenarioRunRequest'];
+export type Template = Schemas['Template'];
+export type Invocation = Schemas['Invocation'];
+export type InvokeAnswer = Schemas['InvokeAnswer'];
+export type CreateTemplate = Schemas['CreateTemplate'];
+export type InvokeRequest = Schemas['InvokeRequest'];
 
 // A route's answer, looked up by its path in openapi.json: a route or method that is not documented is a compile error.
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -129,6 +134,16 @@ export const api = {
   runScenario: (req: ScenarioRunRequest) => call<Ok<'/api/v1/scenario-runs', 'post'>>('POST', '/scenario-runs', req),
   scenarioRun: (id: string, waitSec = 0) =>
     call<Ok<'/api/v1/scenario-runs/{id}', 'get'>>('GET', `/scenario-runs/${enc(id)}${query({ wait: waitSec || undefined })}`),
+  // request-driven node templates: each request to /run/NAME/… gets a fresh copy of the node (template.invoked events)
+  templates: () => call<Ok<'/api/v1/templates', 'get'>>('GET', '/templates'),
+  template: (name: string) => call<Ok<'/api/v1/templates/{name}', 'get'>>('GET', `/templates/${enc(name)}`),
+  createTemplate: (req: CreateTemplate) => call<Ok<'/api/v1/templates', 'post'>>('POST', '/templates', req),
+  deleteTemplate: (name: string) => call<Ok<'/api/v1/templates/{name}', 'delete'>>('DELETE', `/templates/${enc(name)}`),
+  setTemplatePool: (name: string, warm: number) =>
+    call<Ok<'/api/v1/templates/{name}/pool', 'put'>>('PUT', `/templates/${enc(name)}/pool`, { warm } satisfies Schemas['TemplatePool']),
+  invocations: (name: string, limit = 20) =>
+    call<Ok<'/api/v1/templates/{name}/invocations', 'get'>>('GET', `/templates/${enc(name)}/invocations${query({ limit })}`),
+  invoke: (name: string, req: InvokeRequest) => call<Ok<'/api/v1/templates/{name}/invocations', 'post'>>('POST', `/templates/${enc(name)}/invocations`, req),
   abortScenarioRun: (id: string) => call<Ok<'/api/v1/scenario-runs/{id}/abort', 'post'>>('POST', `/scenario-runs/${enc(id)}/abort`),
 };
 

@@ -363,6 +363,67 @@ class GuiIT {
         }
     }
 
+    @Test
+    void templateCreatePoolInvokeWithTheTimingSplit() throws Exception {
+        int octet = ThreadLocalRandom.current().nextInt(100, 250);
+        String topo = "guitpl";
+        var up = send("POST", "/api/v1/topologies?file=" + topo + ".yaml", """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: %s
+                networks:
+                  - {name: lan, subnet: 198.18.%d.0/24}
+                nodes:
+                  - name: web
+                    vms:
+                      - {name: srv, image: tiny, memory: 96M, nics: [lan]}
+                """.formatted(topo, octet), Duration.ofMinutes(4));
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        try {
+            // an echo service: busybox httpd with a CGI that answers the request's body (the script's lines as arguments: no quoting)
+            List<String> argv = List.of("sh", "-c", "mkdir -p /www/cgi-bin && printf '%s\\n' \"$1\" \"$2\" \"$3\" > /www/cgi-bin/echo"
+                    + " && chmod +x /www/cgi-bin/echo && httpd -p 8080 -h /www", "sh",
+                    "#!/bin/sh", "printf 'Content-Type: text/plain\\r\\n\\r\\n'", "head -c \"$CONTENT_LENGTH\"");
+            var exec = send("POST", "/api/v1/vms/" + topo + "-web-srv/exec", JSON.writeValueAsString(java.util.Map.of("argv", argv)), Duration.ofMinutes(1));
+            assertThat(exec.statusCode()).as(exec.body()).isEqualTo(200);
+            assertThat(JSON.readTree(exec.body()).path("exitCode").asInt()).as(exec.body()).isZero();
+
+            page.navigate(gui.uri() + "/#/templates");
+            assertThat(page.getByTestId("templates-table")).isVisible();
+            page.getByTestId("template-name").fill("gui-echo");
+            page.getByTestId("template-from").selectOption(topo + "/web");
+            page.getByTestId("template-port").fill("8080");
+            page.getByTestId("template-create").click();
+            assertThat(page.getByTestId("template-row-gui-echo")).isVisible(new com.microsoft.playwright.assertions.LocatorAssertions.IsVisibleOptions().setTimeout(120_000));
+            assertThat(page.getByTestId("template-detail-gui-echo")).isVisible();
+
+            // invoke with the form: the echoed body, the status and the Server-Timing split as a bar
+            page.getByTestId("invoke-path").fill("/cgi-bin/echo");
+            page.getByTestId("invoke-body").fill("hello from the gui");
+            page.getByTestId("invoke-send").click();
+            assertThat(page.getByTestId("invoke-status")).hasText("200", new com.microsoft.playwright.assertions.LocatorAssertions.HasTextOptions().setTimeout(120_000));
+            assertThat(page.getByTestId("invoke-body-out")).hasText("hello from the gui");
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=restore]")).hasCount(1);
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=upstream]")).hasCount(1);
+            assertThat(page.locator("[data-testid=invocations-table] tbody tr [data-part=restore]").first()).isVisible();
+            screenshot("template-invoked");
+
+            // a warm pool of one: the list shows it ready
+            page.getByTestId("template-warm").fill("1");
+            page.getByTestId("template-set-pool").click();
+            assertThat(page.getByTestId("template-pool-gui-echo")).hasText("1/1", new com.microsoft.playwright.assertions.LocatorAssertions.HasTextOptions().setTimeout(120_000));
+            page.getByTestId("invoke-send").click();
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=resume]")).hasCount(1, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(120_000));
+            screenshot("template-pooled");
+
+            page.getByTestId("template-remove").click();
+            assertThat(page.getByTestId("template-row-gui-echo")).hasCount(0, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(60_000));
+        } finally {
+            send("DELETE", "/api/v1/templates/gui-echo", null, Duration.ofMinutes(2));
+            send("DELETE", "/api/v1/topologies/" + topo, null, Duration.ofMinutes(2));
+        }
+    }
+
     private static com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions longWait() {
         return new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(180_000);
     }

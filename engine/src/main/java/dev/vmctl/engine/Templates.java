@@ -400,7 +400,7 @@ public final class Templates implements AutoCloseable {
                 try {
                     resp = HttpRelay.exchange(s, slot.ip() + ":" + t.port(), new HttpRelay.Request(method, req.target(), req.headers(), req.body()));
                 } catch (java.net.SocketTimeoutException e) {
-                    throw new Refused(504, "template " + name + ": no answer from the service within " + t.timeoutMs() + " ms", null, null);
+                    throw new Refused(504, "template " + name + ": no answer from the service within the template's timeout of " + t.timeoutMs() + " ms", null, null);
                 } catch (IOException e) {
                     throw new Refused(502, "template " + name + ": the service failed: " + e.getMessage(), null, null);
                 }
@@ -635,6 +635,12 @@ public final class Templates implements AutoCloseable {
                         Slot s = prepare(t, runId, System.nanoTime() + Duration.ofMinutes(2).toNanos(), null);
                         connectReady(t.withPool(t.poolWarm()), s, System.nanoTime() + Duration.ofSeconds(60).toNanos(), null).close();
                         for (String id : s.vmIds()) engine.core().runtimes.get(id).vm.stopCpus();
+                        TemplateStore.Row now = rows.get(name).orElse(null);
+                        if (closed || now == null || pool.size() >= now.poolWarm()) {
+                            // the pool was shrunk (or the template removed) while this copy was prepared
+                            teardown(s.runId(), s.segment(), System.nanoTime(), "pool shrunk while preparing");
+                            return;
+                        }
                         pool.addLast(new Slot(s.runId(), s.segment(), s.netns(), s.vmIds(), s.ip(), true));
                         log.info("template {}: pool slot {} ready ({} of {})", name, s.segment(), pool.size(), t.poolWarm());
                     } catch (RuntimeException | IOException e) {
