@@ -47,6 +47,13 @@ export function Templates({ name, live, onEvent }: { name: string; live: LiveSta
   }, []);
   useEffect(() => { load(); }, [load]);
   useEffect(() => onEvent(e => { if (e.type.startsWith('template.')) load(); }), [onEvent, load]);
+  // a warm pool fills in the background (no event per copy): poll while one is short
+  const filling = list.some(t => t.poolReady !== t.poolWarm);
+  useEffect(() => {
+    if (!filling) return;
+    const h = window.setInterval(load, 1500);
+    return () => window.clearInterval(h);
+  }, [filling, load]);
   const selected = list.find(t => t.name === name) ?? null;
   return (
     <div className="templates">
