@@ -3,7 +3,7 @@
 //     (QEMU start, state load, agent, identity), the same VM every request restores
 //  2. cold pool: N sequential requests, then N requests 10 at a time; each gets a segment and a restored node
 //  3. warm pool: the same with paused copies prepared ahead (the bench waits for the pool to be full before each
-//     request or round of 10, so what is measured is a request served from the pool)
+//     request or round of 10 — refills done — so what is measured is a request served from an idle pool)
 // Per phase: request → first byte (response head) p50/p99 and the p50 of each Server-Timing part; last line: ratios.
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -96,7 +96,7 @@ public class InvokeBench {
     static List<Sample> sequential(int n, boolean warm) throws Exception {
         List<Sample> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            if (warm) awaitPool(1);
+            if (warm) awaitPool(10); // the pool full again: no refill competes with the request measured
             out.add(one("seq " + i));
         }
         return out;

@@ -633,7 +633,7 @@ public final class Templates implements AutoCloseable {
                     rows.insertRun(runId, name, "pool", null, null, segmentName(runId), Instant.now().toString());
                     try {
                         Slot s = prepare(t, runId, System.nanoTime() + Duration.ofMinutes(2).toNanos(), null);
-                        connectReady(t.withPool(t.poolWarm()), s, System.nanoTime() + Duration.ofSeconds(60).toNanos(), null).close();
+                        warmUp(t, s, connectReady(t, s, System.nanoTime() + Duration.ofSeconds(60).toNanos(), null));
                         for (String id : s.vmIds()) engine.core().runtimes.get(id).vm.stopCpus();
                         TemplateStore.Row now = rows.get(name).orElse(null);
                         if (closed || now == null || pool.size() >= now.poolWarm()) {
@@ -653,6 +653,22 @@ public final class Templates implements AutoCloseable {
                 f.set(0);
             }
         });
+    }
+
+    /**
+     * One GET of the ready path (or /) on a pool copy before it is paused, its answer read and dropped: under TCG the
+     * first connection a restored guest serves translates the service's code paths (accept, fork, …; ~0.1–0.3 s), so
+     * the copy's first real request does not pay for it. Any answer will do; no answer is logged, not fatal.
+     */
+    private void warmUp(TemplateStore.Row t, Slot s, Socket ready) {
+        String path = t.ready().startsWith("http:") ? t.ready().substring(5) : "/";
+        try (ready) {
+            ready.setSoTimeout(10_000);
+            HttpRelay.Response r = HttpRelay.exchange(ready, s.ip() + ":" + t.port(), new HttpRelay.Request("GET", path, List.of(), null));
+            r.body().transferTo(OutputStream.nullOutputStream());
+        } catch (IOException | RuntimeException e) {
+            log.info("template {}: warm-up GET {} of pool copy {}: {}", t.name(), path, s.segment(), e.getMessage());
+        }
     }
 
     @Override
