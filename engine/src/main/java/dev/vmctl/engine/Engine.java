@@ -20,6 +20,7 @@ public final class Engine implements AutoCloseable {
     private final BootSnapshots boots;
     private final Store store;
     private final ArtifactService artifacts;
+    private final MetricsService metrics;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
@@ -42,6 +43,7 @@ public final class Engine implements AutoCloseable {
         this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
                 new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
         core.artifacts = artifacts;
+        this.metrics = new MetricsService(core);
     }
 
     /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs, drop stale boot snapshots. */
@@ -58,6 +60,7 @@ public final class Engine implements AutoCloseable {
     public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
     public BootSnapshots bootSnapshots() { return boots; }
+    public MetricsService metrics() { return metrics; }
 
     /**
      * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted
@@ -79,6 +82,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        metrics.close();
         vms.close();
         artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not

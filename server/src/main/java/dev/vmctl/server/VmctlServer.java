@@ -62,6 +62,7 @@ public final class VmctlServer implements AutoCloseable {
     private final TopologyService topologies;
     private final ScenarioService scenarios;
     private final List<Route> routes = new ArrayList<>();
+    private final PrometheusExport prometheus;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -78,6 +79,7 @@ public final class VmctlServer implements AutoCloseable {
                 options.bootTimeout());
         this.topologies = new TopologyService(store, events, engine, images, options.bootTimeout());
         this.scenarios = new ScenarioService(engine, topologies, events);
+        this.prometheus = new PrometheusExport(engine.metrics(), events);
     }
 
     public VmctlServer start() {
@@ -122,10 +124,12 @@ public final class VmctlServer implements AutoCloseable {
             new TopologyRoutes(topologies).register(r);
             new OperationRoutes(engine.ops(), engine.vms()).register(r);
             new ScenarioRoutes(scenarios).register(r);
+            new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
+        engine.metrics().start();
         log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
         return this;
     }

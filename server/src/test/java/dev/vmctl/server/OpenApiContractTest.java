@@ -75,7 +75,12 @@ class OpenApiContractTest {
             entry("Error", Api.ErrorBody.class),
             entry("FileWritten", VmRoutes.FileWritten.class),
             entry("Artifact", dev.vmctl.model.ArtifactView.class),
-            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class));
+            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class),
+            entry("MetricsWindow", dev.vmctl.model.Metrics.Window.class),
+            entry("MetricSample", dev.vmctl.model.Metrics.Sample.class),
+            entry("NicMetrics", dev.vmctl.model.Metrics.Nic.class),
+            entry("GuestMetrics", dev.vmctl.model.Metrics.Guest.class),
+            entry("MetricsLatest", dev.vmctl.model.Metrics.Latest.class));
 
     /** response schemas that no record backs yet: each says what builds the answer today */
     static final Map<String, String> NOT_RECORDS = Map.of();
