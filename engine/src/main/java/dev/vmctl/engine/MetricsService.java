@@ -98,6 +98,11 @@ public final class MetricsService implements AutoCloseable {
         return n == 0 ? 0 : roundNanos.get() / 1e6 / n;
     }
 
+    /** Wall time of every round so far together, in seconds (its rate over the rounds' rate is the cost of one round). */
+    public double roundSeconds() {
+        return roundNanos.get() / 1e9;
+    }
+
     /** Called after every round with its timestamp (the server's Prometheus export follows the VMs it lists). */
     public Runnable onRound(Consumer<Long> listener) {
         roundListeners.add(listener);

@@ -46,8 +46,8 @@ final class PrometheusExport {
         this(metrics::live, events);
         FunctionCounter.builder("vmctl.metrics.rounds", metrics, MetricsService::rounds)
                 .description("sampling rounds of the metrics sampler").register(registry);
-        Gauge.builder("vmctl.metrics.round.duration", metrics, m -> m.averageRoundMillis() / 1000.0).baseUnit("seconds")
-                .description("average wall time of one sampling round over every running VM").register(registry);
+        FunctionCounter.builder("vmctl.metrics.round", metrics, MetricsService::roundSeconds).baseUnit("seconds")
+                .description("wall time of the sampler's rounds over every running VM, all together").register(registry);
     }
 
     /** With the live VMs from elsewhere (the unit test). */
