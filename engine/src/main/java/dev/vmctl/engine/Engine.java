@@ -21,6 +21,7 @@ public final class Engine implements AutoCloseable {
     private final Store store;
     private final ArtifactService artifacts;
     private final MetricsService metrics;
+    private final ResourceLimits limits;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
@@ -44,12 +45,15 @@ public final class Engine implements AutoCloseable {
                 new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
         core.artifacts = artifacts;
         this.metrics = new MetricsService(core);
+        this.limits = new ResourceLimits(new dev.vmctl.host.Cgroups(dev.vmctl.host.Cgroups.detect(dev.vmctl.net.NetNames.fabric(dir.root()))), store);
+        core.limits = limits;
     }
 
     /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs, drop stale boot snapshots. */
     public void reconcile() {
         reconciler.reconcile();
         boots.reconcile();
+        limits.reconcile(java.util.Set.copyOf(core.runtimes.keySet()));
     }
 
     public Operations ops() { return ops; }
@@ -61,6 +65,12 @@ public final class Engine implements AutoCloseable {
     public Store store() { return store; }
     public BootSnapshots bootSnapshots() { return boots; }
     public MetricsService metrics() { return metrics; }
+    public ResourceLimits limits() { return limits; }
+
+    /** Re-writes the cgroup limits of the running VMs from the applied topologies (after an apply). */
+    public void refreshLimits() {
+        limits.refresh(java.util.Set.copyOf(core.runtimes.keySet()));
+    }
 
     /**
      * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted

@@ -224,7 +224,13 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism());
+                nets.host().partitionMechanism(), cgroups());
+    }
+
+    private HostView.Cgroups cgroups() {
+        dev.vmctl.host.Cgroups.Layout l = engine.limits().layout();
+        return new HostView.Cgroups(l.mode().name().toLowerCase(java.util.Locale.ROOT), l.cpu() == null ? null : l.cpu().toString(),
+                l.memory() == null ? null : l.memory().toString(), l.detail());
     }
 
     private boolean available(String capability) {
