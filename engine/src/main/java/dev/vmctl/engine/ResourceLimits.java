@@ -95,17 +95,26 @@ public final class ResourceLimits {
     /** After the VM's QEMU is gone: its group goes, and its node's group when no VM is left in it. */
     void release(String vmId) {
         if (!cgroups.available()) return;
-        try {
-            if (cgroups.exists(vmGroup(vmId))) cgroups.remove(vmGroup(vmId));
-            for (String n : cgroups.children("")) {
-                if (!n.startsWith("node-")) continue;
-                String g = n + "/" + vmGroup(vmId);
-                if (cgroups.exists(g)) cgroups.remove(g);
-                if (cgroups.children(n).isEmpty()) cgroups.remove(n);
+        // the kernel refuses (EBUSY) while the exited QEMU is not reaped yet: try again for a moment
+        for (int i = 0; i < 30; i++) {
+            try {
+                releaseOnce(vmId);
+                return;
+            } catch (RuntimeException e) {
+                if (i == 29) log.warn("vm {}: remove its cgroup: {}", vmId, e.getMessage());
+                else VmCore.sleep(100);
             }
-        } catch (RuntimeException e) {
-            log.warn("vm {}: remove its cgroup: {}", vmId, e.getMessage());
         }
+    }
+
+    private void releaseOnce(String vmId) {
+        cgroups.remove(vmGroup(vmId)); // absent is fine (in either hierarchy)
+        for (String n : cgroups.children("")) {
+            if (!n.startsWith("node-")) continue;
+            cgroups.remove(n + "/" + vmGroup(vmId));
+            if (cgroups.children(n).isEmpty()) cgroups.remove(n);
+        }
+        removeFolderIfEmpty();
     }
 
     /** Re-writes the limits of the live VMs' groups from the applied specs (after {@code vmctl up -f}). */
@@ -145,6 +154,14 @@ public final class ResourceLimits {
                 removed.add(g);
             }
         }
+        removeFolderIfEmpty();
         if (!removed.isEmpty()) log.info("removed stale cgroups: {}", removed);
+    }
+
+    /** vmctl's own folder goes with its last group. */
+    private void removeFolderIfEmpty() {
+        if (cgroups.children("").isEmpty()) {
+            cgroups.remove("");
+        }
     }
 }

@@ -188,18 +188,20 @@ public final class Cgroups {
         for (Path dir : dirs(group)) rmdirTree(dir);
     }
 
-    /** The groups directly below {@code parent} ("" for vmctl's folder). */
+    /** The groups directly below {@code parent} ("" for vmctl's folder), in either hierarchy. */
     public List<String> children(String parent) {
         if (!available()) return List.of();
-        Path dir = parent.isEmpty() ? layout.cpu() : layout.cpu().resolve(parent);
-        List<String> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return out;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, Files::isDirectory)) {
-            for (Path p : ds) out.add(parent.isEmpty() ? p.getFileName().toString() : parent + "/" + p.getFileName());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cgroup list " + dir + ": " + e.getMessage(), e);
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (Path base : new java.util.LinkedHashSet<>(List.of(layout.cpu(), layout.memory()))) {
+            Path dir = parent.isEmpty() ? base : base.resolve(parent);
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, Files::isDirectory)) {
+                for (Path p : ds) out.add(parent.isEmpty() ? p.getFileName().toString() : parent + "/" + p.getFileName());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cgroup list " + dir + ": " + e.getMessage(), e);
+            }
         }
-        return out;
+        return new ArrayList<>(out);
     }
 
     private static void rmdirTree(Path dir) {
