@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  * Samples every running VM each interval (default 2 s, {@code -Dvmctl.metrics.interval=2s}) into a bounded ring per VM
  * (default 30 min, {@code -Dvmctl.metrics.retention=30m}).
  *
- * <p>Host side, per VM: /proc/PID/stat (CPU seconds) and /proc/PID/smaps_rollup (RSS, PSS) of its QEMU. The NIC counters
+ * <p>Host side, per VM: /proc/PID/stat (CPU seconds) and /proc/PID/statm (RSS) of its QEMU every round, and
+ * /proc/PID/smaps_rollup (PSS; a page-table walk) every {@code guestEvery} rounds. The NIC counters
  * of every VM come from one read per round of /proc/PID/net/dev of any QEMU: QEMU runs inside the fabric namespace, so
  * that file lists every tap. Guest side, every {@code vmctl.metrics.guestEvery} rounds (default 5): /proc/meminfo,
  * /proc/loadavg and /proc/uptime read through the guest agent (guest-file-open/read/close, no process started in the
@@ -204,15 +205,20 @@ public final class MetricsService implements AutoCloseable {
             }
             long pid = rt.pid();
             Optional<String> stat = ProcStats.read(pid, "stat");
-            Optional<String> smaps = ProcStats.read(pid, "smaps_rollup");
-            if (stat.isEmpty() || smaps.isEmpty()) {
+            Optional<String> statm = ProcStats.read(pid, "statm");
+            Metrics.Sample prev = s.pid == pid ? s.last() : null;
+            // PSS needs smaps_rollup, which walks QEMU's page tables under its mmap lock (~1.7 ms per VM measured under
+            // load, bench/metrics): read it with the guest's readings and on a new process; RSS from statm every round
+            boolean rollup = prev == null || (round + s.phase) % guestEvery == 0;
+            Optional<String> smaps = rollup ? ProcStats.read(pid, "smaps_rollup") : Optional.empty();
+            if (stat.isEmpty() || statm.isEmpty() || (rollup && smaps.isEmpty())) {
                 s.live = false;
                 continue;
             }
             if (devs == null) devs = ProcStats.read(pid, "net/dev").map(ProcStats::netDev).orElse(Map.of());
             double cpuSeconds = ProcStats.cpuSeconds(stat.get());
-            ProcStats.Memory mem = ProcStats.smapsRollup(smaps.get());
-            Metrics.Sample prev = s.pid == pid ? s.last() : null;
+            long rss = ProcStats.statmRss(statm.get());
+            long pss = rollup ? ProcStats.smapsRollup(smaps.get()).pss() : prev.pss();
             double dt = prev == null ? 0 : (t - prev.t()) / 1000.0;
             double cpu = prev == null || dt <= 0 ? 0 : Math.max(0, (cpuSeconds - prev.cpuSeconds()) / dt);
             Map<String, Metrics.Nic> nicSamples = new LinkedHashMap<>();
@@ -229,7 +235,7 @@ public final class MetricsService implements AutoCloseable {
             s.pid = pid;
             s.live = true;
             if (s.pid != s.guestPid) s.guest = null; // a new QEMU: the old guest reading is stale
-            s.add(new Metrics.Sample(t, cpu, cpuSeconds, mem.rss(), mem.pss(), nicSamples, s.guest));
+            s.add(new Metrics.Sample(t, cpu, cpuSeconds, rss, Math.min(pss, rss), nicSamples, s.guest));
             if ((round + s.phase) % guestEvery == 0) sampleGuest(s, rt);
         }
         series.keySet().removeIf(id -> !seen.contains(id)); // the VM was removed

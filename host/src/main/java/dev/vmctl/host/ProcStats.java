@@ -37,6 +37,13 @@ public final class ProcStats {
         return new Memory(kb.getOrDefault("Rss", 0L) * 1024, kb.getOrDefault("Pss", 0L) * 1024);
     }
 
+    /** Resident set size in bytes from the text of /proc/PID/statm (field 2, in pages): no page-table walk, unlike smaps_rollup. */
+    public static long statmRss(String statm) {
+        return Long.parseLong(statm.trim().split("\\s+")[1]) * PAGE_SIZE;
+    }
+
+    public static final long PAGE_SIZE = 4096;
+
     /** The counters of one interface as /proc/net/dev lists them (host view: rx is what the interface received). */
     public record NetDev(long rxBytes, long rxPackets, long rxDrops, long txBytes, long txPackets, long txDrops) {}
 

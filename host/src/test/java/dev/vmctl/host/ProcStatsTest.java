@@ -42,6 +42,8 @@ class ProcStatsTest {
         ProcStats.Memory m = ProcStats.smapsRollup(ProcStats.read(busy.pid(), "smaps_rollup").orElseThrow());
         assertThat(m.rss()).isGreaterThan(100 * 1024L);
         assertThat(m.pss()).isGreaterThan(0L).isLessThanOrEqualTo(m.rss());
+        long statm = ProcStats.statmRss(ProcStats.read(busy.pid(), "statm").orElseThrow());
+        assertThat(statm).isBetween(m.rss() / 2, m.rss() * 2); // the same resident pages, counted another way
     }
 
     @Test
