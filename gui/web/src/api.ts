@@ -33,6 +33,9 @@ export type Invocation = Schemas['Invocation'];
 export type InvokeAnswer = Schemas['InvokeAnswer'];
 export type CreateTemplate = Schemas['CreateTemplate'];
 export type InvokeRequest = Schemas['InvokeRequest'];
+export type MetricSample = Schemas['MetricSample'];
+export type MetricsWindow = Schemas['MetricsWindow'];
+export type MetricsLatest = Schemas['MetricsLatest'];
 
 // A route's answer, looked up by its path in openapi.json: a route or method that is not documented is a compile error.
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -91,6 +94,11 @@ function query(q: Record<string, string | number | boolean | undefined>): string
 }
 
 export const api = {
+  vmMetrics: (id: string, window = '10m') =>
+    call<Ok<'/api/v1/vms/{id}/metrics', 'get'>>('GET', `/vms/${enc(id)}/metrics${query({ window })}`),
+  nodeMetrics: (topology: string, node: string, window = '10m') =>
+    call<Ok<'/api/v1/nodes/{topology}/{node}/metrics', 'get'>>('GET', `/nodes/${enc(topology)}/${enc(node)}/metrics${query({ window })}`),
+  latestMetrics: () => call<Ok<'/api/v1/metrics/vms', 'get'>>('GET', '/metrics/vms'),
   vms: () => call<Ok<'/api/v1/vms', 'get'>>('GET', '/vms'),
   vm: (id: string) => call<Ok<'/api/v1/vms/{id}', 'get'>>('GET', `/vms/${enc(id)}`),
   vmAction: (id: string, action: 'start' | 'stop' | 'reboot') =>

@@ -181,6 +181,7 @@ class GuiIT {
         assertThat(page.getByTestId("topo-row-" + TOPO)).isVisible();
         assertThat(page.getByTestId("node-row-" + TOPO + "-main")).isVisible();
         assertThat(page.getByTestId("sse-status")).hasAttribute("data-status", "live");
+        assertThat(page.getByTestId("vm-spark-" + VM1).locator("canvas")).hasCount(1); // uPlot sparkline of its CPU
         screenshot("dashboard-running");
 
         // live view: nodes colored by state, edges by link state
@@ -222,6 +223,13 @@ class GuiIT {
         page.getByTestId("exec-run").click();
         assertThat(page.getByTestId("exec-output")).hasAttribute("data-exit", "0", longWait());
         screenshot("vm-detail");
+        // its metrics: uPlot charts of CPU, memory and NIC throughput with samples in them
+        assertThat(page.getByTestId("chart-cpu").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-memory").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-nic").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-cpu")).hasAttribute("data-points", java.util.regex.Pattern.compile("^([3-9]|\\d\\d+)$"), longWait());
+        page.getByTestId("vm-charts").scrollIntoViewIfNeeded();
+        screenshot("vm-metrics");
 
         // destroy from the designer (the design is kept in the browser)
         page.getByTestId("tab-designer").click();

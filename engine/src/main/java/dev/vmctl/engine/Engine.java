@@ -21,6 +21,8 @@ public final class Engine implements AutoCloseable {
     private final BootSnapshots boots;
     private final Store store;
     private final ArtifactService artifacts;
+    private final MetricsService metrics;
+    private final ResourceLimits limits;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
@@ -54,6 +56,9 @@ public final class Engine implements AutoCloseable {
         this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
                 new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
         core.artifacts = artifacts;
+        this.metrics = new MetricsService(core);
+        this.limits = new ResourceLimits(new dev.vmctl.host.Cgroups(dev.vmctl.host.Cgroups.detect(dev.vmctl.net.NetNames.fabric(dir.root()))), store);
+        core.limits = limits;
     }
 
     private static SegmentHost defaultSegmentHost(NetService net) {
@@ -65,6 +70,7 @@ public final class Engine implements AutoCloseable {
         reconciler.reconcile();
         boots.reconcile();
         segments.start();
+        limits.reconcile(java.util.Set.copyOf(core.runtimes.keySet()));
     }
 
     public Operations ops() { return ops; }
@@ -77,6 +83,13 @@ public final class Engine implements AutoCloseable {
     public Store store() { return store; }
     VmCore core() { return core; }
     public BootSnapshots bootSnapshots() { return boots; }
+    public MetricsService metrics() { return metrics; }
+    public ResourceLimits limits() { return limits; }
+
+    /** Re-writes the cgroup limits of the running VMs from the applied topologies (after an apply). */
+    public void refreshLimits() {
+        limits.refresh(java.util.Set.copyOf(core.runtimes.keySet()));
+    }
 
     /**
      * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted
@@ -99,6 +112,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         segments.close();
+        metrics.close();
         vms.close();
         artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not

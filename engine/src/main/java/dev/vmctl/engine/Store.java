@@ -458,6 +458,12 @@ public final class Store implements AutoCloseable {
         return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }
 
+    /** Every label of one kind (the metrics sampler reads the VMs' topology and node once per round). */
+    public synchronized List<Label> labelsOfKind(String kind) {
+        return rows("SELECT * FROM labels WHERE kind=?", rs -> new Label(rs.getString("kind"), rs.getString("id"),
+                rs.getString("topology"), rs.getString("node"), rs.getString("local_name"), rs.getString("role")), kind);
+    }
+
     /** Nodes are entities of their own (table nodes): created with their first VM, removed with their last. */
     public synchronized void saveNode(String topology, String name) {
         exec("INSERT OR IGNORE INTO nodes (topology, name, created_at) VALUES (?,?,?)", "save node " + topology + "/" + name,

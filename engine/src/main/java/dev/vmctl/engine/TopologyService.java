@@ -54,10 +54,12 @@ public final class TopologyService {
     private final ImageService images;
     private final int parallelBoots;
     private final Duration bootTimeout;
+    private final Engine engine;
 
     public TopologyService(Store store, EventBus events, Engine engine, ImageService images, Duration bootTimeout) {
         this.store = store;
         this.events = events;
+        this.engine = engine;
         this.vms = engine.vms();
         this.nets = engine.networks();
         this.segments = engine.segments();
@@ -352,6 +354,7 @@ public final class TopologyService {
                 : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)"))
                 + keptSuffix(plan);
         progress(topo, summary);
+        engine.refreshLimits(); // node resources and cpuLimits of VMs the plan kept
         List<TopologyStep> all = sortSteps(steps);
         all.addAll(keepSteps(topo, plan, "done"));
         return new TopologyReport(topo, false, ok, summary, all, ms, parallelBoots, rolledBack);

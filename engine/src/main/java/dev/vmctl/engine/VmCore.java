@@ -62,6 +62,8 @@ final class VmCore {
     final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
     /** Delivers a VM's artifacts and starts its run command at the end of a boot from the image (set by the Engine). */
     volatile ArtifactService artifacts;
+    /** Puts QEMU processes into the cgroups of their node's resources and their cpuLimit (set by the Engine). */
+    volatile ResourceLimits limits;
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
@@ -404,6 +406,7 @@ final class VmCore {
             store.update(row(r.id()).withProcess(vm.pid(), vm.pidStart(), accelName));
         }
         watch(rt);
+        if (limits != null) limits.apply(r.id(), vm.pid());
         vm.connectQmp(Duration.ofSeconds(15));
         return rt;
     }
@@ -491,6 +494,7 @@ final class VmCore {
         } catch (RuntimeException e) {
             log.warn("vm {}: release taps: {}", id, e.getMessage());
         }
+        if (limits != null) limits.release(id);
         VmFiles f = dir.vm(id);
         try {
             for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile(), f.ramFile())) Files.deleteIfExists(p);

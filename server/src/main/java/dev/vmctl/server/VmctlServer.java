@@ -63,6 +63,7 @@ public final class VmctlServer implements AutoCloseable {
     private final ScenarioService scenarios;
     private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
+    private final PrometheusExport prometheus;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -80,6 +81,7 @@ public final class VmctlServer implements AutoCloseable {
         this.topologies = new TopologyService(store, events, engine, images, options.bootTimeout());
         this.scenarios = new ScenarioService(engine, topologies, events);
         this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
+        this.prometheus = new PrometheusExport(engine.metrics(), events);
     }
 
     public VmctlServer start() {
@@ -129,10 +131,12 @@ public final class VmctlServer implements AutoCloseable {
             TemplateRoutes tr = new TemplateRoutes(templates);
             tr.register(r);
             tr.registerRun(r);
+            new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
+        engine.metrics().start();
         log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
         return this;
     }
@@ -229,7 +233,13 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism(), engine.segments().vpnMechanism());
+                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups());
+    }
+
+    private HostView.Cgroups cgroups() {
+        dev.vmctl.host.Cgroups.Layout l = engine.limits().layout();
+        return new HostView.Cgroups(l.mode().name().toLowerCase(java.util.Locale.ROOT), l.cpu() == null ? null : l.cpu().toString(),
+                l.memory() == null ? null : l.memory().toString(), l.detail());
     }
 
     private boolean available(String capability) {

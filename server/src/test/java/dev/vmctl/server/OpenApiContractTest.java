@@ -82,7 +82,13 @@ class OpenApiContractTest {
             entry("Template", dev.vmctl.model.TemplateView.class),
             entry("TemplateMember", dev.vmctl.model.TemplateView.Member.class),
             entry("Invocation", dev.vmctl.model.InvocationView.class),
-            entry("InvokeAnswer", TemplateRoutes.InvokeAnswer.class));
+            entry("InvokeAnswer", TemplateRoutes.InvokeAnswer.class),
+
+            entry("MetricsWindow", dev.vmctl.model.Metrics.Window.class),
+            entry("MetricSample", dev.vmctl.model.Metrics.Sample.class),
+            entry("NicMetrics", dev.vmctl.model.Metrics.Nic.class),
+            entry("GuestMetrics", dev.vmctl.model.Metrics.Guest.class),
+            entry("MetricsLatest", dev.vmctl.model.Metrics.Latest.class));
 
     /** response schemas that no record backs yet: each says what builds the answer today */
     static final Map<String, String> NOT_RECORDS = Map.of();
