@@ -81,7 +81,7 @@ class ContractJsonTest {
                 "detail":"tc qdisc add netem: Operation not supported"},"bridge":{"available":true,\
                 "detail":"ip link add type bridge"}},"vlanMechanism":"bridge VLAN filtering","impairmentMechanism":"netem on the host",\
                 "partitionMechanism":"nftables bridge-family forward chain in the fabric namespace",\
-                "vpnMechanism":"wireguard-go",
+                "vpnMechanism":"wireguard-go",\
                 "cgroups":{"mode":"v1","cpu":"/sys/fs/cgroup/cpu/vmctl-fab-1a2b","memory":"/sys/fs/cgroup/memory/vmctl-fab-1a2b","detail":"cgroup v1"}}""";
         HostView.Accel notProbed = new HostView.Accel("auto", null, "not probed yet", false, null, null);
         HostView.Accel probed = new HostView.Accel("auto", "tcg", "no /dev/kvm", false, "2026-11-28T10:00:00Z", 1830L);
