@@ -297,6 +297,9 @@ class GuiIT {
             // a broken version: the problems at their lines (gutter marker, highlighted line, listed; a click moves the cursor there)
             editor.fill(SCENARIO.replace("timeout: 2s, ping:", "timeout: 2s, pign:").replace("at: 5500ms", "at: 5500"));
             assertThat(page.getByTestId("scn-validation")).hasAttribute("data-status", "invalid");
+            // the answer for this text (not an earlier one's "invalid"): its problems listed — under load it can take seconds
+            assertThat(page.locator("[data-testid=scn-problem][data-line='7']").first()).containsText("pign",
+                    new com.microsoft.playwright.assertions.LocatorAssertions.ContainsTextOptions().setTimeout(30_000));
             assertThat(page.getByTestId("scn-editor-line-7")).hasAttribute("data-problem", "true");
             assertThat(page.getByTestId("scn-editor-line-8")).hasAttribute("data-problem", "true");
             assertThat(page.getByTestId("scn-editor-line-6")).not().hasAttribute("data-problem", "true");
