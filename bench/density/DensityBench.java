@@ -28,6 +28,7 @@ public class DensityBench {
         long jvm = Long.parseLong(a[3]);
         String jcmd = a[4];
         String first = create("dens-0", memory);
+        Thread.sleep(3000); // the first create's boot snapshot is committed in the background
         long heap0 = heapUsedKiB(jcmd, jvm);
         List<Long> pids = new ArrayList<>();
         List<Double> createMs = new ArrayList<>();
