@@ -23,7 +23,8 @@ public interface HostNet {
     void deleteBridge(String bridge);
 
     /** Creates the tap if missing, attaches it to the bridge (moving it if needed), sets it up or down. */
-    void ensureTap(String tap, String bridge, Integer vlan, boolean up);
+    /** Creates (or reuses) a VM NIC's tap on bridge, up or down; true when it was created now (nothing to clear on it). */
+    boolean ensureTap(String tap, String bridge, Integer vlan, boolean up);
 
     void setTapUp(String tap, boolean up);
 

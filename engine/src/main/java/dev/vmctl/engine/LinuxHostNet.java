@@ -73,11 +73,17 @@ public final class LinuxHostNet implements HostNet {
 
     @Override
     public void ensureFabric() {
+        // set up once per server (loopback, sysctls: processes on the path of every boot), then only checked to exist
+        if (fabricReady && fabric.exists()) return;
         if (scoped) fabric.netns().ensure(); else fabric.ensure();
+        fabricReady = true;
     }
+
+    private volatile boolean fabricReady;
 
     @Override
     public void destroyFabric() {
+        fabricReady = false;
         if (!scoped) fabric.destroy();
     }
 
@@ -96,9 +102,8 @@ public final class LinuxHostNet implements HostNet {
     @Override public void deleteBridge(String bridge) { if (fabric.exists()) fabric.deleteBridge(bridge); }
 
     @Override
-    public void ensureTap(String tap, String bridge, Integer vlan, boolean up) {
-        fabric.ensureTap(tap, bridge, vlan);
-        fabric.setUp(tap, up);
+    public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) {
+        return fabric.ensureTap(tap, bridge, vlan, up);
     }
 
     @Override public void setTapUp(String tap, boolean up) { fabric.setUp(tap, up); }

@@ -524,8 +524,8 @@ public final class NetService {
         HostNet h = hostFor(net);
         h.ensureBridge(net.bridge(), net.vlan());
         String t = tap(n.vmId(), n.index());
-        h.ensureTap(t, net.bridge(), net.vlan(), n.linkUp());
-        applyHostShaping(n);
+        boolean fresh = h.ensureTap(t, net.bridge(), net.vlan(), n.linkUp());
+        if (!fresh || n.impair() != null) applyHostShaping(n); // a tap made just now has no qdisc to clear
     }
 
     synchronized void applyHostShaping(NicRow n) {

@@ -33,7 +33,7 @@ final class FakeHostNet implements HostNet {
     @Override public void destroyFabric() { fabric = false; partitions.clear(); }
     @Override public void ensureBridge(String bridge, Integer vlan) { links.add(bridge); }
     @Override public void deleteBridge(String bridge) { links.remove(bridge); }
-    @Override public void ensureTap(String tap, String bridge, Integer vlan, boolean up) { links.add(tap); }
+    @Override public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) { return links.add(tap); }
     @Override public void setTapUp(String tap, boolean up) { }
     @Override public void deleteTap(String tap) { links.remove(tap); }
     @Override public String applyRate(String tap, long rateKbit) { return "fake"; }
