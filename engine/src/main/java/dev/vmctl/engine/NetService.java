@@ -303,6 +303,18 @@ public final class NetService {
                 throw VmctlException.invalid("routes.via", "'" + r.via() + "' is not an address on a network of this router",
                         "an address in " + nets.stream().map(NetRow::subnet).toList());
             }
+            java.util.Optional<NetRow> own = nets.stream().filter(n -> n.gateway().equals(via)).findFirst();
+            if (own.isPresent()) {
+                // the router is the gateway of that network: a route via its own address leads back into itself
+                throw VmctlException.invalid("routes.via", "'" + via + "' is this router's own address on network " + own.get().name(),
+                        "the address of another router or VM on one of its networks, e.g. "
+                                + nets.stream().map(n -> Ipam.of(n.subnet())).map(ip -> ip.cidr()).toList() + " other than the gateways "
+                                + nets.stream().map(NetRow::gateway).toList());
+            }
+            if (nets.stream().anyMatch(n -> Ipam.of(n.subnet()).cidr().equals(to.cidr()))) {
+                throw VmctlException.invalid("routes.to", "'" + r.to() + "' is a network of this router already (it is connected)",
+                        "a network the router is not on");
+            }
             rr.add(new RouteRow(id, to.cidr(), via));
         }
         RouterRow row = new RouterRow(id, name, place.routerNs(id), now());

@@ -192,15 +192,18 @@ final class VmCore {
                     prepareFiles(files, true);
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     QemuCommand.Spec spec;
+                    // QEMU runs from links in the VM's own folder (kernel, initrd; a clone's RAM file): deleting the
+                    // snapshot later leaves the VM whole, and a snapshot of it still finds its kernel and initrd
+                    Path links = files.dir().resolve("from-snapshot");
                     if (snap.ramFile() == null) {
                         // RAM in the state stream (a snapshot of a clone or a warm VM): into this VM's own RAM file,
                         // which the stream names after the memory backend (mem0) every vmctl VM has
-                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
+                        spec = snap.withLinkedBootFiles(snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true), links);
                     } else if (fs.asClone()) {
-                        spec = snap.cloneSpec(r.id(), r.name(), files, nics);
+                        spec = snap.linkedCloneSpec(r.id(), r.name(), files, nics, links);
                     } else {
                         snap.copyRamTo(files.ramFile());
-                        spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
+                        spec = snap.withLinkedBootFiles(snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true), links);
                     }
                     progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
                     long l0 = System.nanoTime();

@@ -298,6 +298,13 @@ public final class VmService implements AutoCloseable {
         try {
             return agent.exec(argv, stdin, timeout);
         } catch (RuntimeException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("Failed to execute child process")) {
+                // the guest could not start the program: the caller's argv, not the guest or the server, is at fault
+                throw VmctlException.invalid("argv[0]", "'" + argv.getFirst() + "' cannot be run in the guest ("
+                        + m.substring(m.indexOf("Failed to execute child process")).replace("'", "").strip() + ")",
+                        "a program that exists in the guest and is executable, by absolute path or on its PATH");
+            }
             throw guestGone(key, "exec", e);
         }
     }
@@ -420,7 +427,16 @@ public final class VmService implements AutoCloseable {
 
     private GuestAgentClient agentFor(String key, String what) {
         VmRow r = core.row(key);
-        VmOperation.EXEC.check(r.name(), r.state());
+        if (r.state() != VmState.RUNNING) {
+            try {
+                VmOperation.EXEC.check(r.name(), r.state());
+            } catch (VmctlException e) {
+                // the same refusal, named after what was asked (read file, write file, exec)
+                String msg = String.valueOf(e.getMessage());
+                throw new VmctlException(e.kind(), msg.startsWith("exec") ? what + msg.substring(4) : what + ": " + msg,
+                        e.detail() == null ? null : e.detail().replace("exec is allowed", what + " is allowed"));
+            }
+        }
         VmctlException busy = busyGuest(r, what);
         if (busy != null) throw busy;
         VmRuntime rt = core.runtimes.get(r.id());

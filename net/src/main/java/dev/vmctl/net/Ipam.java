@@ -25,7 +25,8 @@ public final class Ipam {
     /** Parses and validates a subnet; throws INVALID naming field "subnet". */
     public static Ipam of(String cidr) {
         if (cidr == null) throw VmctlException.invalid("subnet", "missing", SUBNET_FORM);
-        String s = cidr.strip();
+        if (!cidr.equals(cidr.strip())) throw VmctlException.invalid("subnet", "'" + cidr + "' has spaces around it", SUBNET_FORM);
+        String s = cidr;
         int slash = s.indexOf('/');
         if (slash < 0) throw VmctlException.invalid("subnet", "'" + cidr + "' has no /prefix", SUBNET_FORM);
         Integer addr = parseIp(s.substring(0, slash));

@@ -28,7 +28,7 @@ class IpamTest {
         assertThat(s.assignableCount()).isEqualTo(253);
         assertThat(s.withPrefix("198.18.10.7")).isEqualTo("198.18.10.7/24");
         assertThat(Ipam.of("10.0.0.0/8").broadcast()).isEqualTo("10.255.255.255");
-        assertThat(Ipam.of(" 198.19.255.252/30 ").gateway()).isEqualTo("198.19.255.253");
+        assertThat(Ipam.of("198.19.255.252/30").gateway()).isEqualTo("198.19.255.253");
     }
 
     @Test
@@ -152,5 +152,13 @@ class IpamTest {
         assertThat(s.broadcast()).isEqualTo("223.255.255.255");
         assertThat(s.allocate(Set.of())).isEqualTo("223.255.255.2");
         assertThat(s.contains("223.255.255.254")).isTrue();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSubnetWithSpacesAroundItIsRefusedNotTrimmed() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipam.of(" 198.18.9.0/24"))
+                .hasMessageContaining("subnet").hasMessageContaining("spaces around it");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipam.of("198.18.9.0/24\n")).hasMessageContaining("spaces around it");
+        org.assertj.core.api.Assertions.assertThat(Ipam.of("198.18.9.0/24").cidr()).isEqualTo("198.18.9.0/24");
     }
 }

@@ -164,6 +164,27 @@ public final class VerifiedSnapshot {
                 base.files(), base.nics(), ram == null ? null : SnapshotFiles.safePath("ram", ram), false, true);
     }
 
+    /**
+     * {@code spec} with the snapshot's kernel and initrd hard-linked (or copied) into {@code dir}, the VM's own folder:
+     * QEMU runs from the VM's links, so deleting the snapshot later leaves the VM whole — a snapshot of it still finds
+     * its kernel and initrd (a restore and a restore from a stream use this; clones use {@link #linkedCloneSpec}).
+     */
+    public QemuCommand.Spec withLinkedBootFiles(QemuCommand.Spec spec, Path dir) {
+        Path k = dir.resolve(SnapshotManifest.KERNEL_FILE);
+        Path i = dir.resolve(SnapshotManifest.INITRD_FILE);
+        try {
+            Files.createDirectories(dir);
+            linkOrCopy(kernel(), k);
+            linkOrCopy(initrd(), i);
+        } catch (IOException e) {
+            throw new VmctlException(VmctlException.Kind.INTERNAL, "restore from snapshot " + name() + ": link its kernel and initrd into "
+                    + dir + ": " + e.getMessage(), null, e);
+        }
+        return new QemuCommand.Spec(spec.id(), spec.name(), spec.cpus(), spec.memoryMiB(), spec.kvm(),
+                SnapshotFiles.safePath("kernel", k).toString(), SnapshotFiles.safePath("initrd", i).toString(), spec.extraCmdline(),
+                spec.files(), spec.nics(), spec.ramFile(), spec.ramShared(), spec.incoming());
+    }
+
     private static void linkOrCopy(Path src, Path dst) throws IOException {
         Files.deleteIfExists(dst);
         SnapshotFiles.linkOrCopy(src, dst);

@@ -160,4 +160,14 @@ class SnapshotIT {
         }
         assertThat(f.api.get("/api/v1/snapshots").json()).isEmpty();
     }
+
+    @Test
+    @Order(6)
+    void aVmRestoredFromADeletedSnapshotCanBeSnapshottedAgain() {
+        // s1 was restored from s1-warm (order 1), which is gone now (order 5): its QEMU runs from its own links
+        Cli.Result r = f.cli.run("snapshot", "create", "s1", "--name", "s1-again");
+        ok(r);
+        assertThat(f.api.get("/api/v1/snapshots/s1-again").json().path("vm").asText()).isEqualTo("s1");
+        assertThat(f.api.delete("/api/v1/snapshots/s1-again").status()).isEqualTo(200);
+    }
 }

@@ -82,6 +82,10 @@ class ValidationIT {
             Api.Response ex = f.api.post("/api/v1/vms/dup1/exec", Map.of("argv", List.of("true")));
             assertThat(ex.status()).isEqualTo(409);
             assertThat(ex.json().path("detail").asText()).contains("current state: REQUESTED").contains("RUNNING");
+            // a file call on a VM that is not running says what was asked, not "exec"
+            Api.Response read = f.api.get("/api/v1/vms/dup1/files?path=/etc/hostname");
+            assertThat(read.status()).isEqualTo(409);
+            assertThat(read.json().path("error").asText()).startsWith("read file").doesNotContain("exec");
             assertThat(f.api.get("/api/v1/vms/dup1").json().path("state").asText()).isEqualTo("REQUESTED");
         } finally {
             assertThat(f.api.delete("/api/v1/vms/dup1").status()).isEqualTo(200);
@@ -110,6 +114,24 @@ class ValidationIT {
             Api.Response slow = f.api.post("/api/v1/vms/val-run/exec", Map.of("argv", List.of("sleep", "30"), "timeoutSec", 1));
             assertThat(slow.status()).isEqualTo(200);
             assertThat(slow.json().path("timedOut").asBoolean()).isTrue();
+            // a program the guest does not have: the caller's argv[0] is wrong (400), not the server (5xx)
+            Api.Response noProgram = f.api.post("/api/v1/vms/val-run/exec", Map.of("argv", List.of("/no/such/program")));
+            assertThat(noProgram.status()).as(noProgram.body()).isEqualTo(400);
+            assertThat(noProgram.json().path("error").asText()).contains("argv[0]").contains("/no/such/program");
+            // networks and routers: a subnet with spaces around it, a route via the router's own address
+            Api.Response spaced = f.api.post("/api/v1/networks", Map.of("name", "val-sp", "subnet", " 198.18.91.0/24"));
+            assertThat(spaced.status()).isEqualTo(400);
+            assertThat(spaced.json().path("error").asText()).contains("subnet").contains("spaces");
+            assertThat(f.api.post("/api/v1/networks", Map.of("name", "val-n1", "subnet", "198.18.92.0/24")).status()).isEqualTo(201);
+            try {
+                Api.Response self = f.api.post("/api/v1/routers", Map.of("name", "val-r1", "networks", List.of("val-n1"),
+                        "routes", List.of(Map.of("to", "198.18.93.0/24", "via", "198.18.92.1"))));
+                assertThat(self.status()).as(self.body()).isEqualTo(400);
+                assertThat(self.json().path("error").asText()).contains("routes.via").contains("own address");
+                assertThat(f.api.get("/api/v1/routers/val-r1").status()).isEqualTo(404);
+            } finally {
+                f.api.delete("/api/v1/networks/val-n1");
+            }
             Api.Response ok = f.api.post("/api/v1/vms/val-run/exec", Map.of("argv", List.of("echo", "alive")));
             assertThat(ok.json().path("stdout").asText()).isEqualTo("alive\n");
             assertThat(f.api.get("/api/v1/vms/val-run").json().path("id").asText()).isEqualTo(vm.path("id").asText());
