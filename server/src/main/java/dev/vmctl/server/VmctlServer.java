@@ -111,10 +111,12 @@ public final class VmctlServer implements AutoCloseable {
             r.add(HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
             r.add(HandlerType.GET, "/api/v1/images/{name}", ctx -> Api.json(ctx, 200, engine.image(ctx.pathParam("name"))));
             r.add(HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
-                var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"));
-                if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
+                var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"), ctx.queryParam("packages"),
+                        ctx.queryParam("size"));
+                if (options.accel() == VmSpec.Accel.AUTO && !a.value().hasRootDisk()) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
+            r.add(HandlerType.DELETE, "/api/v1/images/{name}", ctx -> Http.answer(ctx, 200, engine.removeImage(ctx.pathParam("name"))));
             new VmRoutes(engine.vms(), engine.nics(), engine.artifacts()).register(r);
             new ArtifactRoutes(engine.artifacts()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
