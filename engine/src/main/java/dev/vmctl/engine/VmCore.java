@@ -323,6 +323,22 @@ final class VmCore {
         }
     }
 
+    /**
+     * Before a hard reset or a kill of a running VM that boots from a disk: the guest writes its dirty pages to the
+     * disk (best effort, a few seconds at most), so what the guest wrote survives the reboot.
+     */
+    void flushGuestDisk(VmRuntime rt, VmRow r) {
+        ImageInfo img = images.list().stream().filter(i -> i.name().equals(r.image())).findFirst().orElse(null);
+        List<String> argv = GuestProfile.of(img).flushArgv();
+        GuestAgentClient agent = rt == null ? null : rt.agent();
+        if (argv.isEmpty() || agent == null) return;
+        try {
+            agent.exec(argv, null, Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.info("vm {}: sync before reset: {}", r.name(), e.getMessage());
+        }
+    }
+
     /** A progress sink for helpers that have no operation at hand (logged). */
     private void progressOf(String message) {
         log.info(message);

@@ -233,6 +233,7 @@ public final class VmService implements AutoCloseable {
             if (rt == null || rt.qmp() == null || !rt.qmp().isOpen()) {
                 throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "reboot " + cur.name() + ": no qemu control connection", null);
             }
+            core.flushGuestDisk(rt, cur); // a VM with a disk keeps what it wrote over the hard reset
             core.transition(id, VmState.PREPARING, null, "rebooting");
             o.accept();
             if (rt.linkChanged) {

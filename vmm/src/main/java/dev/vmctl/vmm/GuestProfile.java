@@ -63,6 +63,11 @@ public enum GuestProfile {
         return bootSnapshots ? null : "VMs that boot from a disk have no boot snapshots yet (they boot cold)";
     }
 
+    /** The guest command that writes the guest's dirty pages to its disk before a hard reset or kill; empty: no disk. */
+    public List<String> flushArgv() {
+        return rootDisk ? List.of("/bin/sync") : List.of();
+    }
+
     /** The guest command that grows the root file system to its disk's size after {@code --disk} grew the disk; empty: none. */
     public List<String> growRootArgv() {
         return growRootArgv;
