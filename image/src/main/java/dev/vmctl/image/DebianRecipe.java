@@ -30,11 +30,11 @@ public record DebianRecipe(Release release, List<String> packages, long sizeMiB,
     public static final long MAX_SIZE_MIB = 64 * 1024;
     /**
      * Always in the root file system: systemd as init, the guest agent, iproute2 (ip, and tc for guest netem),
-     * ping, kmod, e2fsprogs (resize2fs grows the disk of a VM created with {@code --disk}), util-linux-extra
+     * ping and arping (the gratuitous ARP after an address change), kmod, e2fsprogs (resize2fs grows the disk of a VM created with {@code --disk}), util-linux-extra
      * (hwclock: qemu-ga's guest-set-time, used when clones get the host's clock).
      */
-    public static final List<String> BASE_PACKAGES = List.of("systemd-sysv", "iproute2", "iputils-ping", "qemu-guest-agent",
-            "kmod", "e2fsprogs", "util-linux-extra");
+    public static final List<String> BASE_PACKAGES = List.of("systemd-sysv", "iproute2", "iputils-ping", "iputils-arping",
+            "qemu-guest-agent", "kmod", "e2fsprogs", "util-linux-extra");
     private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]{0,99}");
 
     /** The Debian releases vmctl builds; the image is named after it. */

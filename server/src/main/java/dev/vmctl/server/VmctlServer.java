@@ -113,7 +113,7 @@ public final class VmctlServer implements AutoCloseable {
             r.add(HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
                 var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"), ctx.queryParam("packages"),
                         ctx.queryParam("size"));
-                if (options.accel() == VmSpec.Accel.AUTO && !a.value().hasRootDisk()) CompletableFuture.runAsync(() -> accel.probe(a.value()));
+                if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
             r.add(HandlerType.DELETE, "/api/v1/images/{name}", ctx -> Http.answer(ctx, 200, engine.removeImage(ctx.pathParam("name"))));
