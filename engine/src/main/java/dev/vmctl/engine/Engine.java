@@ -100,6 +100,13 @@ public final class Engine implements AutoCloseable {
         });
     }
 
+    /** Imports a user's kernel and rootfs as an image ({@code image.import} on lane image:NAME); 400 naming what is wrong. */
+    public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> importImage(String name, String kernel, String rootfs, String initrd,
+                                                                               String os) {
+        return ops.run(Operations.Spec.of("image.import", "image:" + name), Duration.ofMinutes(30),
+                o -> images.importImage(name, kernel, rootfs, initrd, os, o::progress));
+    }
+
     /** An image and its boot snapshots (404 for an unknown image). */
     public dev.vmctl.model.ImageDetail image(String name) {
         return new dev.vmctl.model.ImageDetail(images.get(name), boots.list(name));

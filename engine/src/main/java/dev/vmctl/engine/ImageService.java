@@ -71,6 +71,28 @@ public final class ImageService {
         }
     }
 
+    /** Imports a kernel and rootfs (paths on this host) as image {@code name}; see {@link dev.vmctl.image.ImageImporter}. */
+    public ImageInfo importImage(String name, String kernel, String rootfs, String initrd, String os,
+                                 java.util.function.Consumer<String> progress) {
+        if (BUILDABLE.contains(name)) {
+            throw VmctlException.invalid("name", "'" + name + "' is the name of an image vmctl builds", "another name");
+        }
+        ImageInfo info = new dev.vmctl.image.ImageImporter(dir.imagesDir(), catalog).importImage(new dev.vmctl.image.ImageImporter.Request(
+                name, path("kernel", kernel), path("rootfs", rootfs), initrd == null || initrd.isBlank() ? null : path("initrd", initrd), os),
+                progress);
+        events.publish(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "imported");
+        return info;
+    }
+
+    private static Path path(String field, String p) {
+        if (p == null || p.isBlank()) return null;
+        try {
+            return Path.of(p);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw VmctlException.invalid(field, "'" + p + "' is not a path", "an absolute path on the server's host");
+        }
+    }
+
     /** Removes the image's catalog entry and its folder (the kernel and rootfs caches stay). */
     public void remove(String name) {
         ImageInfo i = get(name);

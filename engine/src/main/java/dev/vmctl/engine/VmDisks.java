@@ -47,7 +47,8 @@ final class VmDisks {
         long mib = Sizes.parseMiB(disk);
         long base;
         try {
-            base = (Files.size(Path.of(img.rootfs())) + (1 << 20) - 1) >> 20;
+            long bytes = img.rootfs().endsWith(".qcow2") ? DiskOverlay.info(Path.of(img.rootfs())).virtualSize() : Files.size(Path.of(img.rootfs()));
+            base = (bytes + (1 << 20) - 1) >> 20;
         } catch (IOException e) {
             throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "image " + img.name() + ": rootfs " + img.rootfs() + " is missing",
                     "rebuild it with 'vmctl image build " + img.name() + "'");
@@ -66,7 +67,7 @@ final class VmDisks {
             throw new UncheckedIOException("create " + files.dir() + ": " + e.getMessage(), e);
         }
         if (Files.exists(files.disk())) return;
-        DiskOverlay.create(Path.of(img.rootfs()), "raw", files.disk());
+        DiskOverlay.create(Path.of(img.rootfs()), img.rootfs().endsWith(".qcow2") ? "qcow2" : "raw", files.disk());
         if (sizeMiB != null) {
             CmdResult r = Cmd.run(List.of("qemu-img", "resize", "-q", "-f", "qcow2", files.disk().toString(), sizeMiB + "M"), null, null, TIMEOUT);
             if (!r.ok()) throw new VmctlException(VmctlException.Kind.INTERNAL, "grow disk " + files.disk() + ": " + r.stderrTail(), null);
@@ -85,7 +86,8 @@ final class VmDisks {
         }
         DiskOverlay.Info info = DiskOverlay.info(files.disk());
         try {
-            return info.virtualSize() > Files.size(Path.of(img.rootfs()));
+            long base = img.rootfs().endsWith(".qcow2") ? DiskOverlay.info(Path.of(img.rootfs())).virtualSize() : Files.size(Path.of(img.rootfs()));
+            return info.virtualSize() > base;
         } catch (IOException e) {
             return false;
         }

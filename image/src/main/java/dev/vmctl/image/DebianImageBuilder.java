@@ -459,6 +459,21 @@ public final class DebianImageBuilder {
     // ---------------------------------------------------------------- the initramfs (busybox + switch_root)
 
     private void writeInitramfs(Path initrd, Path root) throws IOException {
+        writeRootDiskInitramfs(busybox, initrd, root);
+    }
+
+    /**
+     * vmctl's initramfs for VMs that boot from a disk: busybox (static) and {@code rootdisk-init.sh} as /init, built in
+     * {@code root} (removed afterwards) and written to {@code initrd} as an uncompressed cpio.
+     */
+    static void writeRootDiskInitramfs(Path initrd, Path root) throws IOException {
+        Path bb = Path.of("/bin/busybox");
+        if (!Files.exists(bb) && Files.exists(Path.of("/usr/bin/busybox"))) bb = Path.of("/usr/bin/busybox");
+        if (!Files.isRegularFile(bb)) throw missing("no " + bb, "busybox-static");
+        writeRootDiskInitramfs(bb, initrd, root);
+    }
+
+    private static void writeRootDiskInitramfs(Path busybox, Path initrd, Path root) throws IOException {
         for (String d : List.of("bin", "sbin", "usr/bin", "usr/sbin", "dev", "proc", "sys", "newroot", "tmp", "run")) {
             Files.createDirectories(root.resolve(d));
         }

@@ -116,6 +116,10 @@ public final class VmctlServer implements AutoCloseable {
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
+            r.add(HandlerType.POST, "/api/v1/images/{name}/import", ctx -> {
+                ImportBody b = Api.body(ctx, ImportBody.class);
+                Http.answer(ctx, 201, engine.importImage(ctx.pathParam("name"), b.kernel(), b.rootfs(), b.initrd(), b.os()));
+            });
             r.add(HandlerType.DELETE, "/api/v1/images/{name}", ctx -> Http.answer(ctx, 200, engine.removeImage(ctx.pathParam("name"))));
             new VmRoutes(engine.vms(), engine.nics(), engine.artifacts()).register(r);
             new ArtifactRoutes(engine.artifacts()).register(r);
@@ -196,6 +200,9 @@ public final class VmctlServer implements AutoCloseable {
     private static void send(SseClient client, VmEvent e) {
         client.sendEvent(e.type(), Api.toJson(e), Long.toString(e.seq()));
     }
+
+    /** {@code POST /api/v1/images/{name}/import}: paths on the server's host. */
+    record ImportBody(String kernel, String rootfs, String initrd, String os) {}
 
     private HostView host() {
         AccelProbe.Result probe = accel.lastProbe();
