@@ -278,6 +278,10 @@ public final class DebianImageBuilder {
                 say.accept("rootfs " + key + ": found in cache " + dir);
                 return new Rootfs(file, Files.readString(sha).strip(), key, true);
             }
+            // what a build of this key left behind when its process died (this one holds the key's lock now)
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(cacheDir, ".build-" + key + "-*")) {
+                for (Path stale : ds) FileTree.delete(stale);
+            }
             say.accept("rootfs " + key + ": not in cache " + cacheDir + ", building it (" + recipe.describe() + "; minutes)");
             Path work = Files.createTempDirectory(cacheDir, ".build-" + key + "-");
             try {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of vmctl's initramfs for images with a root disk (Debian: systemd). Installed as /init by
 # DebianImageBuilder. It mounts the VM's disk read-write, gives the guest its host name (and a machine-id
-# when the disk has none yet), then switch_root's to systemd: ~2 s faster under TCG than Debian's own initrd.
+# when the disk has none yet), starts the disk's guest agent (chrooted: it answers while systemd boots), then
+# switch_root's to systemd: ~2 s faster under TCG than Debian's own initrd.
 #
 # Kernel command-line parameters (the kernel ignores "vmctl.*"):
 #   vmctl.root=DEV        the root disk (default /dev/vda), ext4
@@ -62,8 +63,28 @@ if [ ! -s /newroot/etc/machine-id ]; then
     read -r uuid </proc/sys/kernel/random/uuid
     printf '%s\n' "$uuid" | tr -d '-' >/newroot/etc/machine-id
 fi
-read -r up _ </proc/uptime
-printf 'VMCTL_SWITCH_ROOT %s\n' "$up"
+# the API file systems move to the disk (systemd takes them as they are)
 umount /sys /proc
-mount --move /dev /newroot/dev || umount /dev
+mount --move /dev /newroot/dev || fail "cannot move /dev"
+mount -t proc -o nosuid,nodev,noexec proc /newroot/proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /newroot/sys
+[ -s /newroot/etc/hostname ] && hostname "$(cat /newroot/etc/hostname)"
+# The disk's guest agent starts now, chrooted into the disk, so that it answers while systemd boots (under TCG
+# systemd needs seconds before its units run): vmctl-agent.service takes over when it ends. The port's name arrives
+# shortly after virtio_console has probed it; without it (or without qemu-ga) the unit starts the agent.
+port=
+i=0
+while [ -z "$port" ] && [ $i -lt 100 ]; do
+    for d in /newroot/sys/class/virtio-ports/*; do
+        read -r n <"$d/name" 2>/dev/null || continue
+        [ "$n" = org.qemu.guest_agent.0 ] && port=/dev/${d##*/}
+    done
+    [ -n "$port" ] || { usleep 10000; i=$((i + 1)); }
+done
+if [ -n "$port" ] && [ -x /newroot/usr/sbin/qemu-ga ]; then
+    chroot /newroot /usr/sbin/qemu-ga -d -m virtio-serial -p "$port" -f /dev/.vmctl-agent.pid -l /dev/.vmctl-agent.log ||
+        echo "vmctl: the early guest agent did not start"
+fi
+read -r up _ </newroot/proc/uptime
+printf 'VMCTL_SWITCH_ROOT %s\n' "$up"
 exec switch_root /newroot /sbin/init
