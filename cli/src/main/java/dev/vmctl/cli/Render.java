@@ -365,22 +365,9 @@ final class Render {
         f.put("size", bytes(i.sizeBytes()));
         f.put("built", time(i.builtAt()));
         f.put("kernel file", i.kernel());
-        f.put("kernel sha256", i.kernelSha256());
         f.put("initrd", i.initrd());
-        f.put("initrd sha256", i.initrdSha256());
-        if (i.rootfs() != null) {
-            long size = -1;
-            try {
-                size = java.nio.file.Files.size(java.nio.file.Path.of(i.rootfs())); // the CLI may run on another machine
-            } catch (java.io.IOException | RuntimeException ignored) {
-                // unknown here
-            }
-            f.put("rootfs", i.rootfs() + (size >= 0 ? " (" + bytes(size) + ", read-only base of each VM's qcow2 disk)" : ""));
-            f.put("rootfs sha256", i.rootfsSha256());
-        } else {
-            f.put("rootfs", "none (boots from its initramfs)");
-        }
-        if (i.recipe() != null) f.put("recipe", i.recipe());
+        f.put("rootfs", i.rootfs());
+        if (i.recipe() != null) f.put("recipe", i.recipe()); // image show adds the checksums
         keyValues(out, f, "");
     }
 
