@@ -115,6 +115,19 @@ class DebianImageIT {
                 Files.deleteIfExists(back);
             }
 
+            // NIC hot-plug (PCIe): the guest names it eth1 by MAC; unplug
+            ok(cli.run("nic", "add", "d1", "--net", "dfront"));
+            assertThat(ok(cli.run("vm", "exec", "d1", "--", "ip", "-br", "-4", "addr", "show", "eth1")).out()).contains("198.18.140.");
+            ok(cli.run("nic", "rm", "d1", "eth1"));
+
+            // the console log: vmctl's initramfs, then systemd
+            assertThat(ok(cli.run("vm", "console", "d1", "--tail", "200")).out()).contains("VMCTL_SWITCH_ROOT");
+
+            // reboot (a hard reset after a sync): what the guest wrote is still there
+            ok(cli.run("vm", "exec", "d1", "--", "sh", "-c", "echo before-reboot > /root/reboot-mark"));
+            ok(cli.run("vm", "reboot", "d1"));
+            assertThat(ok(cli.run("vm", "exec", "d1", "--", "cat", "/root/reboot-mark")).out().trim()).isEqualTo("before-reboot");
+
             // the disk is the VM's own and persists over stop/start
             ok(cli.run("vm", "exec", "d1", "--", "sh", "-c", "echo kept > /root/persist && sync"));
             String machineId = ok(cli.run("vm", "exec", "d1", "--", "cat", "/etc/machine-id")).out().trim();
@@ -152,6 +165,38 @@ class DebianImageIT {
             for (String n : new String[]{"dc-1", "d1", "dt"}) f.destroyQuietly(n);
             f.api.delete("/api/v1/snapshots/d1-snap");
             cli.run("net", "rm", "dfront");
+        }
+    }
+
+    @Test
+    void importAKernelAndRootfs(Fixture f) throws Exception {
+        requireDebootstrap();
+        Cli cli = f.cli;
+        build(f, "debian-12");
+        JsonNode img = f.api.get("/api/v1/images/debian-12").json();
+        String kernel = img.path("kernel").asText();
+        String rootfs = img.path("rootfs").asText();
+        // wrong files: the error names the flag and what is wrong
+        Cli.Result bad = cli.run("image", "import", "mine", "--kernel", rootfs, "--rootfs", rootfs);
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("kernel").contains("neither an ELF vmlinux nor a bzImage");
+        bad = cli.run("image", "import", "mine", "--kernel", kernel, "--rootfs", kernel);
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("rootfs").contains("neither an ext4");
+        bad = cli.run("image", "import", "mine", "--kernel", kernel, "--rootfs", "/no/such/rootfs.ext4");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("rootfs").contains("does not exist");
+        ok(cli.run("image", "import", "mine", "--kernel", kernel, "--rootfs", rootfs, "--os", "my Debian"));
+        try {
+            assertThat(ok(cli.run("image", "show", "mine")).out()).contains("my Debian").contains("rootfs sha256");
+            ok(cli.run("vm", "create", "mi", "--image", "mine", "--memory", "256M", "--start", "--wait"));
+            assertThat(ok(cli.run("vm", "exec", "mi", "--", "cat", "/proc/sys/kernel/hostname")).out().trim()).isEqualTo("mi");
+            ok(cli.run("vm", "rm", "mi", "--force"));
+            ok(cli.run("image", "rm", "mine"));
+            assertThat(f.api.get("/api/v1/images/mine").status()).isEqualTo(404);
+        } finally {
+            f.destroyQuietly("mi");
+            f.api.delete("/api/v1/images/mine");
         }
     }
 
