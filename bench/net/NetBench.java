@@ -1,5 +1,5 @@
 // Network benchmark against a running vmctl server (JDK only; run with bench/net/run):
-//  1. median time to create and to delete a segment (POST/DELETE /api/v1/networks)
+//  1. p50 time to create and to delete an isolated segment (POST/DELETE /api/v1/segments), and a network (/api/v1/networks)
 //  2. link up → first successful ping: the guest waits for carrier, then pings until answered
 //  3. throughput VM↔VM on one segment (HTTP download of 20 MB between two guests)
 import java.net.URI;
@@ -14,22 +14,45 @@ import java.util.regex.Pattern;
 
 public class NetBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final long GAP_MS = 200;
     static String url;
 
     public static void main(String[] a) throws Exception {
         url = a[0];
         int runs = Integer.parseInt(a[1]);
-        List<Double> create = new ArrayList<>(), delete = new ArrayList<>();
+        // isolated segments (a namespace of their own each; created from the pool of prepared namespaces), then a network
+        // in the fabric for comparison; the same idle gap before every call (the pool refills meanwhile, as between requests)
+        List<Double> segCreate = new ArrayList<>(), segDelete = new ArrayList<>(), create = new ArrayList<>(), delete = new ArrayList<>();
+        call("POST", "/api/v1/segments", "{\"name\":\"bench-warm\"}");   // the first create starts the pool
+        call("DELETE", "/api/v1/segments/bench-warm", null);
         for (int i = 0; i < runs; i++) {
+            Thread.sleep(GAP_MS);
             long t0 = System.nanoTime();
-            call("POST", "/api/v1/networks", "{\"name\":\"bench-seg\",\"subnet\":\"198.18.200.0/24\"}");
+            call("POST", "/api/v1/segments", "{\"name\":\"bench-seg\",\"subnet\":\"198.18.200.0/24\"}");
             long t1 = System.nanoTime();
-            call("DELETE", "/api/v1/networks/bench-seg", null);
+            Thread.sleep(GAP_MS);
             long t2 = System.nanoTime();
-            create.add((t1 - t0) / 1e6);
-            delete.add((t2 - t1) / 1e6);
+            call("DELETE", "/api/v1/segments/bench-seg", null);
+            long t3 = System.nanoTime();
+            segCreate.add((t1 - t0) / 1e6);
+            segDelete.add((t3 - t2) / 1e6);
         }
-        System.out.printf("segment create: median %.1f ms, delete: median %.1f ms (%d runs)%n", median(create), median(delete), runs);
+        System.out.printf("segment create: p50 %.1f ms (p90 %.1f), delete: p50 %.1f ms (p90 %.1f) (%d runs, REST round trip, %d ms idle before each)%n",
+                median(segCreate), pct(segCreate, 90), median(segDelete), pct(segDelete, 90), runs, GAP_MS);
+        for (int i = 0; i < runs; i++) {
+            Thread.sleep(GAP_MS);
+            long t0 = System.nanoTime();
+            call("POST", "/api/v1/networks", "{\"name\":\"bench-net\",\"subnet\":\"198.18.200.0/24\"}");
+            long t1 = System.nanoTime();
+            Thread.sleep(GAP_MS);
+            long t2 = System.nanoTime();
+            call("DELETE", "/api/v1/networks/bench-net", null);
+            long t3 = System.nanoTime();
+            create.add((t1 - t0) / 1e6);
+            delete.add((t3 - t2) / 1e6);
+        }
+        System.out.printf("network (bridge in the fabric) create: p50 %.1f ms, delete: p50 %.1f ms (%d runs)%n", median(create), median(delete), runs);
+        if (a.length > 2 && a[2].equals("segments")) return;
 
         call("POST", "/api/v1/networks", "{\"name\":\"bench-l2\",\"subnet\":\"198.18.201.0/24\"}");
         try {
@@ -98,6 +121,12 @@ public class NetBench {
     static String field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
         return m.find() ? m.group(1) : "";
+    }
+
+    static double pct(List<Double> xs, int p) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
     }
 
     static double median(List<Double> xs) {

@@ -129,13 +129,17 @@ public class SnapshotBench {
                 fs.add(ex.submit(() -> {
                     Vm vm = Vm.start(v.cloneSpec("c" + k, "clone-" + k, new VmFiles(dir.resolve("vms/c" + k)), List.of()));
                     v.load(vm.qmp(), true, Duration.ofSeconds(60));
-                    CloneIdentity.apply(vm.waitForAgent(), CloneIdentity.Spec.of("clone-" + k, List.of()), Duration.ofSeconds(30));
+                    vm.waitForAgent();
+                    CloneIdentity.applyThroughHelper(vm.qemu(), CloneIdentity.Spec.of("clone-" + k, List.of()), Duration.ofSeconds(30));
                     return vm;
                 }));
             }
             for (Future<Vm> f : fs) cl.add(f.get());
         }
         double wall = ms(System.nanoTime() - t0);
+        // what bounds N at once: the CPU the N QEMU processes used until then (user + system, all their threads)
+        double cpuSec = 0;
+        for (Vm vm : cl) cpuSec += cpuSeconds(vm.qemu().pid());
         Thread.sleep(2000);
         List<Double> pss = new ArrayList<>(), rss = new ArrayList<>();
         for (Vm vm : cl) {
@@ -144,6 +148,17 @@ public class SnapshotBench {
         }
         double pssSum = pss.stream().mapToDouble(Double::doubleValue).sum();
         for (Vm vm : cl) vm.close();
+        Thread.sleep(GAP_MS);
+        // one clone alone, the same way, for comparison (the goal: N at once within ~2 × one)
+        long t1 = System.nanoTime();
+        double oneCpu;
+        try (Vm vm = Vm.start(v.cloneSpec("c0", "clone-0", new VmFiles(dir.resolve("vms/c0")), List.of()))) {
+            v.load(vm.qmp(), true, Duration.ofSeconds(60));
+            vm.waitForAgent();
+            CloneIdentity.applyThroughHelper(vm.qemu(), CloneIdentity.Spec.of("clone-0", List.of()), Duration.ofSeconds(30));
+            oneCpu = cpuSeconds(vm.qemu().pid());
+        }
+        double one = ms(System.nanoTime() - t1);
         Thread.sleep(GAP_MS);
         // memory of one cold-booted VM for comparison
         double coldPss;
@@ -158,9 +173,27 @@ public class SnapshotBench {
         double mc = median(cold), mr = median(restore);
         System.out.printf(Locale.ROOT, "%nmedians of %d: cold boot → agent answers %.0f ms; restore → running %.0f ms, → agent answers %.0f ms;"
                 + " ratio restore ÷ cold boot %.3f%n", runs, mc, median(running), mr, mr / mc);
-        System.out.printf(Locale.ROOT, "clone ×%d at once (start → all agents answer, hostnames set): %.0f ms; PSS per clone median %.0f MiB"
+        System.out.printf(Locale.ROOT, "clone ×%d at once (start → all agents answer, identity through vmctl-identity): %.0f ms; PSS per clone median %.0f MiB"
                 + " (min %.0f, max %.0f; sum %.0f MiB), RSS median %.0f MiB; one cold-booted VM: PSS %.0f MiB%n",
                 clones, wall, median(pss), Collections.min(pss), Collections.max(pss), pssSum, median(rss), coldPss);
+        int cores = Runtime.getRuntime().availableProcessors();
+        double floor = cpuSec / cores * 1000;
+        System.out.printf(Locale.ROOT, "clone ×%d vs one alone: %.0f ms vs %.0f ms (×%.1f); CPU the %d QEMU processes used until then %.2f core-s"
+                + " (one alone %.2f): on %d cores that takes ≥ %.0f ms (×%.1f of one alone); the other %.0f ms they waited for cores"
+                + " other processes held or for I/O (%.2f of the %d cores theirs on average)%n",
+                clones, wall, one, wall / one, clones, cpuSec, oneCpu, cores, floor, floor / one, Math.max(0, wall - floor),
+                cpuSec / (wall / 1000), cores);
+    }
+
+    /** utime + stime of a process (all its threads), from /proc/PID/stat, in seconds. */
+    static double cpuSeconds(long pid) {
+        try {
+            String st = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // fields 14 and 15, clock ticks (USER_HZ 100)
+        } catch (java.io.IOException e) {
+            return 0;
+        }
     }
 
     static Snapshotter.Source source(QemuCommand.Spec s, Path ram) {

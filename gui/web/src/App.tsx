@@ -5,6 +5,7 @@ import { Designer } from './Designer';
 import { LiveView } from './LiveView';
 import { VmDetail } from './VmDetail';
 import { Scenarios } from './Scenarios';
+import { Templates } from './Templates';
 
 export function App() {
   const hash = useHash();
@@ -22,6 +23,7 @@ export function App() {
         {tab('designer', 'Designer', '#/designer')}
         {tab('live', 'Live view', '#/live/' + encodeURIComponent(arg && route === 'live' ? arg : (live.topologies[0]?.name ?? '')))}
         {tab('scenarios', running ? `Scenarios (${running} running)` : 'Scenarios', '#/scenarios' + (route === 'scenarios' && arg ? '/' + encodeURIComponent(arg) : ''))}
+        {tab('templates', 'Templates', '#/templates' + (route === 'templates' && arg ? '/' + encodeURIComponent(arg) : ''))}
         <span className="spacer" />
         <span data-testid="sse-status" data-status={live.sse} className={live.sse === 'live' || live.sse === 'connecting' ? 'ok' : 'bad'}>events: {live.sse}</span>
         {live.loadError && <span data-testid="load-error" className="bad"> {live.loadError}</span>}
@@ -32,6 +34,7 @@ export function App() {
         {route === 'live' && <LiveView name={arg} live={live} refresh={refresh} />}
         {route === 'vm' && <VmDetail id={arg} live={live} refresh={refresh} />}
         {route === 'scenarios' && <Scenarios name={arg} live={live} runs={runs} onEvent={onEvent} />}
+        {route === 'templates' && <Templates name={arg} live={live} onEvent={onEvent} />}
       </main>
     </div>
   );

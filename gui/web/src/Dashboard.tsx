@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { api, ApiError } from './api';
 import type { LiveState } from './live';
 import { countByState, stateColor, VM_STATES } from './model';
+import { Sparkline } from './metrics/Chart';
+import { useCpuHistory } from './metrics/useLatestMetrics';
 
 export function StateBadge({ state, testid }: { state: string; testid?: string }) {
   return <span className="badge" data-testid={testid} data-state={state} style={{ background: stateColor(state) }}>{state}</span>;
@@ -10,6 +12,7 @@ export function StateBadge({ state, testid }: { state: string; testid?: string }
 export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => void }) {
   const counts = countByState(live.vms);
   const [actionError, setActionError] = useState<string | null>(null);
+  const cpu = useCpuHistory();
   const act = async (f: () => Promise<unknown>) => {
     setActionError(null);
     try { await f(); } catch (e) { setActionError(e instanceof ApiError ? e.text : String(e)); }
@@ -75,12 +78,13 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
       <section>
         <h3>VMs ({live.vms.length})</h3>
         <table>
-          <thead><tr><th>name</th><th>state</th><th>image</th><th>cpus</th><th>memory</th><th>addresses</th><th>error</th><th></th></tr></thead>
+          <thead><tr><th>name</th><th>state</th><th>cpu</th><th>image</th><th>cpus</th><th>memory</th><th>addresses</th><th>error</th><th></th></tr></thead>
           <tbody>
             {live.vms.map(v => (
               <tr key={v.id} data-testid={`vm-row-${v.name}`} data-state={v.state}>
                 <td><a data-testid={`vm-link-${v.name}`} href={`#/vm/${encodeURIComponent(v.id)}`}>{v.name}</a></td>
                 <td><StateBadge state={v.state} testid={`vm-state-${v.name}`} /></td>
+                <td><Sparkline values={cpu[v.id] ?? []} testid={`vm-spark-${v.name}`} /></td>
                 <td>{v.image}</td><td>{v.cpus}</td><td>{v.memoryMiB} MiB</td>
                 <td>{v.nics.map(n => `${n.name} ${n.ip ?? '-'} (${n.network})`).join(', ')}</td>
                 <td className="error">{v.error ?? ''}</td>
@@ -103,6 +107,21 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
               <tr key={n.id} data-testid={`net-row-${n.name}`}>
                 <td>{n.name}</td><td>{n.subnet}</td><td>{n.gateway}</td><td>{n.vlan ?? ''}</td><td>{n.routers.join(', ')}</td>
                 <td>{n.attachments.map(a => `${a.vm}/${a.nic} ${a.ip ?? ''}`).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section>
+        <h3>Segments ({live.segments.length})</h3>
+        <table>
+          <thead><tr><th>name</th><th>owner</th><th>subnet</th><th>expires</th><th>VMs</th><th>networks</th><th>VPN peers</th></tr></thead>
+          <tbody>
+            {live.segments.map(g => (
+              <tr key={g.id} data-testid={`segment-row-${g.name}`}>
+                <td>{g.name}</td><td>{g.owner ?? ''}</td><td>{g.subnet}{g.router ? ` (gateway ${g.gateway})` : ''}</td>
+                <td>{g.expiresAt ?? 'never'}</td><td>{g.vms.join(', ')}</td><td>{g.networks.join(', ')}</td>
+                <td>{g.vpn ? g.vpn.peers.length : ''}</td>
               </tr>
             ))}
           </tbody>

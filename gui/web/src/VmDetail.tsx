@@ -3,6 +3,7 @@ import { api, ApiError, streamConsole, type ExecResult } from './api';
 import type { LiveState } from './live';
 import { impairText, linkState } from './model';
 import { StateBadge } from './Dashboard';
+import { VmCharts } from './metrics/VmCharts';
 
 /** Split a command line into argv: whitespace-separated, with '…' and "…" quoting. */
 export function splitArgs(line: string): string[] {
@@ -54,6 +55,7 @@ export function VmDetail({ id, live, refresh }: { id: string; live: LiveState; r
       </div>
       {err && <pre className="error" data-testid="vm-detail-error">{err}</pre>}
       {vm.error && <pre className="error">{vm.error}</pre>}
+      <VmCharts id={vm.id} />
       <div className="cols">
         <div>
           <h4>Properties</h4>

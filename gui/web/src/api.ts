@@ -13,6 +13,7 @@ export type VmNode = Schemas['Node'];
 export type NodeVm = VmNode['vms'][number];
 export type Network = Schemas['Network'];
 export type Router = Schemas['Router'];
+export type Segment = Schemas['Segment'];
 export type Topology = Schemas['Topology'];
 export type Report = Schemas['TopologyReport'];
 export type ReportStep = Report['steps'][number];
@@ -27,6 +28,14 @@ export type ScenarioProblem = Schemas['ScenarioProblem'];
 export type ScenarioRun = Schemas['ScenarioRun'];
 export type ScenarioStepResult = Schemas['ScenarioStepResult'];
 export type ScenarioRunRequest = Schemas['ScenarioRunRequest'];
+export type Template = Schemas['Template'];
+export type Invocation = Schemas['Invocation'];
+export type InvokeAnswer = Schemas['InvokeAnswer'];
+export type CreateTemplate = Schemas['CreateTemplate'];
+export type InvokeRequest = Schemas['InvokeRequest'];
+export type MetricSample = Schemas['MetricSample'];
+export type MetricsWindow = Schemas['MetricsWindow'];
+export type MetricsLatest = Schemas['MetricsLatest'];
 
 // A route's answer, looked up by its path in openapi.json: a route or method that is not documented is a compile error.
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -85,6 +94,11 @@ function query(q: Record<string, string | number | boolean | undefined>): string
 }
 
 export const api = {
+  vmMetrics: (id: string, window = '10m') =>
+    call<Ok<'/api/v1/vms/{id}/metrics', 'get'>>('GET', `/vms/${enc(id)}/metrics${query({ window })}`),
+  nodeMetrics: (topology: string, node: string, window = '10m') =>
+    call<Ok<'/api/v1/nodes/{topology}/{node}/metrics', 'get'>>('GET', `/nodes/${enc(topology)}/${enc(node)}/metrics${query({ window })}`),
+  latestMetrics: () => call<Ok<'/api/v1/metrics/vms', 'get'>>('GET', '/metrics/vms'),
   vms: () => call<Ok<'/api/v1/vms', 'get'>>('GET', '/vms'),
   vm: (id: string) => call<Ok<'/api/v1/vms/{id}', 'get'>>('GET', `/vms/${enc(id)}`),
   vmAction: (id: string, action: 'start' | 'stop' | 'reboot') =>
@@ -96,6 +110,7 @@ export const api = {
     call<Ok<'/api/v1/vms/{id}/nics/{nic}', 'patch'>>('PATCH', `/vms/${enc(id)}/nics/${enc(nic)}`, patch),
   networks: () => call<Ok<'/api/v1/networks', 'get'>>('GET', '/networks'),
   routers: () => call<Ok<'/api/v1/routers', 'get'>>('GET', '/routers'),
+  segments: () => call<Ok<'/api/v1/segments', 'get'>>('GET', '/segments'),
   nodes: () => call<Ok<'/api/v1/nodes', 'get'>>('GET', '/nodes'),
   nodeAction: (t: string, n: string, action: 'start' | 'stop') =>
     call<Ok<'/api/v1/nodes/{topology}/{node}/start' | '/api/v1/nodes/{topology}/{node}/stop', 'post'>>('POST', `/nodes/${enc(t)}/${enc(n)}/${action}`),
@@ -127,6 +142,16 @@ export const api = {
   runScenario: (req: ScenarioRunRequest) => call<Ok<'/api/v1/scenario-runs', 'post'>>('POST', '/scenario-runs', req),
   scenarioRun: (id: string, waitSec = 0) =>
     call<Ok<'/api/v1/scenario-runs/{id}', 'get'>>('GET', `/scenario-runs/${enc(id)}${query({ wait: waitSec || undefined })}`),
+  // request-driven node templates: each request to /run/NAME/… gets a fresh copy of the node (template.invoked events)
+  templates: () => call<Ok<'/api/v1/templates', 'get'>>('GET', '/templates'),
+  template: (name: string) => call<Ok<'/api/v1/templates/{name}', 'get'>>('GET', `/templates/${enc(name)}`),
+  createTemplate: (req: CreateTemplate) => call<Ok<'/api/v1/templates', 'post'>>('POST', '/templates', req),
+  deleteTemplate: (name: string) => call<Ok<'/api/v1/templates/{name}', 'delete'>>('DELETE', `/templates/${enc(name)}`),
+  setTemplatePool: (name: string, warm: number) =>
+    call<Ok<'/api/v1/templates/{name}/pool', 'put'>>('PUT', `/templates/${enc(name)}/pool`, { warm } satisfies Schemas['TemplatePool']),
+  invocations: (name: string, limit = 20) =>
+    call<Ok<'/api/v1/templates/{name}/invocations', 'get'>>('GET', `/templates/${enc(name)}/invocations${query({ limit })}`),
+  invoke: (name: string, req: InvokeRequest) => call<Ok<'/api/v1/templates/{name}/invocations', 'post'>>('POST', `/templates/${enc(name)}/invocations`, req),
   abortScenarioRun: (id: string) => call<Ok<'/api/v1/scenario-runs/{id}/abort', 'post'>>('POST', `/scenario-runs/${enc(id)}/abort`),
 };
 
@@ -155,9 +180,11 @@ export async function awaitOperation(idOrLocation: string, signal?: AbortSignal)
 
 /** Every event type of openapi.json (EventType): the SSE stream names each event by its type. */
 export const EVENT_TYPES = ['vm.state', 'vm.progress', 'vm.nic', 'snapshot.created', 'image.progress', 'image.built', 'image.failed',
-  'network.created', 'network.deleted', 'router.created', 'router.deleted', 'topology.progress', 'node.state', 'node.snapshot',
+  'network.created', 'network.deleted', 'router.created', 'router.deleted', 'segment.created', 'segment.deleted', 'segment.expired',
+  'topology.progress', 'node.state', 'node.snapshot',
   'operation.queued', 'operation.running', 'operation.succeeded', 'operation.failed', 'operation.cancelled',
   'scenario.started', 'scenario.step', 'scenario.finished',
+  'template.created', 'template.deleted', 'template.invoked',
 ] as const satisfies readonly EventType[];
 // a type added to EventType in openapi.json and missing above is a compile error here (the GUI would never hear it)
 const everyEventType: [Exclude<EventType, (typeof EVENT_TYPES)[number]>] extends [never] ? true : Exclude<EventType, (typeof EVENT_TYPES)[number]> = true;

@@ -2,7 +2,7 @@
 // runs, kept from the scenario.* events (a GET of a run only when an event was missed: a gap in the events' seq, a
 // reconnect, a step of a run never announced).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, subscribe, type Operation, type ScenarioRun, type SseStatus, type Network, type Router, type ServerEvent, type Topology, type Vm, type VmNode } from './api';
+import { api, subscribe, type Operation, type ScenarioRun, type SseStatus, type Network, type Router, type Segment, type ServerEvent, type Topology, type Vm, type VmNode } from './api';
 import { applyScenarioEvent, missedEvents, NO_RUNS, putRuns, type RunsState } from './scenario';
 
 export interface LiveState {
@@ -10,6 +10,8 @@ export interface LiveState {
   nodes: VmNode[];
   networks: Network[];
   routers: Router[];
+  /** isolated segments (their own namespaces): owner, TTL, what is in them */
+  segments: Segment[];
   topologies: Topology[];
   /** the newest operations (every mutating call is one), newest first */
   operations: Operation[];
@@ -21,7 +23,7 @@ export interface LiveState {
   loadedAt: number;
 }
 
-const EMPTY: LiveState = { vms: [], nodes: [], networks: [], routers: [], topologies: [], operations: [], runs: NO_RUNS, events: [], sse: 'connecting', loadError: null, loadedAt: 0 };
+const EMPTY: LiveState = { vms: [], nodes: [], networks: [], routers: [], segments: [], topologies: [], operations: [], runs: NO_RUNS, events: [], sse: 'connecting', loadError: null, loadedAt: 0 };
 
 type Listener = (e: ServerEvent) => void;
 
@@ -47,9 +49,9 @@ export function useLive(): { live: LiveState; refresh: () => void; onEvent: (l: 
     if (inflight.current) { again.current = true; return; }
     inflight.current = true;
     try {
-      const [vms, nodes, networks, routers, topologies, operations] = await Promise.all([
-        api.vms(), api.nodes(), api.networks(), api.routers(), api.topologies(), api.operations({ limit: 20 })]);
-      setLive(s => ({ ...s, vms, nodes, networks, routers, topologies, operations, loadError: null, loadedAt: Date.now() }));
+      const [vms, nodes, networks, routers, segments, topologies, operations] = await Promise.all([
+        api.vms(), api.nodes(), api.networks(), api.routers(), api.segments(), api.topologies(), api.operations({ limit: 20 })]);
+      setLive(s => ({ ...s, vms, nodes, networks, routers, segments, topologies, operations, loadError: null, loadedAt: Date.now() }));
     } catch (e) {
       setLive(s => ({ ...s, loadError: String((e as Error).message ?? e) }));
     } finally {

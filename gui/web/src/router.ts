@@ -1,4 +1,4 @@
-// The app's routes: the URL fragment (#/dashboard, #/designer, #/live/NAME, #/vm/ID, #/scenarios[/NAME]). Pages
+// The app's routes: the URL fragment (#/dashboard, #/designer, #/live/NAME, #/vm/ID, #/scenarios[/NAME], #/templates[/NAME]). Pages
 // import this module to navigate, not App (no import cycle between App and its pages).
 import { useEffect, useState } from 'react';
 

@@ -181,6 +181,7 @@ class GuiIT {
         assertThat(page.getByTestId("topo-row-" + TOPO)).isVisible();
         assertThat(page.getByTestId("node-row-" + TOPO + "-main")).isVisible();
         assertThat(page.getByTestId("sse-status")).hasAttribute("data-status", "live");
+        assertThat(page.getByTestId("vm-spark-" + VM1).locator("canvas")).hasCount(1); // uPlot sparkline of its CPU
         screenshot("dashboard-running");
 
         // live view: nodes colored by state, edges by link state
@@ -222,6 +223,13 @@ class GuiIT {
         page.getByTestId("exec-run").click();
         assertThat(page.getByTestId("exec-output")).hasAttribute("data-exit", "0", longWait());
         screenshot("vm-detail");
+        // its metrics: uPlot charts of CPU, memory and NIC throughput with samples in them
+        assertThat(page.getByTestId("chart-cpu").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-memory").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-nic").locator("canvas")).hasCount(1);
+        assertThat(page.getByTestId("chart-cpu")).hasAttribute("data-points", java.util.regex.Pattern.compile("^([3-9]|\\d\\d+)$"), longWait());
+        page.getByTestId("vm-charts").scrollIntoViewIfNeeded();
+        screenshot("vm-metrics");
 
         // destroy from the designer (the design is kept in the browser)
         page.getByTestId("tab-designer").click();
@@ -289,6 +297,9 @@ class GuiIT {
             // a broken version: the problems at their lines (gutter marker, highlighted line, listed; a click moves the cursor there)
             editor.fill(SCENARIO.replace("timeout: 2s, ping:", "timeout: 2s, pign:").replace("at: 5500ms", "at: 5500"));
             assertThat(page.getByTestId("scn-validation")).hasAttribute("data-status", "invalid");
+            // the answer for this text (not an earlier one's "invalid"): its problems listed — under load it can take seconds
+            assertThat(page.locator("[data-testid=scn-problem][data-line='7']").first()).containsText("pign",
+                    new com.microsoft.playwright.assertions.LocatorAssertions.ContainsTextOptions().setTimeout(30_000));
             assertThat(page.getByTestId("scn-editor-line-7")).hasAttribute("data-problem", "true");
             assertThat(page.getByTestId("scn-editor-line-8")).hasAttribute("data-problem", "true");
             assertThat(page.getByTestId("scn-editor-line-6")).not().hasAttribute("data-problem", "true");
@@ -360,6 +371,67 @@ class GuiIT {
             assertThat(page.getByTestId("scn-run-row-" + id)).isVisible();
         } finally {
             send("DELETE", "/api/v1/topologies/" + SCN_TOPO, null, Duration.ofMinutes(2));
+        }
+    }
+
+    @Test
+    void templateCreatePoolInvokeWithTheTimingSplit() throws Exception {
+        int octet = ThreadLocalRandom.current().nextInt(100, 250);
+        String topo = "guitpl";
+        var up = send("POST", "/api/v1/topologies?file=" + topo + ".yaml", """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: %s
+                networks:
+                  - {name: lan, subnet: 198.18.%d.0/24}
+                nodes:
+                  - name: web
+                    vms:
+                      - {name: srv, image: tiny, memory: 96M, nics: [lan]}
+                """.formatted(topo, octet), Duration.ofMinutes(4));
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        try {
+            // an echo service: busybox httpd with a CGI that answers the request's body (the script's lines as arguments: no quoting)
+            List<String> argv = List.of("sh", "-c", "mkdir -p /www/cgi-bin && printf '%s\\n' \"$1\" \"$2\" \"$3\" > /www/cgi-bin/echo"
+                    + " && chmod +x /www/cgi-bin/echo && httpd -p 8080 -h /www", "sh",
+                    "#!/bin/sh", "printf 'Content-Type: text/plain\\r\\n\\r\\n'", "head -c \"$CONTENT_LENGTH\"");
+            var exec = send("POST", "/api/v1/vms/" + topo + "-web-srv/exec", JSON.writeValueAsString(java.util.Map.of("argv", argv)), Duration.ofMinutes(1));
+            assertThat(exec.statusCode()).as(exec.body()).isEqualTo(200);
+            assertThat(JSON.readTree(exec.body()).path("exitCode").asInt()).as(exec.body()).isZero();
+
+            page.navigate(gui.uri() + "/#/templates");
+            assertThat(page.getByTestId("templates-table")).isVisible();
+            page.getByTestId("template-name").fill("gui-echo");
+            page.getByTestId("template-from").selectOption(topo + "/web");
+            page.getByTestId("template-port").fill("8080");
+            page.getByTestId("template-create").click();
+            assertThat(page.getByTestId("template-row-gui-echo")).isVisible(new com.microsoft.playwright.assertions.LocatorAssertions.IsVisibleOptions().setTimeout(120_000));
+            assertThat(page.getByTestId("template-detail-gui-echo")).isVisible();
+
+            // invoke with the form: the echoed body, the status and the Server-Timing split as a bar
+            page.getByTestId("invoke-path").fill("/cgi-bin/echo");
+            page.getByTestId("invoke-body").fill("hello from the gui");
+            page.getByTestId("invoke-send").click();
+            assertThat(page.getByTestId("invoke-status")).hasText("200", new com.microsoft.playwright.assertions.LocatorAssertions.HasTextOptions().setTimeout(120_000));
+            assertThat(page.getByTestId("invoke-body-out")).hasText("hello from the gui");
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=restore]")).hasCount(1);
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=upstream]")).hasCount(1);
+            assertThat(page.locator("[data-testid=invocations-table] tbody tr [data-part=restore]").first()).isVisible();
+            screenshot("template-invoked");
+
+            // a warm pool of one: the list shows it ready
+            page.getByTestId("template-warm").fill("1");
+            page.getByTestId("template-set-pool").click();
+            assertThat(page.getByTestId("template-pool-gui-echo")).hasText("1/1", new com.microsoft.playwright.assertions.LocatorAssertions.HasTextOptions().setTimeout(120_000));
+            page.getByTestId("invoke-send").click();
+            assertThat(page.locator("[data-testid=invoke-timing] [data-part=resume]")).hasCount(1, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(120_000));
+            screenshot("template-pooled");
+
+            page.getByTestId("template-remove").click();
+            assertThat(page.getByTestId("template-row-gui-echo")).hasCount(0, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(60_000));
+        } finally {
+            send("DELETE", "/api/v1/templates/gui-echo", null, Duration.ofMinutes(2));
+            send("DELETE", "/api/v1/topologies/" + topo, null, Duration.ofMinutes(2));
         }
     }
 

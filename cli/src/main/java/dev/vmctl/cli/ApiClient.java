@@ -79,6 +79,22 @@ final class ApiClient implements AutoCloseable {
         return sendJson("PATCH", path, body, timeout);
     }
 
+    /** PUTs {@code body} as JSON. */
+    JsonNode put(String path, Object body, Duration timeout) {
+        return sendJson("PUT", path, body, timeout);
+    }
+
+    /**
+     * Sends a request as given (method, headers, body) and hands back the answer unparsed, whatever its status: the
+     * caller streams the body ({@code vmctl invoke} through /run/…).
+     */
+    HttpResponse<InputStream> raw(String method, String path, java.util.List<String[]> headers, byte[] body, Duration timeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(timeout)
+                .method(method, body == null || body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (String[] h : headers) b.header(h[0], h[1]);
+        return exchange(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     /** PUTs raw bytes (file upload into a VM). */
     JsonNode putBytes(String path, byte[] data, Duration timeout) {
         return send(request(path, timeout).header("Content-Type", "application/octet-stream")

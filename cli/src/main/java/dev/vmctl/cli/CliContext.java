@@ -28,11 +28,42 @@ final class CliContext implements AutoCloseable {
 
     InputStream in() { return in; }
     PrintWriter out() { return out; }
+
+    /** The process's own stdout for bytes (set by main); null in-process, where bytes go to {@link #out()} as UTF-8. */
+    static volatile java.io.OutputStream stdoutBytes;
+
+    /** Where a verb writes bytes as they are (an invoke's body): stdout itself, after what {@link #out()} holds. */
+    java.io.OutputStream rawOut() {
+        out.flush();
+        java.io.OutputStream raw = stdoutBytes;
+        if (raw != null) return raw;
+        return new java.io.OutputStream() {
+            private final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public void write(int b) { buf.write(b); }
+
+            @Override
+            public void write(byte[] b, int off, int len) { buf.write(b, off, len); }
+
+            @Override
+            public void flush() {
+                out.write(buf.toString(java.nio.charset.StandardCharsets.UTF_8));
+                buf.reset();
+                out.flush();
+            }
+        };
+    }
     PrintWriter err() { return err; }
 
     String serverUrl() {
         String url = env.get("VMCTL_URL");
         return url == null || url.isBlank() ? DEFAULT_URL : url.strip();
+    }
+
+    /** A variable of the environment the CLI runs in (null when unset). */
+    String env(String key) {
+        return env.get(key);
     }
 
     boolean debug() {

@@ -23,10 +23,15 @@ final class NetListCommand implements Callable<Integer> {
             OutputOption.printJson(ctx.out(), json);
             return 0;
         }
-        Table t = new Table("NAME", "SUBNET", "GATEWAY", "VLAN", "ROUTERS", "VMS");
-        for (NetworkView n : Json.listOf(json, NetworkView.class)) {
-            t.row(n.name(), n.subnet(), n.gateway(), n.vlan(), Render.joined(n.routers()),
-                    Render.joined(n.attachments().stream().map(NetworkView.Attachment::vm).distinct().toList()));
+        java.util.List<NetworkView> nets = Json.listOf(json, NetworkView.class);
+        // a SEGMENT column only when a network lives in an isolated segment (the same subnet may then appear twice)
+        boolean segments = nets.stream().anyMatch(n -> n.segment() != null);
+        Table t = segments ? new Table("NAME", "SUBNET", "GATEWAY", "VLAN", "ROUTERS", "VMS", "SEGMENT")
+                : new Table("NAME", "SUBNET", "GATEWAY", "VLAN", "ROUTERS", "VMS");
+        for (NetworkView n : nets) {
+            String vms = Render.joined(n.attachments().stream().map(NetworkView.Attachment::vm).distinct().toList());
+            if (segments) t.row(n.name(), n.subnet(), n.gateway(), n.vlan(), Render.joined(n.routers()), vms, n.segment() == null ? "-" : n.segment());
+            else t.row(n.name(), n.subnet(), n.gateway(), n.vlan(), Render.joined(n.routers()), vms);
         }
         t.print(ctx.out());
         return 0;

@@ -173,6 +173,7 @@ final class Render {
         f.put("bridge", n.bridge());
         f.put("vlan mechanism", n.vlanMechanism());
         f.put("routers", joined(n.routers()));
+        f.put("segment", n.segment()); // only for a network inside an isolated segment
         f.put("created", time(n.createdAt()));
         if (n.attachments().isEmpty()) f.put("attachments", "none");
         keyValues(out, f, "");

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
                 + " no longer has; shows progress, then every step. Exits 1 when a step failed.",
                 "  vmctl up -f shop.yaml",
                 "  vmctl up -f shop.yaml --dry-run",
-                "  vmctl up -f shop.yaml --rollback-on-error"})
+                "  vmctl up -f shop.yaml --rollback-on-error",
+                "  vmctl up -f shop.yaml --segment lab1"})
 final class UpCommand implements Callable<Integer> {
     /** The first top-level {@code name:} of a YAML file (a cheap look, not a parse). */
     private static final Pattern YAML_NAME = Pattern.compile("^(?:name|\"name\"|'name')\\s*:(.*)$");
@@ -40,6 +41,10 @@ final class UpCommand implements Callable<Integer> {
             description = "when a step fails, remove what this run created (default: keep it; vmctl down removes everything)")
     boolean rollbackOnError;
 
+    @Option(names = "--segment", paramLabel = "NAME",
+            description = "deploy the whole topology inside this isolated segment (vmctl segment create NAME first)")
+    String segment;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.Converter.class,
             description = "how long to wait for the server to finish (default ${DEFAULT-VALUE})")
     Duration timeout;
@@ -49,7 +54,7 @@ final class UpCommand implements Callable<Integer> {
 
     UpCommand(CliContext ctx) { this.ctx = ctx; }
 
-    /** {@code /api/v1/topologies?file=shop.yaml[&dryRun=true][&rollbackOnError=true]}. */
+    /** {@code /api/v1/topologies?file=shop.yaml[&dryRun=true][&rollbackOnError=true][&segment=NAME]}. */
     String path() {
         Path base = file.getFileName();
         StringBuilder b = new StringBuilder("/api/v1/topologies?file=")
@@ -59,6 +64,7 @@ final class UpCommand implements Callable<Integer> {
         if (dir != null) b.append("&base=").append(ApiClient.seg(dir.toString()));
         if (dryRun) b.append("&dryRun=true");
         if (rollbackOnError) b.append("&rollbackOnError=true");
+        if (segment != null) b.append("&segment=").append(ApiClient.seg(segment));
         return b.toString();
     }
 

@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
         subcommands = {VmCreateCommand.class, VmListCommand.class, VmShowCommand.class,
                 VmStartCommand.class, VmStopCommand.class, VmRebootCommand.class, VmRemoveCommand.class,
                 VmExecCommand.class, VmCopyCommand.class, VmConsoleCommand.class, VmArtifactsCommand.class,
-                VmRestoreCommand.class, VmCloneCommand.class})
+                VmRestoreCommand.class, VmCloneCommand.class, VmMetricsCommand.class, VmTopCommand.class})
 final class VmCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -26,8 +26,8 @@ import java.util.Properties;
         synopsisSubcommandLabel = "COMMAND",
         description = "Boot and manage QEMU microVMs through a vmctl server.",
         subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
-                RouterCommand.class, LinkCommand.class, NicCommand.class, UpCommand.class, DownCommand.class,
-                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, ArtifactCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, EventsCommand.class, HelpCommand.class},
+                RouterCommand.class, SegmentCommand.class, LinkCommand.class, NicCommand.class, UpCommand.class, DownCommand.class,
+                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, ArtifactCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, TemplateCommand.class, InvokeCommand.class, EventsCommand.class, HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",
@@ -76,6 +76,7 @@ public final class VmctlCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        CliContext.stdoutBytes = System.out;
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         System.exit(run(args, out, err, System.getenv()));

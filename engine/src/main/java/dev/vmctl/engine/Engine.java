@@ -15,20 +15,33 @@ public final class Engine implements AutoCloseable {
     private final NicService nics;
     private final SnapshotService snapshots;
     private final Networks networks;
+    private final Segments segments;
     private final Reconciler reconciler;
     private final ImageService images;
     private final BootSnapshots boots;
     private final Store store;
     private final ArtifactService artifacts;
+    private final MetricsService metrics;
+    private final ResourceLimits limits;
 
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout) {
-        this(dir, store, events, images, accel, net, snapshotStore, bootTimeout, QemuLauncher.inNamespace(() -> net.host().fabric()));
+        this(dir, store, events, images, accel, net, snapshotStore, bootTimeout, QemuLauncher.inNamespaceOf(spec -> net.namespaceOfVm(spec.id())));
     }
 
     /** With another way to start QEMU (the engine's unit tests start a stand-in). */
     public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
                   SnapshotStore snapshotStore, Duration bootTimeout, QemuLauncher launcher) {
+        this(dir, store, events, images, accel, net, snapshotStore, bootTimeout, launcher, defaultSegmentHost(net),
+                net.host() instanceof LinuxHostNet ? Integer.getInteger("vmctl.segmentPool", 4) : 0);
+    }
+
+    /**
+     * With the host side of segments and the size of their pool of prepared namespaces ({@code vmctl.segmentPool},
+     * default 4) given (the engine's unit tests use an in-memory host).
+     */
+    public Engine(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net,
+                  SnapshotStore snapshotStore, Duration bootTimeout, QemuLauncher launcher, SegmentHost segmentHost, int segmentPool) {
         this.store = store;
         this.images = images;
         this.ops = new Operations(new OperationStore(store), events);
@@ -38,16 +51,26 @@ public final class Engine implements AutoCloseable {
         this.nics = new NicService(core);
         this.snapshots = new SnapshotService(core, snapshotStore);
         this.networks = new Networks(net, ops, core);
+        this.segments = new Segments(new SegmentService(store, events, net, segmentHost, dir.root(), segmentPool), ops, vms, core);
         this.reconciler = new Reconciler(core);
         this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
                 new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
         core.artifacts = artifacts;
+        this.metrics = new MetricsService(core);
+        this.limits = new ResourceLimits(new dev.vmctl.host.Cgroups(dev.vmctl.host.Cgroups.detect(dev.vmctl.net.NetNames.fabric(dir.root()))), store);
+        core.limits = limits;
+    }
+
+    private static SegmentHost defaultSegmentHost(NetService net) {
+        return net.host() instanceof LinuxHostNet l ? new LinuxSegmentHost(l.fabric(), l.capabilities()) : SegmentHost.none(net.host().fabric());
     }
 
     /** Once at start-up, before serving: fail interrupted operations, re-attach or clean up VMs, drop stale boot snapshots. */
     public void reconcile() {
         reconciler.reconcile();
         boots.reconcile();
+        segments.start();
+        limits.reconcile(java.util.Set.copyOf(core.runtimes.keySet()));
     }
 
     public Operations ops() { return ops; }
@@ -55,9 +78,18 @@ public final class Engine implements AutoCloseable {
     public NicService nics() { return nics; }
     public SnapshotService snapshots() { return snapshots; }
     public Networks networks() { return networks; }
+    public Segments segments() { return segments; }
     public ArtifactService artifacts() { return artifacts; }
     public Store store() { return store; }
+    VmCore core() { return core; }
     public BootSnapshots bootSnapshots() { return boots; }
+    public MetricsService metrics() { return metrics; }
+    public ResourceLimits limits() { return limits; }
+
+    /** Re-writes the cgroup limits of the running VMs from the applied topologies (after an apply). */
+    public void refreshLimits() {
+        limits.refresh(java.util.Set.copyOf(core.runtimes.keySet()));
+    }
 
     /**
      * Builds an image as an operation ({@code image.build} on lane image:NAME). The image's boot snapshots are deleted
@@ -114,6 +146,8 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        segments.close();
+        metrics.close();
         vms.close();
         artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not

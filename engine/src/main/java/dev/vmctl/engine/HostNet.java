@@ -23,7 +23,8 @@ public interface HostNet {
     void deleteBridge(String bridge);
 
     /** Creates the tap if missing, attaches it to the bridge (moving it if needed), sets it up or down. */
-    void ensureTap(String tap, String bridge, Integer vlan, boolean up);
+    /** Creates (or reuses) a VM NIC's tap on bridge, up or down; true when it was created now (nothing to clear on it). */
+    boolean ensureTap(String tap, String bridge, Integer vlan, boolean up);
 
     void setTapUp(String tap, boolean up);
 
@@ -80,4 +81,12 @@ public interface HostNet {
 
     /** How partitions are made on this host, or why they cannot be (for {@code vmctl doctor}). */
     String partitionMechanism();
+
+    /**
+     * The same operations in another namespace of this server: a segment's, which holds its own bridges, taps and
+     * routers exactly as the fabric does ({@link #fabric()} is then that namespace). Its {@link #ensureFabric()} only
+     * makes sure the namespace exists (the segment owns its settings) and {@link #destroyFabric()} does nothing (the
+     * segment removes its namespace itself).
+     */
+    HostNet in(String netns);
 }

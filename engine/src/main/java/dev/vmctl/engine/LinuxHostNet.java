@@ -27,8 +27,17 @@ public final class LinuxHostNet implements HostNet {
     private final Partitions partitions;
     private final HostCapabilities.Capability nftBridge;
     private final String routerPrefix;
+    private final Map<String, HostCapabilities.Capability> caps;
+    /** true for a segment's namespace ({@link #in}): its settings are the segment's, and it is not removed from here */
+    private final boolean scoped;
 
     public LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps) {
+        this(fabricName, caps, false);
+    }
+
+    private LinuxHostNet(String fabricName, Map<String, HostCapabilities.Capability> caps, boolean scoped) {
+        this.caps = caps;
+        this.scoped = scoped;
         this.fabric = Fabric.forHost(fabricName, caps);
         this.shaper = Shaper.forHost(fabric.netns(), caps);
         this.partitions = new Partitions(fabric.netns());
@@ -61,20 +70,40 @@ public final class LinuxHostNet implements HostNet {
 
     @Override public String fabric() { return fabric.name(); }
     @Override public boolean fabricExists() { return fabric.exists(); }
-    @Override public void ensureFabric() { fabric.ensure(); }
+
+    @Override
+    public void ensureFabric() {
+        // set up once per server (loopback, sysctls: processes on the path of every boot), then only checked to exist
+        if (fabricReady && fabric.exists()) return;
+        if (scoped) fabric.netns().ensure(); else fabric.ensure();
+        fabricReady = true;
+    }
+
+    private volatile boolean fabricReady;
 
     @Override
     public void destroyFabric() {
-        fabric.destroy();
+        fabricReady = false;
+        if (!scoped) fabric.destroy();
+    }
+
+    /** A view of a segment's namespace (plain objects, no command runs to make one). */
+    @Override
+    public HostNet in(String netns) {
+        return netns.equals(fabric.name()) ? this : new LinuxHostNet(netns, caps, true);
+    }
+
+    /** The capabilities this host was probed with (segments read the VPN mechanism from them). */
+    Map<String, HostCapabilities.Capability> capabilities() {
+        return caps;
     }
 
     @Override public void ensureBridge(String bridge, Integer vlan) { fabric.ensureBridge(bridge); }
     @Override public void deleteBridge(String bridge) { if (fabric.exists()) fabric.deleteBridge(bridge); }
 
     @Override
-    public void ensureTap(String tap, String bridge, Integer vlan, boolean up) {
-        fabric.ensureTap(tap, bridge, vlan);
-        fabric.setUp(tap, up);
+    public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) {
+        return fabric.ensureTap(tap, bridge, vlan, up);
     }
 
     @Override public void setTapUp(String tap, boolean up) { fabric.setUp(tap, up); }

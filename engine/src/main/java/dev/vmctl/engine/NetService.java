@@ -30,6 +30,11 @@ import java.util.Set;
  * Networks (segments), routers and the NICs of VMs: the data side (validation, IPAM, persistence) and
  * the host side through {@link HostNet}. Guest-side configuration goes through the guest agent with
  * one fixed script whose inputs are validated values passed as arguments (never a built shell string).
+ *
+ * <p>Places: a network lives either in the server's fabric namespace or in one isolated segment's namespace
+ * ({@link SegmentService}); its bridge, the taps of the NICs on it, the routers joined to it and the QEMU processes of
+ * those VMs live in that place ({@link #hostFor}, {@link #namespaceOfVm}). Subnets may overlap between places, not
+ * within one; a VM's NICs and a router's networks are all in one place.
  */
 public final class NetService {
     private static final Logger log = LoggerFactory.getLogger(NetService.class);
@@ -38,42 +43,162 @@ public final class NetService {
     private final Store store;
     private final EventBus events;
     private final HostNet host;
+    final SegmentStore segs;
 
     public NetService(Store store, EventBus events, HostNet host) {
         this.store = store;
         this.events = events;
         this.host = host;
+        this.segs = new SegmentStore(store);
     }
 
     public HostNet host() { return host; }
 
+    // ---------------------------------------------------------------- places (the fabric, or a segment's namespace)
+
+    /** The segment a network is in; null for the fabric. */
+    String segmentOf(NetRow n) {
+        return segs.segmentOf("network", n.id()).orElse(null);
+    }
+
+    /** The host side of the place a network lives in. */
+    HostNet hostFor(NetRow n) {
+        String ns = segs.netnsOf("network", n.id());
+        return ns == null ? host : host.in(ns);
+    }
+
+    HostNet hostForNic(NicRow n) {
+        return store.network(n.networkId()).map(this::hostFor).orElse(host);
+    }
+
+    private HostNet hostForRouter(RouterRow r) {
+        String ns = segs.netnsOf("router", r.id());
+        return ns == null ? host : host.in(ns);
+    }
+
+    /** The namespace a VM's QEMU runs in: that of its NICs' segment, else the fabric (also for a VM without NICs). */
+    public synchronized String namespaceOfVm(String vmId) {
+        for (NicRow n : store.nics(vmId)) {
+            String ns = segs.netnsOf("network", n.networkId());
+            if (ns != null) return ns;
+        }
+        return host.fabric();
+    }
+
+    /** True when the VM's QEMU runs (or would run) in the fabric. */
+    synchronized boolean inFabric(String vmId) {
+        return namespaceOfVm(vmId).equals(host.fabric());
+    }
+
+    private static String placeName(String segment) {
+        return segment == null ? "the default fabric" : "segment " + segment;
+    }
+
+    /** A VM's NICs are all in one place: a 400 naming both otherwise. */
+    private void checkOnePlace(List<NicRow> nics, String field) {
+        String first = null;
+        String firstNet = null;
+        for (NicRow n : nics) {
+            NetRow net = net(n.networkId());
+            String seg = segmentOf(net);
+            if (firstNet == null) {
+                first = seg;
+                firstNet = net.name();
+            } else if (!java.util.Objects.equals(first, seg)) {
+                throw VmctlException.invalid(field, "network " + firstNet + " is in " + placeName(first) + ", network " + net.name()
+                        + " in " + placeName(seg), "networks of one segment, or networks of the default fabric only: a VM's"
+                        + " QEMU runs in one namespace (its NICs' taps are there)");
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- networks
 
     public synchronized NetworkView createNetwork(String name, String subnet, Integer vlan) {
+        return createNetwork(name, subnet, vlan, null);
+    }
+
+    /** A network in the fabric (segment null) or inside segment {@code segment}'s namespace. */
+    public synchronized NetworkView createNetwork(String name, String subnet, Integer vlan, String segment) {
         Names.check("name", name);
         Ipam c = Ipam.of(subnet);
         if (vlan != null && (vlan < 1 || vlan > 4094)) throw VmctlException.invalid("vlan", vlan + " is out of range", "1..4094");
+        String segNs = null;
+        if (segment != null) {
+            segNs = segs.get(segment).map(SegmentStore.SegmentRow::netns).orElseThrow(() -> VmctlException.invalid("segment",
+                    "unknown segment '" + segment + "'", "names of existing segments: " + segs.all().stream().map(SegmentStore.SegmentRow::name).toList()));
+        }
         if (store.network(name).isPresent()) {
             throw VmctlException.conflict("create network " + name + ": the name is already in use", "choose another name");
         }
-        for (NetRow n : store.networks()) {
-            if (c.overlaps(n.subnet())) {
-                throw VmctlException.conflict("create network " + name + ": subnet " + c.cidr() + " overlaps network " + n.name()
-                        + " (" + n.subnet() + ")", "choose a subnet that does not overlap any existing network");
-            }
-        }
+        checkNoOverlap(name, c, segment);
         String id = VmCore.newId();
         NetRow row = new NetRow(id, name, c.cidr(), c.gateway(), vlan, dev.vmctl.net.NetNames.bridge(id.substring(0, 8)), now());
-        host.ensureFabric();
-        host.ensureBridge(row.bridge(), vlan);
+        HostNet h = segNs == null ? host : host.in(segNs);
+        h.ensureFabric();
+        h.ensureBridge(row.bridge(), vlan);
         try {
-            store.insertNetwork(row);
+            store.tx("create network " + name, db -> {
+                store.insertNetwork(row);
+                if (segment != null) segs.addMember("network", row.id(), segment);
+                return null;
+            });
         } catch (RuntimeException e) {
-            host.deleteBridge(row.bridge());
+            h.deleteBridge(row.bridge());
             throw e;
         }
         events.publish(dev.vmctl.model.EventType.NETWORK_CREATED, null, name, null, null, c.cidr());
         return view(row);
+    }
+
+    /** Subnets may overlap between places (the fabric, each segment), never within one. */
+    private void checkNoOverlap(String name, Ipam c, String segment) {
+        for (NetRow n : store.networks()) {
+            if (c.overlaps(n.subnet()) && java.util.Objects.equals(segment, segmentOf(n))) {
+                throw VmctlException.conflict("create network " + name + ": subnet " + c.cidr() + " overlaps network " + n.name()
+                        + " (" + n.subnet() + ")" + (segment == null ? "" : " in segment " + segment),
+                        "choose a subnet that does not overlap any existing network" + (segment == null ? "" : " of the segment"));
+            }
+        }
+    }
+
+    /**
+     * The rows of a new segment and of its network (named like it, on a bridge the segment's namespace already has), in
+     * one transaction. Nothing is checked against the fabric's networks: the segment is isolated.
+     */
+    synchronized NetRow createSegmentRows(SegmentStore.SegmentRow seg, Ipam c, String netId, String bridge) {
+        if (store.network(seg.name()).isPresent()) {
+            throw VmctlException.conflict("create segment " + seg.name() + ": a network named " + seg.name() + " exists",
+                    "a segment's network is named like the segment: choose another name");
+        }
+        NetRow row = new NetRow(netId, seg.name(), c.cidr(), c.gateway(), null, bridge, seg.createdAt());
+        store.tx("create segment " + seg.name(), db -> {
+            segs.insert(seg);
+            store.insertNetwork(row);
+            segs.addMember("network", netId, seg.name());
+            return null;
+        });
+        events.publish(dev.vmctl.model.EventType.NETWORK_CREATED, null, seg.name(), null, null, c.cidr() + " (segment " + seg.name() + ")");
+        return row;
+    }
+
+    /**
+     * Forgets a removed segment (rows only: its bridges and routers went with its namespace): its routers, networks,
+     * members, VPN and peers, in one transaction. Its VMs must be gone already.
+     */
+    synchronized void forgetSegment(String segment) {
+        List<RouterRow> routers = segs.members(segment, "router").stream().map(id -> store.router(id).orElse(null))
+                .filter(java.util.Objects::nonNull).toList();
+        List<NetRow> nets = segs.members(segment, "network").stream().map(id -> store.network(id).orElse(null))
+                .filter(java.util.Objects::nonNull).toList();
+        store.tx("remove segment " + segment, db -> {
+            for (RouterRow r : routers) store.deleteRouter(r.id());
+            for (NetRow n : nets) store.deleteNetwork(n.id());
+            segs.delete(segment);
+            return null;
+        });
+        for (RouterRow r : routers) events.publish(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, "with segment " + segment);
+        for (NetRow n : nets) events.publish(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet());
     }
 
     public synchronized List<NetworkView> networks() {
@@ -90,6 +215,11 @@ public final class NetService {
 
     public synchronized NetworkView deleteNetwork(String key) {
         NetRow n = net(key);
+        String seg = segmentOf(n);
+        if (seg != null && seg.equals(n.name())) {
+            throw VmctlException.conflict("remove network " + n.name() + ": it is the network of segment " + seg,
+                    "remove the segment: vmctl segment rm " + seg);
+        }
         List<String> users = new ArrayList<>();
         for (NicRow nic : store.nics()) {
             if (nic.networkId().equals(n.id())) {
@@ -104,8 +234,9 @@ public final class NetService {
                     "remove those NICs (vmctl nic rm / vm rm) and routers first");
         }
         NetworkView v = view(n);
-        host.deleteBridge(n.bridge());
+        hostFor(n).deleteBridge(n.bridge());
         store.deleteNetwork(n.id());
+        segs.removeMember("network", n.id());
         events.publish(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet());
         return v;
     }
@@ -121,7 +252,7 @@ public final class NetService {
             }
         }
         return new NetworkView(n.id(), n.name(), n.subnet(), n.gateway(), n.vlan(), n.bridge(), host.vlanMechanism(),
-                routers, att, n.createdAt());
+                routers, att, n.createdAt(), segmentOf(n));
     }
 
     // ---------------------------------------------------------------- routers
@@ -149,6 +280,14 @@ public final class NetService {
             }
             nets.add(n);
         }
+        String seg = segmentOf(nets.getFirst());
+        for (NetRow n : nets) {
+            if (!java.util.Objects.equals(seg, segmentOf(n))) {
+                throw VmctlException.invalid("networks", "network " + nets.getFirst().name() + " is in " + placeName(seg) + ", network "
+                        + n.name() + " in " + placeName(segmentOf(n)), "networks of one segment, or of the default fabric only");
+            }
+        }
+        HostNet place = hostFor(nets.getFirst());
         List<RouteRow> rr = new ArrayList<>();
         String id = VmCore.newId();
         for (RouteSpec r : routes == null ? List.<RouteSpec>of() : routes) {
@@ -166,12 +305,13 @@ public final class NetService {
             }
             rr.add(new RouteRow(id, to.cidr(), via));
         }
-        RouterRow row = new RouterRow(id, name, host.routerNs(id), now());
+        RouterRow row = new RouterRow(id, name, place.routerNs(id), now());
         try {
             realiseRouter(row, nets, rr);
             store.insertRouter(row, nets.stream().map(NetRow::id).toList(), rr);
+            if (seg != null) segs.addMember("router", id, seg);
         } catch (RuntimeException e) {
-            host.deleteRouter(row.netns());
+            place.deleteRouter(row.netns());
             throw e;
         }
         events.publish(dev.vmctl.model.EventType.ROUTER_CREATED, null, name, null, null, nets.stream().map(NetRow::name).toList().toString());
@@ -179,13 +319,14 @@ public final class NetService {
     }
 
     private void realiseRouter(RouterRow row, List<NetRow> nets, List<RouteRow> routes) {
-        host.ensureFabric();
-        host.ensureRouter(row.netns());
+        HostNet h = nets.isEmpty() ? host : hostFor(nets.getFirst());
+        h.ensureFabric();
+        h.ensureRouter(row.netns());
         for (NetRow n : nets) {
-            host.ensureBridge(n.bridge(), n.vlan());
-            host.connectRouter(row.netns(), n.id().substring(0, 8), n.bridge(), Ipam.of(n.subnet()).gatewayCidr());
+            h.ensureBridge(n.bridge(), n.vlan());
+            h.connectRouter(row.netns(), n.id().substring(0, 8), n.bridge(), Ipam.of(n.subnet()).gatewayCidr());
         }
-        for (RouteRow r : routes) host.replaceRoute(row.netns(), r.to(), r.via());
+        for (RouteRow r : routes) h.replaceRoute(row.netns(), r.to(), r.via());
     }
 
     public synchronized List<RouterView> routers() {
@@ -199,8 +340,9 @@ public final class NetService {
     public synchronized RouterView deleteRouter(String key) {
         RouterRow r = store.router(key).orElseThrow(() -> VmctlException.notFound("router", key));
         RouterView v = routerView(r);
-        host.deleteRouter(r.netns());
+        hostForRouter(r).deleteRouter(r.netns());
         store.deleteRouter(r.id());
+        segs.removeMember("router", r.id());
         events.publish(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, null);
         return v;
     }
@@ -233,6 +375,7 @@ public final class NetService {
             NicRequest r = reqs.get(i);
             out.add(plan(vmId, i, r, planned, "nics[" + i + "]"));
         }
+        checkOnePlace(out, "nics");
         return out;
     }
 
@@ -267,17 +410,47 @@ public final class NetService {
     }
 
     synchronized NicRow planAdditional(String vmId, NicRequest r) {
+        return planAdditional(vmId, r, false);
+    }
+
+    /** A NIC to add; {@code qemuRunning}: the VM's QEMU runs, so the NIC must be in the namespace it runs in. */
+    synchronized NicRow planAdditional(String vmId, NicRequest r, boolean qemuRunning) {
         Set<Integer> used = new HashSet<>();
         for (NicRow n : store.nics(vmId)) used.add(n.index());
         int idx = 0;
         while (used.contains(idx)) idx++;
         if (idx >= MAX_NICS) throw VmctlException.conflict("add nic: the VM already has " + MAX_NICS + " NICs", "remove one first");
-        return plan(vmId, idx, r, new LinkedHashMap<>(), "");
+        NicRow planned = plan(vmId, idx, r, new LinkedHashMap<>(), "");
+        checkPlaceChange(vmId, store.nics(vmId), planned, qemuRunning);
+        return planned;
     }
 
     synchronized NicRow planMove(NicRow nic, String network, String ip) {
+        return planMove(nic, network, ip, false);
+    }
+
+    synchronized NicRow planMove(NicRow nic, String network, String ip, boolean qemuRunning) {
         NicRow planned = plan(nic.vmId(), nic.index(), new NicRequest(network, ip), new LinkedHashMap<>(), "");
-        return nic.withNetwork(planned.networkId(), planned.ip());
+        NicRow moved = nic.withNetwork(planned.networkId(), planned.ip());
+        List<NicRow> others = store.nics(nic.vmId()).stream().filter(x -> x.index() != nic.index()).toList();
+        checkPlaceChange(nic.vmId(), others, moved, qemuRunning);
+        return moved;
+    }
+
+    /** The NIC joins the place of the VM's other NICs (400), and a running QEMU cannot change namespace (409). */
+    private void checkPlaceChange(String vmId, List<NicRow> others, NicRow nic, boolean qemuRunning) {
+        List<NicRow> all = new ArrayList<>(others);
+        all.add(nic);
+        checkOnePlace(all, "network");
+        if (qemuRunning) {
+            String now = namespaceOfVm(vmId);
+            String ns = segs.netnsOf("network", nic.networkId());
+            String target = ns == null ? host.fabric() : ns;
+            if (!target.equals(now)) {
+                throw VmctlException.conflict("network " + net(nic.networkId()).name() + " is in " + placeName(segmentOf(net(nic.networkId())))
+                        + ", but the VM's QEMU runs in namespace " + now, "stop the VM first: a running QEMU cannot move to another namespace");
+            }
+        }
     }
 
     /** A MAC for the NIC, unique among vmctl's NICs (deterministic per VM and index; retried on a clash). */
@@ -335,9 +508,9 @@ public final class NetService {
 
     // ---------------------------------------------------------------- host side of a VM's NICs
 
-    /** Before QEMU starts: fabric, bridges, taps (with link state and shaping). */
+    /** Before QEMU starts: its namespace (the fabric or the segment's), bridges, taps (with link state and shaping). */
     synchronized List<QemuCommand.Nic> prepareTaps(String vmId) {
-        host.ensureFabric();
+        host.in(namespaceOfVm(vmId)).ensureFabric();
         List<QemuCommand.Nic> out = new ArrayList<>();
         for (NicRow n : store.nics(vmId)) {
             prepareTap(n);
@@ -348,14 +521,16 @@ public final class NetService {
 
     synchronized void prepareTap(NicRow n) {
         NetRow net = net(n.networkId());
-        host.ensureBridge(net.bridge(), net.vlan());
+        HostNet h = hostFor(net);
+        h.ensureBridge(net.bridge(), net.vlan());
         String t = tap(n.vmId(), n.index());
-        host.ensureTap(t, net.bridge(), net.vlan(), n.linkUp());
-        applyHostShaping(n);
+        boolean fresh = h.ensureTap(t, net.bridge(), net.vlan(), n.linkUp());
+        if (!fresh || n.impair() != null) applyHostShaping(n); // a tap made just now has no qdisc to clear
     }
 
     synchronized void applyHostShaping(NicRow n) {
         String t = tap(n.vmId(), n.index());
+        HostNet host = hostForNic(n);
         Impairment i = n.impair();
         if (i == null) {
             host.clearShaping(t);
@@ -369,11 +544,11 @@ public final class NetService {
     }
 
     synchronized void releaseTaps(String vmId) {
-        for (NicRow n : store.nics(vmId)) host.deleteTap(tap(vmId, n.index()));
+        for (NicRow n : store.nics(vmId)) hostForNic(n).deleteTap(tap(vmId, n.index()));
     }
 
     synchronized void deleteTap(NicRow n) {
-        host.deleteTap(tap(n.vmId(), n.index()));
+        hostForNic(n).deleteTap(tap(n.vmId(), n.index()));
     }
 
     // ---------------------------------------------------------------- guest side
@@ -466,9 +641,17 @@ public final class NetService {
 
     // ---------------------------------------------------------------- fabric lifetime and reconciliation
 
-    /** Removes the fabric namespace when nothing needs it (no network, no router, no live VM). */
-    synchronized void maybeRemoveFabric(boolean anyLiveVm) {
-        if (anyLiveVm || !store.networks().isEmpty() || !store.routers().isEmpty()) return;
+    private List<NetRow> fabricNetworks() {
+        return store.networks().stream().filter(n -> segmentOf(n) == null).toList();
+    }
+
+    private List<RouterRow> fabricRouters() {
+        return store.routers().stream().filter(r -> segs.segmentOf("router", r.id()).isEmpty()).toList();
+    }
+
+    /** Removes the fabric namespace when nothing needs it (no network, no router, no live VM in it; segments have their own). */
+    synchronized void maybeRemoveFabric(boolean anyLiveVmInFabric) {
+        if (anyLiveVmInFabric || !fabricNetworks().isEmpty() || !fabricRouters().isEmpty()) return;
         if (host.fabricExists()) {
             host.destroyFabric();
             log.info("removed fabric namespace {}", host.fabric());
@@ -482,7 +665,11 @@ public final class NetService {
      * does not outlive it): every one left in the fabric is removed.
      */
     synchronized void reconcile(Set<String> liveVmIds) {
-        boolean needFabric = !store.networks().isEmpty() || !store.routers().isEmpty() || !liveVmIds.isEmpty();
+        Set<String> liveInFabric = new HashSet<>();
+        for (String id : liveVmIds) if (inFabric(id)) liveInFabric.add(id);
+        List<NetRow> nets = fabricNetworks();
+        List<RouterRow> routers = fabricRouters();
+        boolean needFabric = !nets.isEmpty() || !routers.isEmpty() || !liveInFabric.isEmpty();
         if (!needFabric) {
             if (host.fabricExists()) host.destroyFabric();
             for (String ns : host.namespaces(host.routerPrefix())) host.deleteRouter(ns);
@@ -493,13 +680,31 @@ public final class NetService {
             log.info("removing partition {} left in {} by an earlier server run", p, host.fabric());
             host.unpartition(p);
         }
+        reconcilePlace(host, nets, routers, liveInFabric);
+    }
+
+    /**
+     * At start-up, inside one segment's namespace (which exists): bridges, routers and taps of live VMs as the database
+     * has them; vmctl's links and router namespaces there that it does not know are removed.
+     */
+    synchronized void reconcileSegment(String segment, Set<String> liveVmIds) {
+        List<NetRow> nets = segs.members(segment, "network").stream().map(id -> store.network(id).orElse(null))
+                .filter(java.util.Objects::nonNull).toList();
+        List<RouterRow> routers = segs.members(segment, "router").stream().map(id -> store.router(id).orElse(null))
+                .filter(java.util.Objects::nonNull).toList();
+        String ns = segs.get(segment).orElseThrow().netns();
+        reconcilePlace(host.in(ns), nets, routers, liveVmIds.stream().filter(id -> ns.equals(namespaceOfVm(id))).collect(
+                java.util.stream.Collectors.toSet()));
+    }
+
+    private void reconcilePlace(HostNet host, List<NetRow> networks, List<RouterRow> routers, Set<String> liveVmIds) {
         Set<String> expected = new HashSet<>();
-        for (NetRow n : store.networks()) {
+        for (NetRow n : networks) {
             host.ensureBridge(n.bridge(), n.vlan());
             expected.add(n.bridge());
         }
         Set<String> routerNs = new HashSet<>();
-        for (RouterRow r : store.routers()) {
+        for (RouterRow r : routers) {
             List<NetRow> nets = store.routerNetworks(r.id()).stream().map(this::net).toList();
             realiseRouter(r, nets, store.routes(r.id()));
             routerNs.add(r.netns());

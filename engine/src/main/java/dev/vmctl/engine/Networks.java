@@ -29,7 +29,12 @@ public final class Networks {
     }
 
     public Accepted<NetworkView> createNetwork(String name, String subnet, Integer vlan) {
-        return call(Operations.Spec.of("network.create", "network:" + name), () -> net.createNetwork(name, subnet, vlan));
+        return createNetwork(name, subnet, vlan, null);
+    }
+
+    /** A network inside isolated segment {@code segment}'s namespace (null: the fabric). */
+    public Accepted<NetworkView> createNetwork(String name, String subnet, Integer vlan, String segment) {
+        return call(Operations.Spec.of("network.create", "network:" + name), () -> net.createNetwork(name, subnet, vlan, segment));
     }
 
     public Accepted<NetworkView> deleteNetwork(String key) {

@@ -62,7 +62,7 @@ public final class NicService {
             NetRows.NicRow nic = core.net.nic(id, r.name(), nicName);
             Impairment imp = p.impairGiven() ? parsed : nic.impair();
             NetRows.NicRow next = nic;
-            if (p.network() != null) next = core.net.planMove(nic, p.network(), p.ip());
+            if (p.network() != null) next = core.net.planMove(nic, p.network(), p.ip(), core.runtimes.containsKey(id));
             if (linkUp != null) next = next.withLink(linkUp);
             next = next.withImpair(imp);
             boolean live = r.state() == VmState.RUNNING;
@@ -80,7 +80,7 @@ public final class NicService {
                     }
                     if (next.linkUp() != nic.linkUp() || linkUp != null) {
                         core.setLink(rt, next, next.linkUp());
-                        core.net.host().setTapUp(NetService.tap(id, next.index()), next.linkUp());
+                        core.net.hostForNic(next).setTapUp(NetService.tap(id, next.index()), next.linkUp());
                     }
                     if (p.impairGiven()) {
                         core.net.applyHostShaping(next);
@@ -111,7 +111,7 @@ public final class NicService {
         return core.ops.run(Operations.Spec.of("nic.add", VmCore.lane(id)), NIC_TIMEOUT, o -> {
             VmRow r = core.row(id);
             VmOperation.NIC_ADD.check(r.name(), r.state());
-            NetRows.NicRow nic = core.net.planAdditional(id, new NetService.NicRequest(network, ip));
+            NetRows.NicRow nic = core.net.planAdditional(id, new NetService.NicRequest(network, ip), core.runtimes.containsKey(id));
             core.store.upsertNic(nic);
             if (r.state() == VmState.RUNNING) {
                 VmRuntime rt = core.runtimes.get(id);

@@ -34,4 +34,12 @@ public interface QemuLauncher {
     static QemuLauncher inNamespace(java.util.function.Supplier<String> fabric) {
         return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", fabric.get(), "setsid"), spec);
     }
+
+    /**
+     * QEMU in the namespace the function names for its spec (the fabric, or the segment its NICs are in), in its own
+     * session.
+     */
+    static QemuLauncher inNamespaceOf(java.util.function.Function<QemuCommand.Spec, String> namespace) {
+        return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", namespace.apply(spec), "setsid"), spec);
+    }
 }

@@ -309,15 +309,19 @@ public final class SnapshotService {
      * address from IPAM — and the snapshot as its source. The name must be free (409 otherwise).
      */
     VmView createClone(SnapshotManifest manifest, String name, List<String> networks) {
+        return createClone(manifest, name, networks.stream().map(n -> new NetService.NicRequest(n, null)).toList(), true);
+    }
+
+    /** As {@link #createClone(SnapshotManifest, String, List)} with NIC requests (a network and, or not, the address to keep). */
+    VmView createClone(SnapshotManifest manifest, String name, List<NetService.NicRequest> reqs, boolean ignored) {
         var m = manifest.vm();
-        if (networks.size() != m.nics().size()) {
-            throw VmctlException.invalid("networks", networks.size() + " network(s) for the " + m.nics().size() + " NIC(s) of snapshot "
+        if (reqs.size() != m.nics().size()) {
+            throw VmctlException.invalid("networks", reqs.size() + " network(s) for the " + m.nics().size() + " NIC(s) of snapshot "
                     + manifest.name(), "one network per NIC");
         }
         String now = VmCore.now();
         VmRow row = new VmRow(VmCore.newId(), name, VmState.REQUESTED, m.image(), m.cpus(), m.memoryMiB(), m.accel(), null, now, now,
                 null, null, null);
-        List<NetService.NicRequest> reqs = networks.stream().map(n -> new NetService.NicRequest(n, null)).toList();
         List<NetRows.NicRow> planned = core.net.planNics(row.id(), reqs);
         List<NetRows.NicRow> nics = new ArrayList<>();
         for (int i = 0; i < planned.size(); i++) {
@@ -351,6 +355,18 @@ public final class SnapshotService {
 
     /** Removes a snapshot unless VMs cloned from it still exist. */
     public Accepted<SnapshotManifest> delete(String name) {
+        SnapshotManifest m = snapshots.get(name);
+        java.util.function.Function<String, String> owner = snapshotOwner;
+        String by = owner == null ? null : owner.apply(m.name());
+        if (by != null) throw VmctlException.conflict("snapshot " + m.name() + " belongs to " + by, "it goes with it: vmctl template rm");
+        return deleteOwned(name);
+    }
+
+    /** Who owns a snapshot (e.g. "template web"), or null; such a snapshot is removed only by its owner ({@link #deleteOwned}). */
+    volatile java.util.function.Function<String, String> snapshotOwner;
+
+    /** Removes a snapshot whatever owns it (its owner is going), unless VMs cloned from it still exist. */
+    Accepted<SnapshotManifest> deleteOwned(String name) {
         SnapshotManifest m = snapshots.get(name);
         return core.ops.run(Operations.Spec.of("snapshot.delete", lane(m.name())), Duration.ofMinutes(10), o -> {
             Map<String, List<String>> clones = core.store.clonesBySnapshot();

@@ -185,6 +185,78 @@ public final class Store implements AutoCloseable {
             {"""
              ALTER TABLE vms ADD COLUMN boot TEXT""", """
              ALTER TABLE vms ADD COLUMN boot_snapshot TEXT"""},
+            // segments (issue 13, F-12): isolated namespaces, what is in them (networks, routers, topologies by id/name),
+            // their WireGuard endpoint and its peers (SegmentStore); self-contained: nothing above refers to these tables
+            {"""
+             CREATE TABLE segments (
+               name        TEXT PRIMARY KEY,
+               id          TEXT NOT NULL UNIQUE,
+               owner       TEXT,
+               subnet      TEXT NOT NULL,
+               netns       TEXT NOT NULL UNIQUE,
+               router      INTEGER NOT NULL DEFAULT 0,
+               ttl_sec     INTEGER,
+               expires_at  TEXT,
+               created_at  TEXT NOT NULL
+             )""", """
+             CREATE TABLE segment_members (
+               kind        TEXT NOT NULL,
+               id          TEXT NOT NULL,
+               segment     TEXT NOT NULL REFERENCES segments(name) ON DELETE CASCADE,
+               PRIMARY KEY (kind, id)
+             )""", """
+             CREATE TABLE segment_vpns (
+               segment     TEXT PRIMARY KEY REFERENCES segments(name) ON DELETE CASCADE,
+               iface       TEXT NOT NULL,
+               listen_port INTEGER NOT NULL UNIQUE,
+               private_key TEXT NOT NULL,
+               public_key  TEXT NOT NULL,
+               tunnel      TEXT NOT NULL,
+               mechanism   TEXT NOT NULL,
+               pid         INTEGER,
+               pid_start   INTEGER
+             )""", """
+             CREATE TABLE segment_peers (
+               segment     TEXT NOT NULL REFERENCES segments(name) ON DELETE CASCADE,
+               public_key  TEXT NOT NULL,
+               address     TEXT NOT NULL,
+               created_at  TEXT NOT NULL,
+               PRIMARY KEY (segment, public_key)
+             )"""},
+            // request-driven nodes (issue 13, F-13): templates (the node snapshot each owns, its service and limits) and
+            // every request one served or a pool slot prepared, written before its segment exists (TemplateStore)
+            {"""
+             CREATE TABLE templates (
+               name           TEXT PRIMARY KEY,
+               source         TEXT NOT NULL,
+               snapshot       TEXT NOT NULL,
+               vm             TEXT NOT NULL,
+               port           INTEGER NOT NULL,
+               ready          TEXT NOT NULL,
+               max_concurrent INTEGER NOT NULL,
+               timeout_ms     INTEGER NOT NULL,
+               subnet         TEXT NOT NULL,
+               members        TEXT NOT NULL,
+               stages         TEXT NOT NULL,
+               pool_warm      INTEGER NOT NULL DEFAULT 0,
+               created_at     TEXT NOT NULL
+             )""", """
+             CREATE TABLE template_runs (
+               id          TEXT PRIMARY KEY,
+               template    TEXT NOT NULL,
+               kind        TEXT NOT NULL,
+               method      TEXT,
+               path        TEXT,
+               segment     TEXT NOT NULL,
+               status      INTEGER,
+               error       TEXT,
+               pooled      INTEGER NOT NULL DEFAULT 0,
+               timings     TEXT,
+               started_at  TEXT NOT NULL,
+               finished_at TEXT,
+               cleaned     INTEGER NOT NULL DEFAULT 0
+             )""", """
+             CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -386,6 +458,12 @@ public final class Store implements AutoCloseable {
         return r.isEmpty() ? Optional.empty() : Optional.of(r.getFirst());
     }
 
+    /** Every label of one kind (the metrics sampler reads the VMs' topology and node once per round). */
+    public synchronized List<Label> labelsOfKind(String kind) {
+        return rows("SELECT * FROM labels WHERE kind=?", rs -> new Label(rs.getString("kind"), rs.getString("id"),
+                rs.getString("topology"), rs.getString("node"), rs.getString("local_name"), rs.getString("role")), kind);
+    }
+
     /** Nodes are entities of their own (table nodes): created with their first VM, removed with their last. */
     public synchronized void saveNode(String topology, String name) {
         exec("INSERT OR IGNORE INTO nodes (topology, name, created_at) VALUES (?,?,?)", "save node " + topology + "/" + name,
@@ -448,6 +526,10 @@ public final class Store implements AutoCloseable {
     /** The names of the snapshots of one node. */
     public synchronized List<String> nodeSnapshotNames(String topology, String node) {
         return rows("SELECT name FROM node_snapshots WHERE topology=? AND node=? ORDER BY created_at", rs -> rs.getString(1), topology, node);
+    }
+
+    public synchronized void deleteNodeSnapshot(String name) {
+        exec("DELETE FROM node_snapshots WHERE name=?", "delete node snapshot " + name, name);
     }
 
     public synchronized Optional<NodeSnapshotView> nodeSnapshot(String name) {

@@ -48,17 +48,21 @@ public final class TopologyService {
     private final EventBus events;
     private final VmService vms;
     private final Networks nets;
+    private final Segments segments;
     private final SnapshotService snaps;
     private final Operations ops;
     private final ImageService images;
     private final int parallelBoots;
     private final Duration bootTimeout;
+    private final Engine engine;
 
     public TopologyService(Store store, EventBus events, Engine engine, ImageService images, Duration bootTimeout) {
         this.store = store;
         this.events = events;
+        this.engine = engine;
         this.vms = engine.vms();
         this.nets = engine.networks();
+        this.segments = engine.segments();
         this.snaps = engine.snapshots();
         this.ops = engine.ops();
         this.images = images;
@@ -86,20 +90,30 @@ public final class TopologyService {
      * VMs it creates until it ends.
      */
     public Accepted<TopologyReport> apply(String text, String fileName, boolean dryRun, boolean rollbackOnError) {
-        return apply(text, fileName, null, dryRun, rollbackOnError);
+        return apply(text, fileName, null, dryRun, rollbackOnError, null);
     }
 
     /**
      * As {@link #apply(String, String, boolean, boolean)}; {@code base} (the directory of the file on the server's host,
      * as {@code vmctl up} sends it, or null) is what relative {@code src} and {@code git} paths of artifacts are
-     * relative to.
+     * relative to; the whole topology inside isolated segment {@code segment} (null: where it is already, else the
+     * default fabric): its networks and routers in the segment's namespace, its VMs' QEMU there too. A topology stays
+     * where it was first deployed (409 for another segment).
      */
-    public Accepted<TopologyReport> apply(String text, String fileName, String base, boolean dryRun, boolean rollbackOnError) {
+    public Accepted<TopologyReport> apply(String text, String fileName, String base, boolean dryRun, boolean rollbackOnError, String segment) {
         TopologySpec parsed = dev.vmctl.topology.TopologyParser.parse(text, fileName == null ? "topology" : fileName, images.names());
         TopologySpec spec = withBase(parsed, base);
-        if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError));
-        return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2),
-                o -> plan(spec, text, fileName, false, rollbackOnError));
+        if (segment != null && !segments.exists(segment)) {
+            List<String> names = segments.list().stream().map(dev.vmctl.model.SegmentView::name).toList();
+            throw VmctlException.invalid("segment", "unknown segment '" + segment + "'",
+                    names.isEmpty() ? "(none yet: vmctl segment create NAME)" : "names of existing segments: " + String.join(", ", names));
+        }
+        if (dryRun) return new Accepted<>(null, plan(spec, text, fileName, true, rollbackOnError, placeOf(spec.name(), segment)));
+        return ops.run(Operations.Spec.of("topology.apply", lane(spec.name())), Duration.ofHours(2), o -> {
+            String place = placeOf(spec.name(), segment);
+            if (place != null) segments.addTopology(spec.name(), place);
+            return plan(spec, text, fileName, false, rollbackOnError, place);
+        });
     }
 
     /** The spec with relative artifact paths made absolute against {@code base} (unchanged without a base). */
@@ -128,7 +142,19 @@ public final class TopologyService {
         return new TopologySpec(s.apiVersion(), s.kind(), s.name(), s.networks(), s.routers(), nodes);
     }
 
-    private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError) {
+    /** The segment a topology's elements go into: where it is deployed already, else the one asked for (null: the fabric). */
+    private String placeOf(String topology, String segment) {
+        boolean deployed = store.topologies().stream().anyMatch(t -> t.name().equals(topology));
+        if (!deployed) return segment;
+        String current = segments.segmentOfTopology(topology).orElse(null);
+        if (segment != null && !segment.equals(current)) {
+            throw VmctlException.conflict("topology " + topology + " is deployed in " + (current == null ? "the default fabric" : "segment " + current)
+                    + ", not in segment " + segment, "a topology stays where it was deployed: vmctl down " + topology + " first to deploy it elsewhere");
+        }
+        return current;
+    }
+
+    private TopologyReport plan(TopologySpec spec, String text, String fileName, boolean dryRun, boolean rollbackOnError, String segment) {
         {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
@@ -142,7 +168,7 @@ public final class TopologyService {
                 if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
                 return new TopologyReport(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
-            return execute(spec, text, fileName, plan, rollbackOnError);
+            return execute(spec, text, fileName, plan, rollbackOnError, segment);
         }
     }
 
@@ -193,7 +219,7 @@ public final class TopologyService {
         }
     }
 
-    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback) {
+    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback, String segment) {
         long t0 = System.nanoTime();
         String topo = spec.name();
         List<TopologyStep> steps = Collections.synchronizedList(new ArrayList<>());
@@ -213,7 +239,7 @@ public final class TopologyService {
         parallel(plan.phase(TopologyPlan.Phase.CREATE_NETWORKS), a -> {
             TopologyPlan.CreateNetwork cn = (TopologyPlan.CreateNetwork) a;
             step(steps, a, () -> {
-                NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan()).value();
+                NetworkView v = nets.createNetwork(cn.deployedName(), cn.network().subnet(), cn.network().vlan(), segment).value();
                 store.label(new Store.Label("network", v.id(), topo, null, cn.network().name(), null));
                 undo.add(() -> nets.deleteNetwork(v.id()));
             });
@@ -328,6 +354,7 @@ public final class TopologyService {
                 : "topology " + topo + ": " + failures + " of " + steps.size() + " change(s) failed" + (rolledBack ? "; rolled back" : "; kept what was created (vmctl down " + topo + " removes it)"))
                 + keptSuffix(plan);
         progress(topo, summary);
+        engine.refreshLimits(); // node resources and cpuLimits of VMs the plan kept
         List<TopologyStep> all = sortSteps(steps);
         all.addAll(keepSteps(topo, plan, "done"));
         return new TopologyReport(topo, false, ok, summary, all, ms, parallelBoots, rolledBack);
@@ -543,6 +570,11 @@ public final class TopologyService {
      * The start stages of a node's VMs {@code vms} (each once): the file's order for a node the file names, the one
      * recorded with a node made by node clone, and VMs neither knows first, all at once.
      */
+    /** The start stages of node TOPO/NODE's VMs (names in the node). */
+    public List<List<String>> nodeStages(String topo, String node) {
+        return stagesOf(topo, node, nodeVmIds(topo, node).keySet());
+    }
+
     private List<List<String>> stagesOf(String topo, String node, java.util.Collection<String> vms) {
         TopologySpec.Node inFile = spec(topo).node(node);
         List<List<String>> base = inFile != null ? StartOrder.of(inFile).stages()

@@ -63,6 +63,8 @@ final class VmCore {
     final Map<String, VmRuntime> runtimes = new ConcurrentHashMap<>();
     /** Delivers a VM's artifacts and starts its run command at the end of a boot from the image (set by the Engine). */
     volatile ArtifactService artifacts;
+    /** Puts QEMU processes into the cgroups of their node's resources and their cpuLimit (set by the Engine). */
+    volatile ResourceLimits limits;
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
@@ -157,6 +159,7 @@ final class VmCore {
         try {
             VmRow r = row(id);
             BootSnapshots.Plan record = null; // a cold start that records its shape's boot snapshot
+            long[] restoreMarks = null; // a start from a snapshot: launch, qemu up, state loaded (for the log)
             ImageInfo img = null;
             boolean warm = false;
             boolean growRoot = false; // the VM's disk is bigger than its file system: grow it once the agent answers
@@ -205,9 +208,12 @@ final class VmCore {
                         spec = snap.restoreSpec(r.id(), r.name(), files, nics, files.ramFile(), true);
                     }
                     progress(op, id, r.name(), (fs.asClone() ? "cloning from snapshot " : "restoring snapshot ") + snap.name());
+                    long l0 = System.nanoTime();
                     rt = launch(r, spec.kvm() ? "kvm" : "tcg", spec);
                     if (op != null) op.checkCancelled();
+                    long l1 = System.nanoTime();
                     snap.load(rt.qmp(), true, Duration.ofMinutes(2));
+                    restoreMarks = new long[]{l0, l1, System.nanoTime()};
                 }
             }
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
@@ -219,13 +225,18 @@ final class VmCore {
                 long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
                 if (paused >= 0) progress(op, id, r.name(), "boot snapshot " + record.shape().snapshotName() + " saved (vm paused " + paused + " ms)");
             }
+            boolean configured = warm; // a warm start has configured its NICs (with their new MACs)
             if (plan instanceof FromSnapshot fs && fs.asClone()) {
-                List<CloneIdentity.Nic> ids = new ArrayList<>();
-                for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
-                CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+                configured = cloneIdentity(r, rt, fs.snapshot());
             }
-            if (!warm) net.configureGuest(id, rt.agent()); // a warm start has configured its NICs (with their new MACs)
+            if (!configured) net.configureGuest(id, rt.agent());
+            else if (!warm) net.applyGuestNetem(id, rt.agent());
             applyLinkStates(rt, id);
+            if (restoreMarks != null) {
+                log.info("vm {}: {} {}: qemu up {} ms, state loaded {} ms, agent and identity {} ms", r.name(),
+                        plan instanceof FromSnapshot fs && fs.asClone() ? "clone of" : "restore of", ((FromSnapshot) plan).snapshot().name(),
+                        ms(restoreMarks[1] - restoreMarks[0]), ms(restoreMarks[2] - restoreMarks[1]), ms(System.nanoTime() - restoreMarks[2]));
+            }
             if (op != null) op.checkCancelled();
             // artifacts and the run command, before RUNNING; a restored or cloned guest already holds them in memory
             if (!(plan instanceof FromSnapshot) && artifacts != null) {
@@ -249,6 +260,33 @@ final class VmCore {
             failBoot(id, rt != null ? rt : runtimes.get(id), e);
             throw e;
         }
+    }
+
+    /**
+     * A clone's own identity: in one request to the guest's resident {@code vmctl-identity} (host name, machine-id,
+     * clock, entropy, each NIC found by the snapshot's MAC given its own MAC, address and the default route: no fork or
+     * exec in the freshly restored guest), or, for a guest without it, through the agent's shell script and then the
+     * network script. True when the NICs are configured.
+     */
+    private final Set<String> noHelper = ConcurrentHashMap.newKeySet();
+
+    private boolean cloneIdentity(VmRow r, VmRuntime rt, VerifiedSnapshot snap) {
+        String id = r.id();
+        Map<Integer, String> fromMacs = new java.util.HashMap<>();
+        for (var n : snap.manifest().vm().nics()) fromMacs.put(n.index(), n.mac());
+        if (!noHelper.contains(snap.name())) {
+            try {
+                CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, fromMacs)), Duration.ofSeconds(5));
+                return true;
+            } catch (VmctlException e) {
+                noHelper.add(snap.name()); // an image without it (built before it existed): later clones go the agent's way at once
+                log.info("vm {}: identity through vmctl-identity failed ({}): through the agent", r.name(), e.getMessage());
+            }
+        }
+        List<CloneIdentity.Nic> ids = new ArrayList<>();
+        for (NetRows.NicRow n : store.nics(id)) ids.add(new CloneIdentity.Nic(n.name(), n.mac(), null, null));
+        CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), ids), Duration.ofSeconds(30));
+        return false;
     }
 
     /**
@@ -395,6 +433,7 @@ final class VmCore {
             store.update(row(r.id()).withProcess(vm.pid(), vm.pidStart(), accelName));
         }
         watch(rt);
+        if (limits != null) limits.apply(r.id(), vm.pid());
         vm.connectQmp(Duration.ofSeconds(15));
         return rt;
     }
@@ -482,6 +521,7 @@ final class VmCore {
         } catch (RuntimeException e) {
             log.warn("vm {}: release taps: {}", id, e.getMessage());
         }
+        if (limits != null) limits.release(id);
         VmFiles f = dir.vm(id);
         try {
             for (Path p : List.of(f.qmpSocket(), f.agentSocket(), f.pidFile(), f.ramFile())) Files.deleteIfExists(p);
@@ -510,11 +550,17 @@ final class VmCore {
                 .anyMatch(r -> r.state() == VmState.RUNNING || r.state() == VmState.PREPARING);
     }
 
-    /** With no VM running or booting: the fabric namespace and the (empty) tmpfs folder of RAM files go. */
+    /** True when a VM whose QEMU runs (or would run) in the fabric is running or booting. */
+    boolean anyLiveInFabric() {
+        for (String id : runtimes.keySet()) if (net.inFabric(id)) return true;
+        return store.all().stream().anyMatch(r -> (r.state() == VmState.RUNNING || r.state() == VmState.PREPARING) && net.inFabric(r.id()));
+    }
+
+    /** With no VM running or booting: the fabric namespace (nothing of the fabric left) and the (empty) tmpfs folder of RAM files go. */
     void maybeRemoveFabric() {
         boolean live = anyLive();
         try {
-            net.maybeRemoveFabric(live);
+            net.maybeRemoveFabric(live && anyLiveInFabric());
         } catch (RuntimeException e) {
             log.warn("remove fabric namespace: {}", e.getMessage());
         }

@@ -281,6 +281,7 @@ public final class VmService implements AutoCloseable {
             synchronized (core.rowLock(id)) {
                 List<NicView> nics = core.net.nicViews(id);
                 core.net.releaseTaps(id);
+                if (core.limits != null) core.limits.release(id); // its cgroup (and its node's, when it was the last)
                 VmRow gone = core.transition(id, VmState.DESTROYED, null, "destroyed");
                 goneView = gone.view(nics);
                 VmCore.deleteQuietly(core.dir.vm(id).dir());

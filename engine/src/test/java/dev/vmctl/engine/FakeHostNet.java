@@ -9,19 +9,31 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** {@link HostNet} in memory: what the engine asked for, no namespaces or links (unit tests of the engine). */
 final class FakeHostNet implements HostNet {
+    final String name;
     final Set<String> links = ConcurrentHashMap.newKeySet();
+    /** segment namespaces ({@link #in}) by name */
+    final java.util.Map<String, FakeHostNet> children = new ConcurrentHashMap<>();
+
+    FakeHostNet() {
+        this("vmctl-fake");
+    }
+
+    FakeHostNet(String name) {
+        this.name = name;
+    }
     volatile boolean fabric;
     volatile boolean hostNetem;
     /** id → [ipsA, ipsB] */
     final java.util.Map<String, List<List<String>>> partitions = new ConcurrentHashMap<>();
 
-    @Override public String fabric() { return "vmctl-fake"; }
+    @Override public String fabric() { return name; }
+    @Override public HostNet in(String netns) { return netns.equals(name) ? this : children.computeIfAbsent(netns, FakeHostNet::new); }
     @Override public boolean fabricExists() { return fabric; }
     @Override public void ensureFabric() { fabric = true; }
     @Override public void destroyFabric() { fabric = false; partitions.clear(); }
     @Override public void ensureBridge(String bridge, Integer vlan) { links.add(bridge); }
     @Override public void deleteBridge(String bridge) { links.remove(bridge); }
-    @Override public void ensureTap(String tap, String bridge, Integer vlan, boolean up) { links.add(tap); }
+    @Override public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) { return links.add(tap); }
     @Override public void setTapUp(String tap, boolean up) { }
     @Override public void deleteTap(String tap) { links.remove(tap); }
     @Override public String applyRate(String tap, long rateKbit) { return "fake"; }
@@ -29,8 +41,8 @@ final class FakeHostNet implements HostNet {
     @Override public void clearShaping(String tap) { }
     @Override public boolean hostNetem() { return hostNetem; }
     @Override public String vlanMechanism() { return "fake"; }
-    @Override public String routerNs(String routerId) { return "vmctl-r-fake-" + routerId; }
-    @Override public String routerPrefix() { return "vmctl-r-fake-"; }
+    @Override public String routerNs(String routerId) { return name + "-r" + routerId; }
+    @Override public String routerPrefix() { return name + "-r"; }
     @Override public void ensureRouter(String netns) { }
     @Override public void deleteRouter(String netns) { }
     @Override public void connectRouter(String netns, String leg, String bridge, String addressCidr) { }

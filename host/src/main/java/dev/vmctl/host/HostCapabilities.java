@@ -47,6 +47,11 @@ public final class HostCapabilities {
             caps.put("nftBridge", Cmd.available("nft")
                     ? tryIn(ns, "nftables bridge family (partitions)", List.of("nft", "add", "table", "bridge", "vmctl_probe"))
                     : new Capability(false, "nftables bridge family (partitions) unavailable: nft is not installed"));
+            // segment VPNs: the kernel module when a wireguard link can be made, else wireguard-go (userspace, TUN) + wg
+            caps.put("wireguard", tryIn(ns, "WireGuard kernel module", List.of("ip", "link", "add", "vwg0", "type", "wireguard")));
+            caps.put("wireguardGo", Cmd.available("wireguard-go") && Cmd.available("wg")
+                    ? new Capability(true, "wireguard-go (userspace WireGuard over TUN) and wg")
+                    : new Capability(false, "wireguard-go unavailable: install the Debian packages wireguard-go and wireguard-tools"));
         } finally {
             Cmd.run("ip", "netns", "del", ns);
         }

@@ -95,6 +95,8 @@ public final class Fabric {
         if (existing.isEmpty()) {
             CmdResult r = HostCmd.run(bridgeCreateArgv(ns, bridge, vlanFiltering));
             if (!r.ok() && !ns.hasLink(bridge)) throw HostCmd.failed("create bridge", bridge + " in " + name(), r);
+        } else if (existing.get().adminUp()) {
+            return; // there and up: nothing to run (this is on the path of every boot)
         }
         ns.setLinkUp(bridge, true);
     }
@@ -143,6 +145,34 @@ public final class Fabric {
 
     public void ensureTap(String tap, String bridge) {
         ensureTap(tap, bridge, null);
+    }
+
+    /**
+     * A VM NIC's tap in as few commands as it takes (each a process: 5–15 ms on a loaded host, on the path of every
+     * boot and clone): {@code ip tuntap add}, then one {@code ip link set dev TAP master BRIDGE up|down}; with VLAN
+     * filtering the port's VLAN commands too. An existing tap is reused (and re-attached).
+     *
+     * @return true when the tap was created now: it has no qdisc and no ifb, there is no shaping to clear
+     */
+    public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) {
+        NetNames.checkIfName("tap", tap);
+        NetNames.checkIfName("bridge", bridge);
+        CmdResult r = HostCmd.run(ns.ipArgv("tuntap", "add", "dev", tap, "mode", "tap"));
+        boolean created = r.ok();
+        if (!created) {
+            var existing = ns.link(tap);
+            if (existing.isEmpty()) throw HostCmd.failed("create tap", tap + " in " + name(), r);
+            if (!existing.get().isTap()) {
+                throw VmctlException.conflict("create tap: " + tap + " in " + name() + ": a " + existing.get().kind() + " link has that name", null);
+            }
+        }
+        if (vlanFiltering || vlan != null) {
+            attach(tap, bridge, vlan);
+            ns.setLinkUp(tap, up);
+        } else {
+            ns.ip("attach port", tap + " to " + bridge, "link", "set", "dev", tap, "master", bridge, up ? "up" : "down");
+        }
+        return created;
     }
 
     /**

@@ -10,11 +10,15 @@ import java.util.regex.Pattern;
  * <pre>
  * namespace   fabric (one per server)   given by the caller, starts with "vmctl", e.g. vmctl-3fa2c1d0
  *             router                    vmctl-r-&lt;routerId&gt;                      vmctl-r-0a1b2c3d
+ *             segment (isolated)        &lt;fabric&gt;-s&lt;segmentId&gt;                  vmctl-3fa2c1d0-s0a1b2c3d
+ *             router of a segment       &lt;segment ns&gt;-r&lt;routerId&gt;               vmctl-3fa2c1d0-s0a1b2c3d-r5e6f7a8b
  * fabric ns   segment bridge            vb&lt;netId&gt;                              vb5e6f7a8b      (10)
  *             VM NIC tap                vt&lt;vmId12&gt;&lt;nic index, 1 hex digit&gt;    vt0123456789ab0 (15)
  *             its ingress-shaping ifb   vi + the tap's suffix                    vi0123456789ab0 (15)
  *             router port, fabric end   vr&lt;netId&gt;&lt;first 5 of routerId&gt;          vr5e6f7a8b0a1b2 (15)
  *             NAT uplink, host end      vu&lt;routerId&gt;  (host namespace)          vu0a1b2c3d      (10)
+ * segment ns  its bridges, taps, router ports: as in the fabric (vb…, vt…, vi…, vr…)
+ *             VPN interface (WireGuard) vw&lt;4 of fabric id&gt;&lt;segmentId&gt;          vw3fa20a1b2c3d  (14)
  * router ns   router port               r&lt;netId&gt;                               r5e6f7a8b       (9)
  *             NAT uplink, router end    u&lt;routerId&gt;                            u0a1b2c3d       (9)
  * </pre>
@@ -113,6 +117,32 @@ public final class NetNames {
     /** A router's namespace of one server: its fabric's name + "-r" + 8 hex digits of the router id. */
     public static String routerNs(String fabric, String routerId) {
         return routerPrefix(fabric) + hex8("routerId", routerId.substring(0, Math.min(8, routerId.length())));
+    }
+
+    /** The prefix of the segment namespaces of one server (and of their routers'): its fabric's name + "-s". */
+    public static String segmentPrefix(String fabric) {
+        return checkNetns(fabric) + "-s";
+    }
+
+    /** A segment's own namespace: its fabric's name + "-s" + 8 hex digits of the segment id. */
+    public static String segmentNs(String fabric, String segmentId) {
+        return segmentPrefix(fabric) + hex8("segmentId", segmentId);
+    }
+
+    /** True for a segment's own namespace of this fabric (not for one of its routers' namespaces). */
+    public static boolean isSegmentNs(String fabric, String ns) {
+        String p = segmentPrefix(fabric);
+        return ns != null && ns.startsWith(p) && HEX8.matcher(ns.substring(p.length())).matches();
+    }
+
+    /**
+     * The WireGuard interface of a segment's VPN: "vw" + the first 4 hex digits of the fabric's id + the segment id.
+     * Unique on the host, not only in its namespace: wireguard-go's control socket is /var/run/wireguard/NAME.sock.
+     */
+    public static String vpnInterface(String fabric, String segmentId) {
+        String f = checkNetns(fabric);
+        String tail = f.substring(f.lastIndexOf('-') + 1).replaceAll("[^0-9a-f]", "");
+        return "vw" + (tail + "0000").substring(0, 4) + hex8("segmentId", segmentId);
     }
 
     /** True for the names vmctl gives to links in a fabric namespace. */

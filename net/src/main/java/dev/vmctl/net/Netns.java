@@ -73,6 +73,16 @@ public final class Netns {
         if (!r.ok() && exists()) throw HostCmd.failed("delete namespace", name, r);
     }
 
+    /**
+     * As {@link #delete()}, with no program on the path when the C library can be called (see {@link NetnsFiles}) and
+     * without looking first: one {@code ip netns delete} otherwise. Fine when it does not exist.
+     */
+    public void deleteNow() {
+        if (NetnsFiles.delete(name)) return;
+        CmdResult r = HostCmd.run(List.of("ip", "netns", "delete", name));
+        if (!r.ok() && !r.stderr().contains("No such file") && exists()) throw HostCmd.failed("delete namespace", name, r);
+    }
+
     // ---- running things inside --------------------------------------------------------------
 
     /** ["ip", "-n", NS, args…] */

@@ -209,6 +209,24 @@ class FabricTest {
     }
 
     @Test
+    void aVmTapInTwoCommandsCreatedOnceThenReused() {
+        String tap = NetNames.tap("0123456789ab", 2);
+        assertThat(fabric.ensureTap(tap, BR1, null, false)).as("created").isTrue();
+        assertThat(fabric.netns().link(tap)).get().satisfies(l -> {
+            assertThat(l.isTap()).isTrue();
+            assertThat(l.master()).isEqualTo(BR1);
+            assertThat(l.adminUp()).as("asked down").isFalse();
+        });
+        assertThat(fabric.ensureTap(tap, BR2, null, true)).as("there already: reused").isFalse();
+        assertThat(fabric.netns().link(tap)).get().satisfies(l -> {
+            assertThat(l.master()).isEqualTo(BR2);
+            assertThat(l.adminUp()).isTrue();
+        });
+        fabric.deleteLink(tap);
+        assertThatThrownBy(() -> fabric.ensureTap(BR1, BR2, null, true)).as("a bridge has that name").hasMessageContaining("a bridge link has that name");
+    }
+
+    @Test
     void failuresSayOperationSubjectAndCause() {
         String tap = NetNames.tap("0123456789ab", 1);
         fabric.createTap(tap);

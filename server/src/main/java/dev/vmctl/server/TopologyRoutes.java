@@ -25,7 +25,7 @@ final class TopologyRoutes {
             boolean rollback = Http.bool(ctx, "rollbackOnError");
             String text = ctx.body();
             if (text.isBlank()) throw VmctlException.invalid("body", "empty", "a topology file (YAML or JSON), see /api/v1/topology.schema.json");
-            Http.answer(ctx, 200, topologies.apply(text, ctx.queryParam("file"), ctx.queryParam("base"), dryRun, rollback));
+            Http.answer(ctx, 200, topologies.apply(text, ctx.queryParam("file"), ctx.queryParam("base"), dryRun, rollback, ctx.queryParam("segment")));
         });
         r.add(HandlerType.GET, "/api/v1/topologies/{name}", ctx -> Api.json(ctx, 200, topologies.view(ctx.pathParam("name"))));
         r.add(HandlerType.DELETE, "/api/v1/topologies/{name}", ctx -> Http.answer(ctx, 200, topologies.down(ctx.pathParam("name"))));

@@ -39,7 +39,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The vmctl server: wires store, engine and REST API together. Routes live per domain ({@link VmRoutes},
- * {@link SnapshotRoutes}, {@link NetworkRoutes}, {@link TopologyRoutes}, {@link OperationRoutes}) and only
+ * {@link SnapshotRoutes}, {@link NetworkRoutes}, {@link SegmentRoutes}, {@link TopologyRoutes}, {@link OperationRoutes}) and only
  * translate HTTP into engine calls; every error goes through {@link Api#status} in one exception handler.
  */
 public final class VmctlServer implements AutoCloseable {
@@ -61,7 +61,9 @@ public final class VmctlServer implements AutoCloseable {
     private final NetService nets;
     private final TopologyService topologies;
     private final ScenarioService scenarios;
+    private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
+    private final PrometheusExport prometheus;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -78,11 +80,14 @@ public final class VmctlServer implements AutoCloseable {
                 options.bootTimeout());
         this.topologies = new TopologyService(store, events, engine, images, options.bootTimeout());
         this.scenarios = new ScenarioService(engine, topologies, events);
+        this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
+        this.prometheus = new PrometheusExport(engine.metrics(), events);
     }
 
     public VmctlServer start() {
         engine.reconcile();
         scenarios.reconcile();
+        templates.start();
         for (Path orphan : engine.snapshots().store().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -125,25 +130,33 @@ public final class VmctlServer implements AutoCloseable {
             new ArtifactRoutes(engine.artifacts()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
             new NetworkRoutes(engine.networks()).register(r);
+            new SegmentRoutes(engine.segments()).register(r);
             new TopologyRoutes(topologies).register(r);
             new OperationRoutes(engine.ops(), engine.vms()).register(r);
             new ScenarioRoutes(scenarios).register(r);
+            TemplateRoutes tr = new TemplateRoutes(templates);
+            tr.register(r);
+            tr.registerRun(r);
+            new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
+        engine.metrics().start();
         log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
         return this;
     }
 
     private void route(JavalinConfig cfg, HandlerType type, String path, Handler h) {
-        routes.add(new Route(type.name(), path));
+        routes.add(new Route(type.name(), path.replace("<", "{").replace(">", "}"))); // Javalin's <rest> is OpenAPI's {rest}
         switch (type.name()) {
             case "GET" -> cfg.routes.get(path, h);
             case "POST" -> cfg.routes.post(path, h);
             case "DELETE" -> cfg.routes.delete(path, h);
             case "PATCH" -> cfg.routes.patch(path, h);
             case "PUT" -> cfg.routes.put(path, h);
+            case "HEAD" -> cfg.routes.head(path, h);
+            case "OPTIONS" -> cfg.routes.options(path, h);
             default -> throw new IllegalArgumentException(type.name());
         }
     }
@@ -229,7 +242,13 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism());
+                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups());
+    }
+
+    private HostView.Cgroups cgroups() {
+        dev.vmctl.host.Cgroups.Layout l = engine.limits().layout();
+        return new HostView.Cgroups(l.mode().name().toLowerCase(java.util.Locale.ROOT), l.cpu() == null ? null : l.cpu().toString(),
+                l.memory() == null ? null : l.memory().toString(), l.detail());
     }
 
     private boolean available(String capability) {
@@ -268,6 +287,7 @@ public final class VmctlServer implements AutoCloseable {
     @Override
     public void close() {
         scenarios.close(); // a run's faults are reverted before the server stops
+        templates.close();
         if (app != null) app.stop();
         engine.close();
         store.close();

@@ -54,6 +54,9 @@ class OpenApiContractTest {
             entry("Impairment", Impairment.class),
             entry("Network", NetworkView.class),
             entry("Router", RouterView.class),
+            entry("Segment", dev.vmctl.model.SegmentView.class),
+            entry("SegmentVpnEndpoint", dev.vmctl.model.SegmentView.Vpn.class),
+            entry("SegmentVpn", dev.vmctl.model.SegmentVpnView.class),
             entry("Image", ImageInfo.class),
             entry("ImageDetail", dev.vmctl.model.ImageDetail.class),
             entry("BootSnapshot", dev.vmctl.model.BootSnapshotView.class),
@@ -75,7 +78,17 @@ class OpenApiContractTest {
             entry("Error", Api.ErrorBody.class),
             entry("FileWritten", VmRoutes.FileWritten.class),
             entry("Artifact", dev.vmctl.model.ArtifactView.class),
-            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class));
+            entry("VmArtifact", dev.vmctl.model.VmArtifactView.class),
+            entry("Template", dev.vmctl.model.TemplateView.class),
+            entry("TemplateMember", dev.vmctl.model.TemplateView.Member.class),
+            entry("Invocation", dev.vmctl.model.InvocationView.class),
+            entry("InvokeAnswer", TemplateRoutes.InvokeAnswer.class),
+
+            entry("MetricsWindow", dev.vmctl.model.Metrics.Window.class),
+            entry("MetricSample", dev.vmctl.model.Metrics.Sample.class),
+            entry("NicMetrics", dev.vmctl.model.Metrics.Nic.class),
+            entry("GuestMetrics", dev.vmctl.model.Metrics.Guest.class),
+            entry("MetricsLatest", dev.vmctl.model.Metrics.Latest.class));
 
     /** response schemas that no record backs yet: each says what builds the answer today */
     static final Map<String, String> NOT_RECORDS = Map.of();
@@ -91,7 +104,12 @@ class OpenApiContractTest {
             "POST /api/v1/scenarios", "POST /api/v1/scenarios/validate", "DELETE /api/v1/scenarios/{name}",
             "POST /api/v1/scenario-runs/{id}/abort",
             // heal is a batch of operations (one per link, impairment, partition), each with its own record
-            "POST /api/v1/heal");
+            "POST /api/v1/heal",
+            // a request to a template's node is served, not queued behind others: its copy's VMs and segment are
+            // operations of their own (vm.clone, segment.create/delete); the pool's size is a setting
+            "POST /api/v1/templates/{name}/invocations", "PUT /api/v1/templates/{name}/pool",
+            "POST /run/{name}", "PUT /run/{name}", "DELETE /run/{name}", "PATCH /run/{name}",
+            "POST /run/{name}/{path}", "PUT /run/{name}/{path}", "DELETE /run/{name}/{path}", "PATCH /run/{name}/{path}");
 
     static Stream<String> recordSchemas() {
         return RECORDS.keySet().stream().sorted();

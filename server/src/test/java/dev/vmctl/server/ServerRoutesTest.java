@@ -191,6 +191,32 @@ class ServerRoutesTest {
         assertThat(t.json().path("error").asText() + t.json().path("detail").asText()).contains("name");
     }
 
+    /** Segments' input errors: a 400 naming the field, no operation, no namespace (a created segment is app's SegmentIT). */
+    @Test
+    void segmentInputErrorsNameTheFieldAndCreateNothing() throws Exception {
+        int before = call("GET", "/api/v1/operations?limit=1000", null).json().size();
+        String[][] cases = {
+                {"{\"name\":\"s1\",\"ttl\":\"soon\"}", "ttl"},
+                {"{\"name\":\"s1\",\"subnet\":\"198.18.0.1/24\"}", "subnet"},
+                {"{\"name\":\"S 1\"}", "name"},
+                {"{\"name\":\"s1\",\"bogus\":1}", "bogus"},
+                {"{\"name\":\"s1\",\"router\":\"maybe\"}", "router"},
+        };
+        for (String[] c : cases) {
+            Answer r = call("POST", "/api/v1/segments", c[0]);
+            assertThat(r.status()).as(c[0] + " → " + r.raw().body()).isEqualTo(400);
+            assertThat(r.json().path("error").asText()).as(c[0]).startsWith("invalid " + c[1] + ":");
+            assertThat(r.operation()).isNull();
+        }
+        assertThat(call("POST", "/api/v1/segments/nope/vpn", "{\"peer\":\"x\"}").json().path("error").asText()).startsWith("invalid peer:");
+        assertThat(call("GET", "/api/v1/segments/nope", null).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/api/v1/segments/nope", null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/segments", null).json()).isEmpty();
+        assertThat(call("POST", "/api/v1/topologies?segment=nope", "apiVersion: vmctl/v1\nkind: Topology\nname: t\nnodes:\n  - name: n\n    vms:\n      - {name: a, image: tiny}\n").json()
+                .path("error").asText()).startsWith("invalid segment:");
+        assertThat(call("GET", "/api/v1/operations?limit=1000", null).json().size()).isEqualTo(before);
+    }
+
     @Test
     void unknownOperationIs404() throws Exception {
         Answer r = call("GET", "/api/v1/operations/0000", null);

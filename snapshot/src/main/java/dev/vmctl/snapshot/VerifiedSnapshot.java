@@ -25,6 +25,13 @@ public final class VerifiedSnapshot {
     private final SnapshotManifest manifest;
     private final Path dir;
     private final Map<String, Stamp> stamps;
+    private final long verifiedAtNanos = System.nanoTime();
+
+    /** When its files were hashed (System.nanoTime). */
+    long verifiedAtNanos() { return verifiedAtNanos; }
+
+    /** The files' size, mtime and inode when they were hashed. */
+    Map<String, Stamp> stamps() { return stamps; }
 
     VerifiedSnapshot(SnapshotManifest manifest, Path dir, Map<String, Stamp> stamps) {
         this.manifest = manifest;

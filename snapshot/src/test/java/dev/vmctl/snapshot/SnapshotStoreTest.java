@@ -190,6 +190,22 @@ class SnapshotStoreTest {
     }
 
     @Test
+    void aSecondVerifyOfUnchangedFilesIsNotHashedAgainButAChangedFileIs() throws Exception {
+        create("s1");
+        VerifiedSnapshot first = store.verify("s1");
+        assertThat(store.verify("s1")).as("unchanged: the snapshot verified a moment ago").isSameAs(first);
+        Path state = store.dir("s1").resolve("state");
+        Thread.sleep(20); // past the file system's timestamp granularity
+        try (RandomAccessFile f = new RandomAccessFile(state.toFile(), "rw")) { // same size, one bit flipped
+            f.seek(10);
+            int b = f.read();
+            f.seek(10);
+            f.write(b ^ 0x01);
+        }
+        assertThatThrownBy(() -> store.verify("s1")).isInstanceOf(SnapshotCorruptException.class).hasMessageContaining("state: corrupted");
+    }
+
+    @Test
     void missingGrownAndUnexpectedFilesAreRefused() throws IOException {
         create("s1");
         Path dir = store.dir("s1");

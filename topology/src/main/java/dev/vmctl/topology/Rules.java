@@ -26,6 +26,8 @@ final class Rules {
     static final String IMAGE = "the name of an image, e.g. tiny";
     static final String ROUTE_TO = "a destination network in CIDR form, prefix /8 to /30, e.g. 198.18.30.0/24";
     static final String NIC = "a network name, or {network: <name>, ip: <address>}";
+    static final String CPU_LIMIT = "cores, a number from 0.01 to 64 (a fraction allowed), e.g. 0.5";
+    static final String NODE_MEMORY = "a size from 64M to 1048576M (M, MB, MiB, G, GB, GiB), e.g. 512M; at least the node's VMs' memory plus 64M each for QEMU";
     static final String RUN = "a command as a list of strings, program first, e.g. [httpd, -f, -p, '8080']";
 
     /** The kinds of mapping in a topology file: their fields (= the record components) and the required ones. */
@@ -37,6 +39,7 @@ final class Rules {
         NODE("a node", TopologySpec.Node.class, "name", "vms"),
         VM("a VM", TopologySpec.Vm.class, "name", "image"),
         NIC("a NIC", TopologySpec.Nic.class, "network"),
+        RESOURCES("a node's resources", TopologySpec.Resources.class),
         ARTIFACT("an artifact", dev.vmctl.model.ArtifactSpec.class, "dest");
 
         final String what;
@@ -75,6 +78,10 @@ final class Rules {
             case "VM.startBefore" -> "a list of names of VMs of the same node";
             case "VM.artifacts" -> "a list of artifacts: {src|url|maven|git, dest, mode?, owner?, sha256?, ref?, repo?}";
             case "VM.run" -> RUN;
+            case "VM.cpuLimit" -> CPU_LIMIT;
+            case "NODE.resources" -> "{cpu: <cores>, memory: <size>}, e.g. {cpu: 0.5, memory: 512M}";
+            case "RESOURCES.cpu" -> CPU_LIMIT;
+            case "RESOURCES.memory" -> NODE_MEMORY;
             case "ARTIFACT.dest" -> dev.vmctl.model.ArtifactSpec.DEST;
             case "ARTIFACT.src", "ARTIFACT.url", "ARTIFACT.maven", "ARTIFACT.git" -> dev.vmctl.model.ArtifactSpec.SOURCES;
             case "ARTIFACT.mode" -> dev.vmctl.model.ArtifactSpec.MODE;

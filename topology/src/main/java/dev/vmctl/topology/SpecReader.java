@@ -56,14 +56,19 @@ final class SpecReader {
 
     private TopologySpec.Node node(Y y, String path) {
         Obj o = obj(y, path, Shape.NODE);
-        return new TopologySpec.Node(o.str("name"), o.list("vms", this::vm));
+        return new TopologySpec.Node(o.str("name"), o.list("vms", this::vm), o.object("resources", this::resources));
     }
 
     private TopologySpec.Vm vm(Y y, String path) {
         Obj o = obj(y, path, Shape.VM);
         return new TopologySpec.Vm(o.str("name"), o.str("role"), o.str("image"), o.integer("cpus"), o.str("memory"),
                 o.str("accel"), o.list("nics", this::nic), o.list("startBefore", this::name), o.list("artifacts", this::artifact),
-                o.list("run", this::word));
+                o.list("run", this::word), o.number("cpuLimit"));
+    }
+
+    private TopologySpec.Resources resources(Y y, String path) {
+        Obj o = obj(y, path, Shape.RESOURCES);
+        return new TopologySpec.Resources(o.number("cpu"), o.str("memory"));
     }
 
     private dev.vmctl.model.ArtifactSpec artifact(Y y, String path) {
@@ -180,6 +185,29 @@ final class SpecReader {
             }
             wrongType(y, p, "an integer", Rules.allowed(shape, field));
             return null;
+        }
+
+        /** An integer or a decimal number (cores: 0.5, 2). */
+        Double number(String field) {
+            Y y = get(field);
+            if (y == null) return null;
+            String p = child(path, field);
+            if (y instanceof YScalar s && (s.kind() == ScalarKind.INT || s.kind() == ScalarKind.FLOAT)) {
+                try {
+                    return Double.parseDouble(s.text().strip());
+                } catch (NumberFormatException e) {
+                    problem(s.loc(), p, "'" + s.text() + "' is not a number", Rules.allowed(shape, field));
+                }
+                return null;
+            }
+            wrongType(y, p, "a number", Rules.allowed(shape, field));
+            return null;
+        }
+
+        /** A nested mapping read by {@code item}, null when absent. */
+        <T> T object(String field, BiFunction<Y, String, T> item) {
+            Y y = get(field);
+            return y == null ? null : item.apply(y, child(path, field));
         }
 
         <T> List<T> list(String field, BiFunction<Y, String, T> item) {

@@ -50,9 +50,13 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
 
     /** A named group of VMs handled as one unit. */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    public record Node(String name, List<Vm> vms) {
+    public record Node(String name, List<Vm> vms, Resources resources) {
         public Node {
             vms = copy(vms);
+        }
+
+        public Node(String name, List<Vm> vms) {
+            this(name, vms, null);
         }
 
         public Vm vm(String name) {
@@ -67,7 +71,7 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Vm(String name, String role, String image, Integer cpus, String memory, String accel,
-                     List<Nic> nics, List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run) {
+                     List<Nic> nics, List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run, Double cpuLimit) {
         public static final int DEFAULT_CPUS = 1;
         public static final int DEFAULT_MEMORY_MIB = 128;
 
@@ -76,6 +80,11 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
             startBefore = copy(startBefore);
             artifacts = copy(artifacts);
             run = copy(run);
+        }
+
+        public Vm(String name, String role, String image, Integer cpus, String memory, String accel, List<Nic> nics,
+                  List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run) {
+            this(name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, null);
         }
 
         public Vm(String name, String role, String image, Integer cpus, String memory, String accel, List<Nic> nics,
@@ -103,6 +112,16 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Nic(String network, String ip) {}
+
+    /**
+     * A node's share of the host, applied to its VMs' QEMU processes together through cgroups: {@code cpu} in cores (a
+     * fraction allowed), {@code memory} as a size ("512M"; it counts the VMs' QEMU memory: guest RAM plus QEMU's own).
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Resources(Double cpu, String memory) {
+        /** Memory in MiB, null when not given; -1 when not a size (never for a validated spec). */
+        public Long memoryMiB() { return memory == null ? null : Sizes.parseMiB(memory); }
+    }
 
     // ---- deployed names ------------------------------------------------------------------------
 

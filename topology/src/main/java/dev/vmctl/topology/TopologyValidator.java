@@ -164,6 +164,7 @@ final class TopologyValidator {
             if (node.vms().isEmpty() && present(p + ".vms")) {
                 problem(p + ".vms", "a node has at least one VM", Rules.allowed(Rules.Shape.NODE, "vms"));
             }
+            resources(node, p);
             Map<String, String> vmPaths = new LinkedHashMap<>();
             boolean vmsKnown = true;
             for (int j = 0; j < node.vms().size(); j++) {
@@ -229,6 +230,9 @@ final class TopologyValidator {
             else if (mib < VmSpec.MIN_MEMORY_MIB || mib > VmSpec.MAX_MEMORY_MIB) {
                 problem(vp + ".memory", v.memory() + " (" + mib + " MiB) is out of range", Rules.MEMORY);
             }
+        }
+        if (v.cpuLimit() != null && !cores(v.cpuLimit())) {
+            problem(vp + ".cpuLimit", v.cpuLimit() + " is out of range", Rules.CPU_LIMIT);
         }
         if (v.accel() != null && !ACCELS.contains(v.accel())) {
             problem(vp + ".accel", "'" + v.accel() + "' is not an accelerator", Rules.ACCEL);
@@ -340,4 +344,30 @@ final class TopologyValidator {
         }
     }
 
+
+    private static boolean cores(double c) {
+        return c >= 0.01 && c <= 64 && !Double.isNaN(c);
+    }
+
+    /** A node's resources: cpu in cores; memory a size that holds its VMs (their RAM plus 64 MiB each for QEMU). */
+    private void resources(TopologySpec.Node node, String p) {
+        TopologySpec.Resources r = node.resources();
+        if (r == null) return;
+        if (r.cpu() != null && !cores(r.cpu())) problem(p + ".resources.cpu", r.cpu() + " is out of range", Rules.CPU_LIMIT);
+        if (r.memory() == null) return;
+        long mib = Sizes.parseMiB(r.memory());
+        if (mib < 0) {
+            problem(p + ".resources.memory", "'" + r.memory() + "' is not a size", Rules.NODE_MEMORY);
+        } else if (mib < 64 || mib > 1 << 20) {
+            problem(p + ".resources.memory", r.memory() + " (" + mib + " MiB) is out of range", Rules.NODE_MEMORY);
+        } else {
+            long need = 0;
+            for (TopologySpec.Vm v : node.vms()) if (v.memoryMiB() > 0) need += v.memoryMiB() + 64;
+            if (need > mib) {
+                problem(p + ".resources.memory", "node '" + node.name() + "' has " + node.vms().size() + " VM(s) that need " + need
+                        + " MiB (their memory plus 64 MiB each for QEMU), more than " + r.memory(),
+                        "at least " + need + "M, or fewer or smaller VMs");
+            }
+        }
+    }
 }

@@ -139,15 +139,34 @@ class TopologyParserTest {
     }
 
     @Test
+    void nodeResourcesAndCpuLimit() {
+        TopologySpec s = TopologyParser.parse(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {cpu: 0.5, memory: 1G}\n")
+                .replace("nics: [public]}", "nics: [public], cpuLimit: 0.25}"), "shop.yaml");
+        assertThat(s.nodes().getFirst().resources()).isEqualTo(new TopologySpec.Resources(0.5, "1G"));
+        assertThat(s.nodes().getFirst().vm("gateway").cpuLimit()).isEqualTo(0.25);
+        assertThat(s.nodes().getFirst().vm("api").cpuLimit()).isNull();
+        // out of range, not a number, too little memory for the node's VMs (3 × (128 + 64) MiB)
+        assertThat(fail(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {cpu: 0}\n")).getMessage())
+                .contains("nodes[0].resources.cpu: 0.0 is out of range (allowed: cores, a number from 0.01 to 64");
+        assertThat(fail(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {memory: 512M}\n")).getMessage())
+                .contains("nodes[0].resources.memory: node 'svc' has 3 VM(s) that need 576 MiB")
+                .contains("(allowed: at least 576M, or fewer or smaller VMs)");
+        assertThat(fail(SHOP.replace("nics: [public]}", "nics: [public], cpuLimit: lots}")).getMessage())
+                .contains("nodes[0].vms[2].cpuLimit: expected a number");
+        assertThat(fail(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {cpus: 1}\n")).getMessage())
+                .contains("unknown field 'cpus' in a node's resources (allowed: cpu, memory)");
+    }
+
+    @Test
     void unknownFieldListsTheAllowedOnes() {
         TopologyException e = fail(SHOP.replace("memory: 128M, nics: [public]}", "memry: 128M, nics: [public]}"));
         assertThat(e.getMessage()).isEqualTo("shop.yaml:12:57: nodes[0].vms[2].memry: unknown field 'memry' in a VM "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)");
         assertThat(fail(SHOP + "labels: {a: b}\n").getMessage()).isEqualTo("shop.yaml:13:1: labels: unknown field 'labels' "
                 + "in a topology (allowed: apiVersion, kind, name, networks, routers, nodes)");
         assertThat(fail(SHOP.replace("startBefore", "startbefore")).getMessage()).isEqualTo("shop.yaml:11:89: "
                 + "nodes[0].vms[1].startbefore: unknown field 'startbefore' in a VM (did you mean 'startBefore'?) "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)");
     }
 
     @Test
@@ -311,7 +330,7 @@ class TopologyParserTest {
                 "shop.yaml:1:1: kind: required field is missing (allowed: Topology)",
                 "shop.yaml:3:11: networks: expected a list, found a mapping (allowed: a list of networks: {name, subnet, vlan?})",
                 "shop.yaml:7:9: nodes[0].vms[0]: expected a mapping (a VM), found a string 'just-a-string' "
-                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run)",
+                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)",
                 "shop.yaml:8:15: nodes[0].vms[1].name: expected a single value, found a list (allowed: lower-case letters, "
                         + "digits and '-', starting with a letter or digit, 1-63 characters ([a-z0-9][a-z0-9-]{0,62}))",
                 "shop.yaml:11:15: nodes[0].vms[1].nics: expected a list, found a string 'public' (allowed: a list of at most 8 NICs: "

@@ -68,6 +68,7 @@ class TopologySchemaTest {
                 Rules.Shape.TOPOLOGY, TopologySpec.class, Rules.Shape.NETWORK, TopologySpec.Network.class,
                 Rules.Shape.ROUTER, TopologySpec.Router.class, Rules.Shape.ROUTE, TopologySpec.Route.class,
                 Rules.Shape.NODE, TopologySpec.Node.class, Rules.Shape.VM, TopologySpec.Vm.class, Rules.Shape.NIC, TopologySpec.Nic.class,
+                Rules.Shape.RESOURCES, TopologySpec.Resources.class,
                 Rules.Shape.ARTIFACT, dev.vmctl.model.ArtifactSpec.class);
         assertThat(records.keySet()).containsExactlyInAnyOrder(Rules.Shape.values());
         records.forEach((shape, type) -> assertThat(shape.fields).as(shape.name())

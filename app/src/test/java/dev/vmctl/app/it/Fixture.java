@@ -36,15 +36,20 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
         this.cli = null;
     }
 
-    private Fixture(Path dataDir) throws Exception {
+    private Fixture(Path dataDir, List<String> jvmArgs) throws Exception {
         this.dataDir = dataDir;
-        this.server = new ServerProcess(dataDir).start();
+        this.server = new ServerProcess(dataDir, jvmArgs).start();
         this.api = new Api(server.url());
         this.cli = new Cli(server.url());
     }
 
     static Fixture create(String prefix) throws Exception {
-        Fixture f = new Fixture(Files.createTempDirectory(prefix));
+        return create(prefix, List.of());
+    }
+
+    /** A fixture whose server gets extra JVM options (system properties). */
+    static Fixture create(String prefix, List<String> jvmArgs) throws Exception {
+        Fixture f = new Fixture(Files.createTempDirectory(prefix), jvmArgs);
         try {
             f.buildImage();
         } catch (RuntimeException | Error e) {
@@ -108,8 +113,8 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
     public void close() throws Exception {
         if (server == null) return;
         try {
-            // remove through the API what the tests left: topologies, VMs, routers, networks
-            for (String kind : List.of("topologies", "vms", "routers", "networks")) {
+            // remove through the API what the tests left: segments (with what is in them), topologies, VMs, routers, networks
+            for (String kind : List.of("segments", "topologies", "vms", "routers", "networks")) {
                 Api.Response list = api.get("/api/v1/" + kind);
                 if (list.status() != 200) continue;
                 for (JsonNode x : list.json()) {
@@ -120,7 +125,7 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
             server.close();
             List<Long> left = qemuProcesses();
             for (long pid : left) Procs.terminate(pid, Duration.ofSeconds(2));
-            // the server's namespaces (fabric and routers) are named after its data directory
+            // the server's namespaces (fabric, routers, segments and their pool) are named after its data directory
             String fabric = dev.vmctl.engine.LinuxHostNet.fabricName(dataDir);
             List<String> namespaces = dev.vmctl.net.Netns.list(fabric);
             for (String ns : namespaces) dev.vmctl.host.Cmd.run("ip", "netns", "del", ns);

@@ -24,9 +24,16 @@ final class ServerProcess implements AutoCloseable {
     final int port;
     private Process process;
     private final Path log;
+    private final List<String> jvmArgs;
 
     ServerProcess(Path dataDir) throws IOException {
+        this(dataDir, List.of());
+    }
+
+    /** With extra JVM options (system properties such as -Dvmctl.vpn.netns=…). */
+    ServerProcess(Path dataDir, List<String> jvmArgs) throws IOException {
         this.dataDir = dataDir;
+        this.jvmArgs = List.copyOf(jvmArgs);
         try (ServerSocket s = new ServerSocket(0)) {
             this.port = s.getLocalPort();
         }
@@ -41,8 +48,9 @@ final class ServerProcess implements AutoCloseable {
     long pid() { return process.pid(); }
 
     ServerProcess start() throws Exception {
-        List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED", "-jar", JAR.toString(),
-                "serve", "--data-dir", dataDir.toString(), "--port", Integer.toString(port)));
+        List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED"));
+        argv.addAll(jvmArgs);
+        argv.addAll(List.of("-jar", JAR.toString(), "serve", "--data-dir", dataDir.toString(), "--port", Integer.toString(port)));
         process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         Process started = process;
