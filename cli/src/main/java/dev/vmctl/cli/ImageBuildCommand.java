@@ -15,10 +15,10 @@ import java.util.concurrent.Callable;
 final class ImageBuildCommand implements Callable<Integer> {
     private final CliContext ctx;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "the image to build, e.g. tiny")
+    @Parameters(index = "0", paramLabel = "NAME", description = "the image to build: tiny, debian-12, debian-13")
     String name;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "15m", converter = Durations.Converter.class,
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60m", converter = Durations.Converter.class,
             description = "how long to wait for the build (default ${DEFAULT-VALUE})")
     Duration timeout;
 
@@ -26,6 +26,13 @@ final class ImageBuildCommand implements Callable<Integer> {
             description = "vmctl (a minimal kernel built from Debian's linux-source, cached; the first build takes minutes)"
                     + " or debian (Debian's cloud kernel); default ${DEFAULT-VALUE}")
     String kernel;
+
+    @Option(names = "--packages", paramLabel = "PKG,PKG", description = "Debian images: extra packages, e.g. curl,nginx")
+    String packages;
+
+    @Option(names = "--size", paramLabel = "SIZE", description = "Debian images: size of the root file system, e.g. 2G"
+            + " (default: what the packages need plus a margin)")
+    String size;
 
     @Mixin
     OutputOption output;
@@ -41,7 +48,10 @@ final class ImageBuildCommand implements Callable<Integer> {
         Thread follower = followProgress(progress);
         JsonNode json;
         try {
-            json = ctx.api().post("/api/v1/images/" + ApiClient.seg(name) + "/build?kernel=" + ApiClient.seg(kernel), null, timeout);
+            String query = "?kernel=" + ApiClient.seg(kernel)
+                    + (packages == null ? "" : "&packages=" + ApiClient.seg(packages))
+                    + (size == null ? "" : "&size=" + ApiClient.seg(size));
+            json = ctx.api().post("/api/v1/images/" + ApiClient.seg(name) + "/build" + query, null, timeout);
         } finally {
             if (follower != null) follower.interrupt();
         }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "image", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
         description = "Build, list and show guest images (and their boot snapshots).",
-        subcommands = {ImageBuildCommand.class, ImageListCommand.class, ImageShowCommand.class})
+        subcommands = {ImageBuildCommand.class, ImageImportCommand.class, ImageListCommand.class, ImageShowCommand.class, ImageRemoveCommand.class})
 final class ImageCommand implements Runnable {
     @Spec
     CommandSpec spec;

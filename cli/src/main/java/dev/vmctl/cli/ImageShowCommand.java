@@ -41,11 +41,19 @@ final class ImageShowCommand implements Callable<Integer> {
         f.put("kernel sha256", i.kernelSha256());
         f.put("initrd", i.initrd());
         f.put("initrd sha256", i.initrdSha256());
+        if (i.rootfs() != null) {
+            f.put("rootfs", i.rootfs() + " (read-only base of each VM's own qcow2 disk)");
+            f.put("rootfs sha256", i.rootfsSha256());
+        } else {
+            f.put("rootfs", "none (boots from its initramfs)");
+        }
         f.put("size", Render.bytes(i.sizeBytes()));
         f.put("built", Render.time(i.builtAt()));
+        if (i.recipe() != null) f.put("recipe", i.recipe());
         Render.keyValues(ctx.out(), f, "");
         if (d.bootSnapshots().isEmpty()) {
-            ctx.out().println("boot snapshots: none (the first cold boot of each VM shape records one)");
+            ctx.out().println(i.rootfs() != null ? "boot snapshots: none (VMs that boot from a disk boot cold)"
+                    : "boot snapshots: none (the first cold boot of each VM shape records one)");
             ctx.out().flush();
             return 0;
         }

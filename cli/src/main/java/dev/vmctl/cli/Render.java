@@ -368,6 +368,7 @@ final class Render {
         f.put("kernel file", i.kernel());
         f.put("initrd", i.initrd());
         f.put("rootfs", i.rootfs());
+        if (i.recipe() != null) f.put("recipe", i.recipe()); // image show adds the checksums
         keyValues(out, f, "");
     }
 

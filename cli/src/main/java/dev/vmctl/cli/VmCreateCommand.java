@@ -51,6 +51,10 @@ final class VmCreateCommand implements Callable<Integer> {
     @Option(names = "--maven-repo", paramLabel = "URL", description = "the Maven repository for maven= artifacts (default: Maven Central)")
     String mavenRepo;
 
+    @Option(names = "--disk", paramLabel = "SIZE", description = "size of the VM's own disk, e.g. 4G (images with a root disk:"
+            + " debian-12, debian-13; default: the image's root file system size)")
+    String disk;
+
     @Option(names = "--start", description = "boot the VM right away")
     boolean start;
 
@@ -82,6 +86,7 @@ final class VmCreateCommand implements Callable<Integer> {
         if (!artifacts.isEmpty()) body.put("artifacts", artifacts.stream().map(a -> ArtifactOptions.json(a, mavenRepo)).toList());
         if (start) body.put("start", true);
         if (cold) body.put("cold", true);
+        if (disk != null) body.put("disk", disk);
         return body;
     }
 

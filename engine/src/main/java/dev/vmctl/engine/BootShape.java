@@ -70,6 +70,11 @@ public record BootShape(String image, String build, int cpus, int memoryMiB, Str
     }
 
     /** The boot snapshot's name: {@code IMAGE-KEY16} (the image's name cut to fit a snapshot name). */
+    /** Whether a snapshot name has the form of a boot snapshot's ({@link #snapshotName}: IMAGE-16 hex digits). */
+    static boolean isBootSnapshot(String name) {
+        return name != null && name.matches(".+-[0-9a-f]{16}");
+    }
+
     public String snapshotName() {
         String prefix = image.length() > 40 ? image.substring(0, 40) : image;
         if (prefix.endsWith("-")) prefix = prefix.substring(0, prefix.length() - 1);

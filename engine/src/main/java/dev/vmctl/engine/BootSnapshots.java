@@ -132,7 +132,8 @@ public final class BootSnapshots {
 
     /** The plan for a start of {@code r} from {@code img} under {@code accelName} with NICs numbered {@code nicIndexes}. */
     Plan plan(VmRow r, ImageInfo img, String accelName, List<Integer> nicIndexes, boolean mayRestore) {
-        String why = ineligible(r.name(), nicIndexes, carriesIdentityHelper(img));
+        String why = dev.vmctl.vmm.GuestProfile.of(img).noBootSnapshots();
+        if (why == null) why = ineligible(r.name(), nicIndexes, carriesIdentityHelper(img));
         if (why != null) return Plan.none(why);
         BootShape shape = BootShape.of(img, r.cpus(), r.memoryMiB(), accelName, nicIndexes.size(), qemuVersion.get());
         String name = shape.snapshotName();

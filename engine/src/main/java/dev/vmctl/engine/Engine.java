@@ -96,12 +96,47 @@ public final class Engine implements AutoCloseable {
      * once it is built (VMs restored from them keep running: they hold links to their files).
      */
     public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel) {
+        return buildImage(name, kernel, null, null);
+    }
+
+    /** @param packages extra packages (Debian images), comma-separated; @param size their rootfs size ("2G"); null: defaults */
+    public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> buildImage(String name, String kernel, String packages, String size) {
+        images.checkBuildable(name, kernel, packages, size); // a 400 before any operation
         return ops.run(Operations.Spec.of("image.build", "image:" + name), Duration.ofHours(1), o -> {
-            dev.vmctl.model.ImageInfo built = images.build(name, kernel, o::progress);
+            dev.vmctl.model.ImageInfo built = images.build(name, kernel, packages, size, o::progress);
             List<String> gone = boots.invalidate(name);
             if (!gone.isEmpty()) o.progress("deleted " + gone.size() + " boot snapshot(s) of the old build");
             return built;
         });
+    }
+
+    /**
+     * Removes an image (its catalog entry, its folder and its boot snapshots); 409 while VMs or snapshots use it. The
+     * caches (kernel, Debian rootfs) stay: a rebuild of the same recipe takes them.
+     */
+    public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> removeImage(String name) {
+        dev.vmctl.model.ImageInfo img = images.get(name);
+        return ops.run(Operations.Spec.of("image.delete", "image:" + name), Duration.ofMinutes(5), o -> {
+            List<String> vmsUsing = core.store.all().stream().filter(r -> name.equals(r.image())).map(VmRow::name).sorted().toList();
+            List<String> snapsUsing = snapshots().usingImage(name);
+            if (!vmsUsing.isEmpty() || !snapsUsing.isEmpty()) {
+                throw dev.vmctl.model.VmctlException.conflict("remove image " + name + ": it is in use"
+                        + (vmsUsing.isEmpty() ? "" : " by vm(s) " + String.join(", ", vmsUsing))
+                        + (snapsUsing.isEmpty() ? "" : (vmsUsing.isEmpty() ? "" : " and") + " by snapshot(s) " + String.join(", ", snapsUsing)),
+                        "remove them first (vmctl vm rm, vmctl snapshot rm)");
+            }
+            List<String> gone = boots.invalidate(name);
+            if (!gone.isEmpty()) o.progress("deleted " + gone.size() + " boot snapshot(s)");
+            images.remove(name);
+            return img;
+        });
+    }
+
+    /** Imports a user's kernel and rootfs as an image ({@code image.import} on lane image:NAME); 400 naming what is wrong. */
+    public dev.vmctl.engine.op.Accepted<dev.vmctl.model.ImageInfo> importImage(String name, String kernel, String rootfs, String initrd,
+                                                                               String os) {
+        return ops.run(Operations.Spec.of("image.import", "image:" + name), Duration.ofMinutes(30),
+                o -> images.importImage(name, kernel, rootfs, initrd, os, o::progress));
     }
 
     /** An image and its boot snapshots (404 for an unknown image). */

@@ -168,14 +168,29 @@ public final class SnapshotService {
                 .map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList();
         var src = new Snapshotter.Source(now.name(), now.image(), kernel, fromImage ? img.kernelSha256() : null,
                 initrd, fromImage ? img.initrdSha256() : null, now.cpus(), now.memoryMiB(), "kvm".equals(now.runAccel()),
-                // the manifest remembers the file-transfer share through the extra command line (QemuCommand.SHARE_CMDLINE)
-                args.contains("-append") && dev.vmctl.vmm.QemuCommand.hasShare(argAfter(args, "-append"))
-                        ? dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE : null,
-                nics, ram, null);
+                // the manifest remembers the file-transfer share and the root disk through the extra command line
+                // (QemuCommand.SHARE_CMDLINE, ROOT_DISK_CMDLINE: the guest profile's)
+                extraCmdline(args), nics, ram, disk(rt, args));
         String parent = core.store.sourceOf(vmId);
         var res = Snapshotter.take(snapshots, name, rt.qmp(), src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
         core.events.publish(dev.vmctl.model.EventType.SNAPSHOT_CREATED, vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
         return res;
+    }
+
+    /** The part of the running VM's kernel command line that a restore needs again (it selects the device layout). */
+    private static String extraCmdline(List<String> args) {
+        if (!args.contains("-append")) return null;
+        String append = argAfter(args, "-append");
+        if (dev.vmctl.vmm.QemuCommand.hasRootDisk(append)) return dev.vmctl.vmm.GuestProfile.SYSTEMD.extraCmdline();
+        return dev.vmctl.vmm.QemuCommand.hasShare(append) ? dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE : null;
+    }
+
+    /** The VM's disk overlay and its backing file (the image's rootfs, or the snapshot a clone was made from), or null. */
+    private static Snapshotter.Disk disk(VmRuntime rt, List<String> args) {
+        if (!args.contains("-append") || !dev.vmctl.vmm.QemuCommand.hasRootDisk(argAfter(args, "-append"))) return null;
+        Path overlay = rt.files().disk();
+        dev.vmctl.snapshot.DiskOverlay.Info info = dev.vmctl.snapshot.DiskOverlay.info(overlay);
+        return new Snapshotter.Disk(overlay, info.backingFile() == null ? null : Path.of(info.backingFile()), info.backingFormat());
     }
 
     private static String argAfter(List<String> args, String flag) {
@@ -365,6 +380,12 @@ public final class SnapshotService {
         String laneName = name == null ? "import" : name;
         return core.ops.run(Operations.Spec.of("snapshot.import", lane(laneName)), Duration.ofMinutes(30),
                 o -> snapshots.importFrom(archive, name));
+    }
+
+    /** The user snapshots (not boot snapshots) taken of VMs of this image, sorted. */
+    public List<String> usingImage(String image) {
+        return snapshots.list().stream().filter(m -> m.vm() != null && image.equals(m.vm().image()))
+                .map(SnapshotManifest::name).filter(n -> !BootShape.isBootSnapshot(n)).sorted().toList();
     }
 
     public Map<String, List<String>> clonesBySnapshot() {

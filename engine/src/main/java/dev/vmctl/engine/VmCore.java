@@ -12,6 +12,7 @@ import dev.vmctl.model.VmctlException;
 import dev.vmctl.snapshot.CloneIdentity;
 import dev.vmctl.snapshot.VerifiedSnapshot;
 import dev.vmctl.vmm.GuestAgentClient;
+import dev.vmctl.vmm.GuestProfile;
 import dev.vmctl.vmm.QemuCommand;
 import dev.vmctl.vmm.QemuVm;
 import dev.vmctl.vmm.VmFiles;
@@ -161,6 +162,7 @@ final class VmCore {
             long[] restoreMarks = null; // a start from a snapshot: launch, qemu up, state loaded (for the log)
             ImageInfo img = null;
             boolean warm = false;
+            boolean growRoot = false; // the VM's disk is bigger than its file system: grow it once the agent answers
             switch (plan) {
                 case Cold c -> {
                     img = images.usable(r.image());
@@ -178,9 +180,11 @@ final class VmCore {
                         progress(op, id, r.name(), "launching qemu (accel " + d.accel() + ": " + d.reason() + ")");
                         VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                         prepareFiles(files, true);
+                        GuestProfile profile = GuestProfile.of(img);
+                        if (profile.rootDisk()) growRoot = VmDisks.prepare(r, img, files, this::progressOf);
                         List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                         rt = launch(r, d.accel(), new QemuCommand.Spec(r.id(), r.name(), r.cpus(), r.memoryMiB(), d.kvm(),
-                                img.kernel(), img.initrd(), QemuCommand.SHARE_CMDLINE, files, nics, files.ramFile(), true, false));
+                                img.kernel(), img.initrd(), profile.extraCmdline(), files, nics, files.ramFile(), true, false));
                     }
                 }
                 case Reboot b -> { /* the QEMU process stays; the guest was reset */ }
@@ -190,6 +194,7 @@ final class VmCore {
                     setBoot(id, VmRow.SNAPSHOT, null);
                     VmFiles files = dir.vmForBoot(r.id(), r.memoryMiB()); // RAM file on tmpfs when it fits (RamFiles)
                     prepareFiles(files, true);
+                    VmDisks.fromSnapshot(snap, files, fs.asClone());
                     List<QemuCommand.Nic> nics = net.prepareTaps(r.id());
                     QemuCommand.Spec spec;
                     // QEMU runs from links in the VM's own folder (kernel, initrd; a clone's RAM file): deleting the
@@ -217,6 +222,7 @@ final class VmCore {
             if (rt == null) throw new VmctlException(VmctlException.Kind.INTERNAL, "no qemu process for vm " + r.name(), null);
             if (op != null) op.checkCancelled();
             if (!warm) waitForAgent(op, rt); // a warm start has waited and applied the VM's identity already
+            if (growRoot) VmDisks.growFileSystem(rt, img, r.name());
             if (record != null) {
                 // before vmctl names the NICs, sets addresses or lets anyone exec in the guest: nothing of this VM's own
                 long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
@@ -356,6 +362,27 @@ final class VmCore {
         synchronized (rowLock(id)) {
             store.update(row(id).withBoot(how, bootSnapshot));
         }
+    }
+
+    /**
+     * Before a hard reset or a kill of a running VM that boots from a disk: the guest writes its dirty pages to the
+     * disk (best effort, a few seconds at most), so what the guest wrote survives the reboot.
+     */
+    void flushGuestDisk(VmRuntime rt, VmRow r) {
+        ImageInfo img = images.list().stream().filter(i -> i.name().equals(r.image())).findFirst().orElse(null);
+        List<String> argv = GuestProfile.of(img).flushArgv();
+        GuestAgentClient agent = rt == null ? null : rt.agent();
+        if (argv.isEmpty() || agent == null) return;
+        try {
+            agent.exec(argv, null, Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.info("vm {}: sync before reset: {}", r.name(), e.getMessage());
+        }
+    }
+
+    /** A progress sink for helpers that have no operation at hand (logged). */
+    private void progressOf(String message) {
+        log.info(message);
     }
 
     private void progress(Operations.Op op, String id, String name, String message) {

@@ -68,9 +68,16 @@ public final class VmService implements AutoCloseable {
      */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
                                 List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
-                                boolean cold) {
+                                boolean cold, String disk) {
         public CreateRequest {
             artifacts = artifacts == null ? List.of() : artifacts;
+        }
+
+        /** @param disk the size of the VM's disk ("4G"; images with a root disk only), or null: the image's rootfs size */
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
+                             boolean cold) {
+            this(name, image, cpus, memory, accel, start, nics, artifacts, run, cold, null);
         }
 
         public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
@@ -103,6 +110,8 @@ public final class VmService implements AutoCloseable {
             throw VmctlException.conflict("create vm " + spec.name() + ": the name is already in use",
                     "choose another name or remove the existing VM");
         }
+        dev.vmctl.model.ImageInfo img = core.images.get(spec.image());
+        Long diskMiB = VmDisks.validateSize(req.disk(), img);
         List<NetRows.NicRow> nics = core.net.planNics(row.id(), req.nics());
         // fetched before the VM exists: a wrong checksum, unknown coordinates … create nothing
         List<ArtifactService.Resolved> artifacts = core.artifacts.resolve(spec.name(), req.artifacts(), req.run());
@@ -118,6 +127,8 @@ public final class VmService implements AutoCloseable {
                 core.artifacts.record(db, row.id(), artifacts, req.run());
                 return null;
             });
+            // the VM's own disk (a qcow2 overlay on the image's rootfs) in its folder: it goes with the VM
+            if (img.hasRootDisk()) VmDisks.create(core.dir.vm(id), img, diskMiB);
             core.events.publish(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created");
             if (!req.start()) {
                 o.accept();
@@ -222,6 +233,7 @@ public final class VmService implements AutoCloseable {
             if (rt == null || rt.qmp() == null || !rt.qmp().isOpen()) {
                 throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "reboot " + cur.name() + ": no qemu control connection", null);
             }
+            core.flushGuestDisk(rt, cur); // a VM with a disk keeps what it wrote over the hard reset
             core.transition(id, VmState.PREPARING, null, "rebooting");
             o.accept();
             if (rt.linkChanged) {

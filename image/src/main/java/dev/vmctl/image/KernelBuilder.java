@@ -189,6 +189,22 @@ public final class KernelBuilder {
         }
     }
 
+    /** The resource with what systemd guests need beyond {@link #defaultFragment()} (the Debian images' kernel). */
+    public static final String SYSTEMD_FRAGMENT_RESOURCE = "kernel/systemd.fragment";
+
+    /**
+     * The fragment of the kernel for systemd guests: {@link #defaultFragment()} followed by the resource
+     * {@value #SYSTEMD_FRAGMENT_RESOURCE}. Its own cache key, so the busybox image's kernel (and its boot snapshots) stay.
+     */
+    public static String systemdFragment() {
+        try (InputStream in = KernelBuilder.class.getResourceAsStream(SYSTEMD_FRAGMENT_RESOURCE)) {
+            if (in == null) throw new IllegalStateException("resource " + SYSTEMD_FRAGMENT_RESOURCE + " missing from the vmctl-image jar");
+            return defaultFragment() + "\n" + new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The fragment kept in the repository (resource {@value #FRAGMENT_RESOURCE}). */
     public static String defaultFragment() {
         try (InputStream in = KernelBuilder.class.getResourceAsStream(FRAGMENT_RESOURCE)) {

@@ -116,10 +116,16 @@ public final class VmctlServer implements AutoCloseable {
             r.add(HandlerType.GET, "/api/v1/images", ctx -> Api.json(ctx, 200, images.list()));
             r.add(HandlerType.GET, "/api/v1/images/{name}", ctx -> Api.json(ctx, 200, engine.image(ctx.pathParam("name"))));
             r.add(HandlerType.POST, "/api/v1/images/{name}/build", ctx -> {
-                var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"));
+                var a = engine.buildImage(ctx.pathParam("name"), ctx.queryParam("kernel"), ctx.queryParam("packages"),
+                        ctx.queryParam("size"));
                 if (options.accel() == VmSpec.Accel.AUTO) CompletableFuture.runAsync(() -> accel.probe(a.value()));
                 Http.answer(ctx, 200, a);
             });
+            r.add(HandlerType.POST, "/api/v1/images/{name}/import", ctx -> {
+                ImportBody b = Api.body(ctx, ImportBody.class);
+                Http.answer(ctx, 201, engine.importImage(ctx.pathParam("name"), b.kernel(), b.rootfs(), b.initrd(), b.os()));
+            });
+            r.add(HandlerType.DELETE, "/api/v1/images/{name}", ctx -> Http.answer(ctx, 200, engine.removeImage(ctx.pathParam("name"))));
             new VmRoutes(engine.vms(), engine.nics(), engine.artifacts()).register(r);
             new ArtifactRoutes(engine.artifacts()).register(r);
             new SnapshotRoutes(engine.snapshots(), engine.vms(), dir.root()).register(r);
@@ -207,6 +213,9 @@ public final class VmctlServer implements AutoCloseable {
     private static void send(SseClient client, VmEvent e) {
         client.sendEvent(e.type(), Api.toJson(e), Long.toString(e.seq()));
     }
+
+    /** {@code POST /api/v1/images/{name}/import}: paths on the server's host. */
+    record ImportBody(String kernel, String rootfs, String initrd, String os) {}
 
     private HostView host() {
         AccelProbe.Result probe = accel.lastProbe();

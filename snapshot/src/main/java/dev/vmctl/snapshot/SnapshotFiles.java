@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /** File helpers of the snapshot store: checksums, sparse copies, hard links, fsync, tree removal. */
-final class SnapshotFiles {
+public final class SnapshotFiles {
     /** A path we hand to QEMU or put into a socket address: absolute, and only these characters. */
     private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._/+-]*");
     private static final Duration CP_TIMEOUT = Duration.ofMinutes(10);
@@ -30,7 +30,7 @@ final class SnapshotFiles {
      * sharing blocks where the file system can ({@code --reflink=auto}: btrfs, xfs). A guest RAM file is
      * mostly holes, so this is much cheaper than its apparent size.
      */
-    static void copySparse(Path src, Path dst) {
+    public static void copySparse(Path src, Path dst) {
         if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS)) {
             throw new VmctlException(VmctlException.Kind.CONFLICT, "copy " + src + ": " + dst + " already exists", null);
         }

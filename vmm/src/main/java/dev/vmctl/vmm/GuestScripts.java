@@ -3,7 +3,7 @@ package dev.vmctl.vmm;
 /**
  * Every shell script vmctl runs inside a guest (through the agent, as {@code /bin/sh -c SCRIPT NAME ARGS…}),
  * in one place. Values are always positional arguments, never spliced into the text. Busybox and iproute2
- * compatible. (Issue 14 turns these into one profile per guest OS.)
+ * compatible: they run on both guest profiles ({@link GuestProfile}: busybox and systemd); what differs per OS is there.
  */
 public final class GuestScripts {
     private GuestScripts() {}

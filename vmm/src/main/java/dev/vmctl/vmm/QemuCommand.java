@@ -23,6 +23,13 @@ public final class QemuCommand {
     public static final String SHARE_CMDLINE = "vmctl.xfer=9p";
     public static final String SHARE_TAG = "vmctl-xfer";
     /**
+     * The kernel command-line word of a VM that boots from its own disk (images with a root file system: a virtio-blk
+     * device on the qcow2 overlay {@link VmFiles#disk()}, after the share). Like {@link #SHARE_CMDLINE} it is how a
+     * snapshot remembers the device: its manifest keeps the extra command line, so restores and clones get the same
+     * layout, and VMs without a disk (tiny) keep theirs unchanged. Read by vmctl's initramfs ({@code rootdisk-init.sh}).
+     */
+    public static final String ROOT_DISK_CMDLINE = "vmctl.root=/dev/vda";
+    /**
      * The CPU model under TCG: QEMU's {@code max} without ERMS and FSRM, so that the guest kernel copies and clears
      * memory with unrolled mov loops (which TCG translates into host code) instead of {@code rep movsb}/{@code rep
      * stosb} (which TCG runs byte by byte): measured in a 768 MiB tiny guest, a 200 MB write into tmpfs 3.6–6.9 s →
@@ -81,8 +88,17 @@ public final class QemuCommand {
 
     /** True when a kernel command line (or its extra part) carries {@link #SHARE_CMDLINE} as a word. */
     public static boolean hasShare(String cmdline) {
+        return hasWord(cmdline, SHARE_CMDLINE);
+    }
+
+    /** True when a kernel command line (or its extra part) carries {@link #ROOT_DISK_CMDLINE} as a word. */
+    public static boolean hasRootDisk(String cmdline) {
+        return hasWord(cmdline, ROOT_DISK_CMDLINE);
+    }
+
+    private static boolean hasWord(String cmdline, String word) {
         if (cmdline == null) return false;
-        for (String w : cmdline.trim().split("\\s+")) if (w.equals(SHARE_CMDLINE)) return true;
+        for (String w : cmdline.trim().split("\\s+")) if (w.equals(word)) return true;
         return false;
     }
 
@@ -120,6 +136,11 @@ public final class QemuCommand {
         if (s.share()) {
             a.addAll(List.of("-fsdev", "local,id=xfer0,path=" + s.files().shareDir() + ",security_model=none,readonly=on",
                     "-device", "virtio-9p-device,id=vxfer0,fsdev=xfer0,mount_tag=" + SHARE_TAG));
+        }
+        // next slot (VMs with a root disk): virtio-blk on the VM's own qcow2 overlay (the image's rootfs is its read-only base)
+        if (hasRootDisk(s.extraCmdline())) {
+            a.addAll(List.of("-drive", "file=" + s.files().disk() + ",if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap",
+                    "-device", "virtio-blk-device,drive=disk0,id=vdisk0"));
         }
         // PCIe root ports; NIC N on port rpN (hot-plug needs the port to exist from boot)
         for (int i = 0; i < PCIE_ROOT_PORTS; i++) {

@@ -24,4 +24,6 @@ public record VmFiles(Path dir, Path ramFile) {
     public Path pidFile() { return dir.resolve("qemu.pid"); }
     /** What the guest sees read-only over 9p (a VM booted with the share): files staged for delivery into it. */
     public Path shareDir() { return dir.resolve("xfer"); }
+    /** The VM's own disk: a qcow2 overlay on its image's root file system (images with a root disk only). */
+    public Path disk() { return dir.resolve("disk.qcow2"); }
 }

@@ -33,6 +33,25 @@ class QemuCommandTest {
     }
 
     @Test
+    void rootDiskAfterTheShareForSystemdGuestsOnly() {
+        List<String> a = QemuCommand.argv(spec(GuestProfile.SYSTEMD.extraCmdline()));
+        int fsdev = a.indexOf("-fsdev");
+        int drive = a.indexOf("-drive");
+        assertThat(drive).isGreaterThan(fsdev);
+        assertThat(a.get(drive + 1)).isEqualTo("file=/data/vms/abc/disk.qcow2,if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap");
+        assertThat(a.get(drive + 3)).isEqualTo("virtio-blk-device,drive=disk0,id=vdisk0");
+        assertThat(a.indexOf("pcie-root-port,id=rp0,slot=0,chassis=1")).isGreaterThan(drive);
+        assertThat(a.get(a.indexOf("-append") + 1)).contains(" vmctl.root=/dev/vda").contains(" net.ifnames=0");
+        // the busybox profile keeps tiny's layout exactly (its boot snapshots and snapshots stay restorable)
+        assertThat(QemuCommand.argv(spec(GuestProfile.BUSYBOX.extraCmdline()))).isEqualTo(QemuCommand.argv(spec(QemuCommand.SHARE_CMDLINE)))
+                .doesNotContain("-drive");
+        assertThat(GuestProfile.ofCmdline(GuestProfile.SYSTEMD.extraCmdline())).isEqualTo(GuestProfile.SYSTEMD);
+        assertThat(GuestProfile.ofCmdline(QemuCommand.SHARE_CMDLINE)).isEqualTo(GuestProfile.BUSYBOX);
+        assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNotNull();
+        assertThat(GuestProfile.BUSYBOX.noBootSnapshots()).isNull();
+    }
+
+    @Test
     void tcgCpuHasNoErmsOrFsrm() {
         List<String> a = QemuCommand.argv(spec(null));
         assertThat(a.get(a.indexOf("-cpu") + 1)).isEqualTo("max,-erms,-fsrm");

@@ -1,0 +1,75 @@
+package dev.vmctl.vmm;
+
+import dev.vmctl.model.ImageInfo;
+
+import java.util.List;
+
+/**
+ * What differs between the guest operating systems vmctl boots, in one place: how the guest is started (the kernel
+ * command-line extras, and with them the device layout), whether it has a disk, whether boot snapshots can serve it,
+ * and the guest-side commands that are not the same on both. The guest-side scripts of {@link GuestScripts} (NICs by
+ * MAC, identity of clones, netem, file delivery, run) are POSIX sh with iproute2 and hold for both profiles; a step
+ * that needs an OS-specific command asks the profile for it.
+ */
+public enum GuestProfile {
+    /**
+     * The tiny image: busybox as PID 1 in the initramfs, no disk. Boot snapshots ("warm" starts) serve it: its
+     * init runs vmctl-identity before the agent.
+     */
+    BUSYBOX(QemuCommand.SHARE_CMDLINE, false, true, List.of()),
+    /**
+     * Images with a root file system (Debian 12/13): vmctl's initramfs mounts the VM's qcow2 overlay as / and
+     * switch_root's to systemd; the agent is vmctl-agent.service. No boot snapshots yet (a warm start would need the
+     * disk as of the snapshot): these VMs boot cold. {@code net.ifnames=0}: the kernel's eth names stay (vmctl
+     * renames NICs by MAC itself; udev is masked anyway).
+     */
+    SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, false,
+            List.of("/sbin/resize2fs", "/dev/vda"));
+
+    private final String extraCmdline;
+    private final boolean rootDisk;
+    private final boolean bootSnapshots;
+    private final List<String> growRootArgv;
+
+    GuestProfile(String extraCmdline, boolean rootDisk, boolean bootSnapshots, List<String> growRootArgv) {
+        this.extraCmdline = extraCmdline;
+        this.rootDisk = rootDisk;
+        this.bootSnapshots = bootSnapshots;
+        this.growRootArgv = growRootArgv;
+    }
+
+    /** The profile of an image: a root file system means a systemd guest booting from its disk. */
+    public static GuestProfile of(ImageInfo image) {
+        return image != null && image.hasRootDisk() ? SYSTEMD : BUSYBOX;
+    }
+
+    /** The profile of a VM from the extra kernel command line it was booted with (a snapshot's manifest keeps it). */
+    public static GuestProfile ofCmdline(String extraCmdline) {
+        return QemuCommand.hasRootDisk(extraCmdline) ? SYSTEMD : BUSYBOX;
+    }
+
+    /** The extra kernel command line of a cold boot (it also selects the device layout: share, disk). */
+    public String extraCmdline() {
+        return extraCmdline;
+    }
+
+    /** Whether VMs of this profile boot from their own disk ({@link VmFiles#disk()}). */
+    public boolean rootDisk() {
+        return rootDisk;
+    }
+
+    /** Whether boot snapshots (warm starts) can serve this profile; null when they can, else why not. */
+    public String noBootSnapshots() {
+        return bootSnapshots ? null : "VMs that boot from a disk have no boot snapshots yet (they boot cold)";
+    }
+
+    /** The guest command that writes the guest's dirty pages to its disk before a hard reset or kill; empty: no disk. */
+    public List<String> flushArgv() {
+        return rootDisk ? List.of("/bin/sync") : List.of();
+    }
+
+    /** The guest command that grows the root file system to its disk's size after {@code --disk} grew the disk; empty: none. */
+    public List<String> growRootArgv() {
+        return growRootArgv;
+    }
+}
