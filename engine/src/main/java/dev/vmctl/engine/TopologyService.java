@@ -142,6 +142,62 @@ public final class TopologyService {
         return new TopologySpec(s.apiVersion(), s.kind(), s.name(), s.networks(), s.routers(), nodes);
     }
 
+    private static String leftoverLine(VmView v) {
+        return "start vm " + v.name() + (v.state() == VmState.REQUESTED ? " (left REQUESTED by an interrupted deploy)"
+                : " (it is in " + v.state() + ": started again)");
+    }
+
+    /**
+     * The VMs of the file's nodes that exist but do not run and were not stopped on purpose: REQUESTED (created by a
+     * deploy that did not get to start them) or ERROR (e.g. a boot a crash of the server interrupted); STOPPED VMs were
+     * stopped by someone and stay so; cloned nodes, which the file does not list, are left as they are.
+     */
+    private List<VmView> unstartedVms(TopologySpec spec) {
+        List<VmView> out = new ArrayList<>();
+        for (Store.Label l : store.labels(spec.name())) {
+            if (!l.kind().equals("vm") || l.node() == null) continue;
+            TopologySpec.Node inFile = spec.node(l.node());
+            if (inFile == null || inFile.vm(l.localName()) == null) continue;
+            try {
+                VmView v = vms.get(l.id());
+                if (v.state() == VmState.REQUESTED || v.state() == VmState.ERROR) out.add(v);
+            } catch (VmctlException gone) {
+                // removed meanwhile
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A re-apply of an unchanged file after a deploy was interrupted: starts the VMs it left REQUESTED or in ERROR (one after the other,
+     * each a vm.start operation) so that {@code up} converges instead of saying "nothing to do".
+     */
+    private TopologyReport startLeftovers(TopologySpec spec, String text, String fileName, List<VmView> unstarted) {
+        long t0 = System.nanoTime();
+        List<TopologyStep> steps = new ArrayList<>();
+        boolean ok = true;
+        for (VmView v : unstarted) {
+            long s0 = System.nanoTime();
+            try {
+                var a = vms.start(v.id());
+                VmView r = vms.awaitOperation(a.op(), v.id(), bootTimeout.plusSeconds(30));
+                if (r.state() == VmState.RUNNING) {
+                    steps.add(new TopologyStep("start", "vm", v.name(), leftoverLine(v), "done", null, (System.nanoTime() - s0) / 1_000_000));
+                } else {
+                    ok = false;
+                    steps.add(new TopologyStep("start", "vm", v.name(), leftoverLine(v), "failed", r.state() + " " + firstLine(r.error()), null));
+                }
+            } catch (RuntimeException e) {
+                ok = false;
+                steps.add(new TopologyStep("start", "vm", v.name(), leftoverLine(v), "failed", e.getMessage(), null));
+            }
+        }
+        store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
+        String summary = "topology " + spec.name() + ": " + steps.stream().filter(x -> x.status().equals("done")).count() + " of "
+                + steps.size() + " VM(s) left unstarted or in ERROR started";
+        return new TopologyReport(spec.name(), false, ok, summary, steps, (System.nanoTime() - t0) / 1_000_000, parallelBoots, false);
+    }
+
     /** The segment a topology's elements go into: where it is deployed already, else the one asked for (null: the fabric). */
     private String placeOf(String topology, String segment) {
         boolean deployed = store.topologies().stream().anyMatch(t -> t.name().equals(topology));
@@ -159,9 +215,13 @@ public final class TopologyService {
             Current current = current(spec.name());
             TopologyPlan plan = TopologyPlan.of(spec, current);
             checkConflicts(spec, plan, current);
+            // VMs of the file that exist but were never started (a deploy interrupted by a crash left them REQUESTED)
+            List<VmView> unstarted = plan.isEmpty() ? unstartedVms(spec) : List.of();
+            if (!dryRun && plan.isEmpty() && !unstarted.isEmpty()) return startLeftovers(spec, text, fileName, unstarted);
             if (dryRun || plan.isEmpty()) {
                 List<TopologyStep> steps = new ArrayList<>(plan.actions().stream()
                         .map(a -> new TopologyStep(a.verb(), a.type(), a.deployedName(), a.description(), "planned", null, null)).toList());
+                for (VmView v : unstarted) steps.add(new TopologyStep("start", "vm", v.name(), leftoverLine(v), "planned", null, null));
                 steps.addAll(keepSteps(spec.name(), plan, "planned"));
                 String summary = (plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
                         : plan.actions().size() + " change(s) planned (dry run)") + keptSuffix(plan);
