@@ -75,7 +75,10 @@ class MetricsIT {
                 assertThat(value(after, "vmctl_nic_transmit_bytes_total{nic=\"eth0\"," + LABELS + "}")).isGreaterThan(tx1);
             });
 
-            // the window API: samples every 2 s, oldest first
+            // the window API: samples every 2 s, oldest first (wait for five rounds: a fast boot gets here sooner)
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                    assertThat(f.api.get("/api/v1/vms/" + VM + "/metrics?window=1m").json().path("samples").size())
+                            .isGreaterThanOrEqualTo(5));
             JsonNode w = f.api.get("/api/v1/vms/" + VM + "/metrics?window=1m").json();
             assertThat(w.path("vm").asText()).isEqualTo(VM);
             assertThat(w.path("node").asText()).isEqualTo("n1");
