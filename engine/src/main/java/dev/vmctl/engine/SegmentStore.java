@@ -139,33 +139,11 @@ final class SegmentStore {
 
     // ---------------------------------------------------------------- SQL
 
-    private interface Mapper<T> { T map(ResultSet rs) throws SQLException; }
-
-    private <T> List<T> rows(String what, String sql, Mapper<T> m, Object... args) {
-        return store.read(what, db -> {
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-                List<T> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) out.add(m.map(rs));
-                }
-                return out;
-            }
-        });
+    private <T> List<T> rows(String what, String sql, Store.RowMapper<T> m, Object... args) {
+        return store.query(what, sql, m, args);
     }
 
     private void exec(String what, String sql, Object... args) {
-        try {
-            store.read(what, db -> {
-                try (PreparedStatement ps = db.prepareStatement(sql)) {
-                    for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-                    return ps.executeUpdate();
-                }
-            });
-        } catch (VmctlException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains("UNIQUE")) throw VmctlException.conflict(what + ": already exists or already in use", m);
-            throw e;
-        }
+        store.update(what, sql, args);
     }
 }

@@ -676,9 +676,11 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private interface RowMapper<T> { T map(ResultSet rs) throws SQLException; }
+    /** Maps one row of a result set. */
+    public interface RowMapper<T> { T map(ResultSet rs) throws SQLException; }
 
-    private <T> List<T> rows(String sql, RowMapper<T> mapper, Object... args) {
+    /** The rows of one query with positional arguments ({@code what} names the action in errors). */
+    public synchronized <T> List<T> query(String what, String sql, RowMapper<T> mapper, Object... args) {
         try (PreparedStatement ps = db.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
             List<T> out = new ArrayList<>();
@@ -687,20 +689,32 @@ public final class Store implements AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw VmctlException.internal("query: " + e.getMessage(), e);
+            throw VmctlException.internal(what + ": " + e.getMessage(), e);
         }
     }
 
-    private void exec(String sql, String what, Object... args) {
+    /**
+     * One insert, update or delete; the rows changed. A unique or primary-key violation is a 409 "already exists",
+     * a foreign-key one a 409 "still in use"; anything else a 500 naming {@code what}.
+     */
+    public synchronized int update(String what, String sql, Object... args) {
         try (PreparedStatement ps = db.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-            ps.executeUpdate();
+            return ps.executeUpdate();
         } catch (SQLException e) {
             String m = String.valueOf(e.getMessage());
-            if (m.contains("UNIQUE")) throw VmctlException.conflict(what + ": already exists or already in use", m);
+            if (m.contains("UNIQUE") || m.contains("PRIMARY KEY")) throw VmctlException.conflict(what + ": already exists or already in use", m);
             if (m.contains("FOREIGN KEY")) throw VmctlException.conflict(what + ": still in use", m);
             throw VmctlException.internal(what + ": " + m, e);
         }
+    }
+
+    private <T> List<T> rows(String sql, RowMapper<T> mapper, Object... args) {
+        return query("query", sql, mapper, args);
+    }
+
+    private void exec(String sql, String what, Object... args) {
+        update(what, sql, args);
     }
 
     private static Integer nullableInt(ResultSet rs, String column) throws SQLException {

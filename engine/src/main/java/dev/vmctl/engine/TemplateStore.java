@@ -149,35 +149,11 @@ final class TemplateStore {
         }
     }
 
-    private interface RowMapper<T> {
-        T map(ResultSet rs) throws SQLException;
-    }
-
-    private <T> List<T> rows(String what, String sql, RowMapper<T> m, Object... args) {
-        return store.read(what, db -> {
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-                List<T> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) out.add(m.map(rs));
-                }
-                return out;
-            }
-        });
+    private <T> List<T> rows(String what, String sql, Store.RowMapper<T> m, Object... args) {
+        return store.query(what, sql, m, args);
     }
 
     private void exec(String what, String sql, Object... args) {
-        try {
-            store.read(what, db -> {
-                try (PreparedStatement ps = db.prepareStatement(sql)) {
-                    for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
-                    return ps.executeUpdate();
-                }
-            });
-        } catch (VmctlException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains("UNIQUE") || m.contains("PRIMARY KEY")) throw VmctlException.conflict(what + ": already exists", m);
-            throw e;
-        }
+        store.update(what, sql, args);
     }
 }

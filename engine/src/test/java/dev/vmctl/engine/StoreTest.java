@@ -90,4 +90,20 @@ class StoreTest {
         }
         assertThatThrownBy(() -> new Store(db)).hasMessageContaining("newer than this vmctl");
     }
+
+    @Test
+    void queryAndUpdateMapConstraintViolationsToConflicts() {
+        try (Store s = new Store(tmp.resolve("vmctl.db"))) {
+            s.insert(row("a1", "web1"));
+            assertThat(s.query("names", "SELECT name FROM vms WHERE id=?", rs -> rs.getString(1), "a1")).containsExactly("web1");
+            assertThat(s.update("rename", "UPDATE vms SET name=? WHERE id=?", "web9", "a1")).isEqualTo(1);
+            assertThat(s.update("rename", "UPDATE vms SET name=? WHERE id=?", "x", "nope")).isZero();
+            assertThatThrownBy(() -> s.update("insert vm b1", "INSERT INTO vms (id, name, state, image, cpus, memory_mib, accel,"
+                    + " created_at, updated_at) VALUES ('a1','w','REQUESTED','tiny',1,128,'auto','t','t')"))
+                    .isInstanceOf(VmctlException.class).hasMessageContaining("insert vm b1: already exists")
+                    .extracting(e -> ((VmctlException) e).kind()).isEqualTo(VmctlException.Kind.CONFLICT);
+            assertThatThrownBy(() -> s.query("bad", "SELECT nope FROM vms", rs -> 1))
+                    .isInstanceOf(VmctlException.class).hasMessageStartingWith("bad: ");
+        }
+    }
 }

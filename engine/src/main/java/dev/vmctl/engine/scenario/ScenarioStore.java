@@ -36,26 +36,13 @@ public final class ScenarioStore {
     // ---------------------------------------------------------------- saved scenarios
 
     public void save(String name, String text) {
-        store.tx("save scenario " + name, db -> {
-            try (PreparedStatement ps = db.prepareStatement(
-                    "INSERT INTO scenarios (name, text, saved_at) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET text=excluded.text, saved_at=excluded.saved_at")) {
-                ps.setString(1, name);
-                ps.setString(2, text);
-                ps.setString(3, Instant.now().toString());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.update("save scenario " + name, "INSERT INTO scenarios (name, text, saved_at) VALUES (?,?,?)"
+                + " ON CONFLICT(name) DO UPDATE SET text=excluded.text, saved_at=excluded.saved_at", name, text, Instant.now().toString());
     }
 
     public List<Saved> saved() {
-        return store.read("list scenarios", db -> {
-            List<Saved> out = new ArrayList<>();
-            try (PreparedStatement ps = db.prepareStatement("SELECT * FROM scenarios ORDER BY name"); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(new Saved(rs.getString("name"), rs.getString("text"), rs.getString("saved_at")));
-            }
-            return out;
-        });
+        return store.query("list scenarios", "SELECT * FROM scenarios ORDER BY name",
+                rs -> new Saved(rs.getString("name"), rs.getString("text"), rs.getString("saved_at")));
     }
 
     public Optional<Saved> saved(String name) {
@@ -63,35 +50,17 @@ public final class ScenarioStore {
     }
 
     public boolean delete(String name) {
-        return store.tx("delete scenario " + name, db -> {
-            try (PreparedStatement ps = db.prepareStatement("DELETE FROM scenarios WHERE name=?")) {
-                ps.setString(1, name);
-                return ps.executeUpdate() > 0;
-            }
-        });
+        return store.update("delete scenario " + name, "DELETE FROM scenarios WHERE name=?", name) > 0;
     }
 
     // ---------------------------------------------------------------- runs
 
     public void saveRun(ScenarioRun run, String text) {
-        String journal = json(run);
-        store.tx("save scenario run " + run.id(), db -> {
-            try (PreparedStatement ps = db.prepareStatement("""
-                    INSERT INTO scenario_runs (id, scenario, topology, verdict, started_at, finished_at, text, journal)
-                    VALUES (?,?,?,?,?,?,?,?)
-                    ON CONFLICT(id) DO UPDATE SET verdict=excluded.verdict, finished_at=excluded.finished_at, journal=excluded.journal""")) {
-                ps.setString(1, run.id());
-                ps.setString(2, run.scenario());
-                ps.setString(3, run.topology());
-                ps.setString(4, run.verdict());
-                ps.setString(5, run.startedAt());
-                ps.setString(6, run.finishedAt());
-                ps.setString(7, text == null ? "" : text);
-                ps.setString(8, journal);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.update("save scenario run " + run.id(), """
+                INSERT INTO scenario_runs (id, scenario, topology, verdict, started_at, finished_at, text, journal)
+                VALUES (?,?,?,?,?,?,?,?)
+                ON CONFLICT(id) DO UPDATE SET verdict=excluded.verdict, finished_at=excluded.finished_at, journal=excluded.journal""",
+                run.id(), run.scenario(), run.topology(), run.verdict(), run.startedAt(), run.finishedAt(), text == null ? "" : text, json(run));
     }
 
     public Optional<ScenarioRun> run(String id) {
@@ -101,14 +70,8 @@ public final class ScenarioStore {
 
     /** The file a run ran (as it was then). */
     public Optional<String> runText(String id) {
-        return store.read("read scenario run " + id, db -> {
-            try (PreparedStatement ps = db.prepareStatement("SELECT text FROM scenario_runs WHERE id=?")) {
-                ps.setString(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
-                }
-            }
-        });
+        return store.query("read scenario run " + id, "SELECT text FROM scenario_runs WHERE id=?", rs -> rs.getString(1), id)
+                .stream().findFirst();
     }
 
     /** Runs newest first; scenario null = all. */
@@ -123,18 +86,10 @@ public final class ScenarioStore {
     }
 
     private List<ScenarioRun> runs(String sql, String arg, int limit) {
-        return store.read("list scenario runs", db -> {
-            List<ScenarioRun> out = new ArrayList<>();
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                int i = 1;
-                if (arg != null) ps.setString(i++, arg);
-                if (sql.contains("LIMIT ?")) ps.setInt(i, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) out.add(read(rs.getString(1), ScenarioRun.class));
-                }
-            }
-            return out;
-        });
+        List<Object> args = new ArrayList<>();
+        if (arg != null) args.add(arg);
+        if (sql.contains("LIMIT ?")) args.add(limit);
+        return store.query("list scenario runs", sql, rs -> read(rs.getString(1), ScenarioRun.class), args.toArray());
     }
 
     // ---------------------------------------------------------------- the fault ledger
@@ -167,44 +122,20 @@ public final class ScenarioStore {
     }
 
     private void update(String sql, String value, long id) {
-        store.tx("ledger update", db -> {
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                ps.setString(1, value);
-                ps.setLong(2, id);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.update("ledger update", sql, value, id);
     }
 
     /** Faults applied and not reverted (topology null = all), oldest first. */
     public List<OpenFault> open(String topology) {
-        return store.read("ledger: open faults", db -> {
-            List<OpenFault> out = new ArrayList<>();
-            String sql = "SELECT * FROM scenario_faults WHERE reverted_at IS NULL" + (topology == null ? "" : " AND topology=?") + " ORDER BY id";
-            try (PreparedStatement ps = db.prepareStatement(sql)) {
-                if (topology != null) ps.setString(1, topology);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new OpenFault(rs.getLong("id"), rs.getString("run_id"), rs.getInt("step"), rs.getString("topology"),
-                                read(rs.getString("revert"), Revert.class), rs.getString("applied_at"), rs.getString("error")));
-                    }
-                }
-            }
-            return out;
-        });
+        String sql = "SELECT * FROM scenario_faults WHERE reverted_at IS NULL" + (topology == null ? "" : " AND topology=?") + " ORDER BY id";
+        return store.query("ledger: open faults", sql, rs -> new OpenFault(rs.getLong("id"), rs.getString("run_id"), rs.getInt("step"),
+                rs.getString("topology"), read(rs.getString("revert"), Revert.class), rs.getString("applied_at"), rs.getString("error")),
+                topology == null ? new Object[0] : new Object[] {topology});
     }
 
     public int openCount(String runId) {
-        return store.read("ledger: count", db -> {
-            try (PreparedStatement ps = db.prepareStatement("SELECT count(*) FROM scenario_faults WHERE reverted_at IS NULL AND run_id=?")) {
-                ps.setString(1, runId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
+        return store.query("ledger: count", "SELECT count(*) FROM scenario_faults WHERE reverted_at IS NULL AND run_id=?",
+                rs -> rs.getInt(1), runId).getFirst();
     }
 
     static String json(Object o) {
