@@ -28,6 +28,11 @@ public final class EventBus {
         return publish(type, vmId, name, from, to, message, operation, null);
     }
 
+    /** An event of the operation running on this thread (if any) with a typed payload ({@link VmEvent#data()}). */
+    public VmEvent publishData(EventType type, String vmId, String name, VmState from, VmState to, String message, Object data) {
+        return publish(type, vmId, name, from, to, message, dev.vmctl.engine.op.Operations.currentId(), data);
+    }
+
     /** An event with a typed payload ({@link VmEvent#data()}). */
     public VmEvent publish(EventType type, String vmId, String name, VmState from, VmState to, String message, String operation,
                            Object data) {

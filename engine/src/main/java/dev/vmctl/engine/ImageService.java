@@ -80,7 +80,7 @@ public final class ImageService {
         ImageInfo info = new dev.vmctl.image.ImageImporter(dir.imagesDir(), catalog).importImage(new dev.vmctl.image.ImageImporter.Request(
                 name, path("kernel", kernel), path("rootfs", rootfs), initrd == null || initrd.isBlank() ? null : path("initrd", initrd), os),
                 progress);
-        events.publish(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "imported");
+        events.publishData(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "imported", info);
         return info;
     }
 
@@ -139,7 +139,7 @@ public final class ImageService {
                 info = new TinyImageBuilder(dir.imagesDir())
                         .build(name, dev.vmctl.image.KernelFlavor.parse(kernel == null ? "vmctl" : kernel), say);
             }
-            events.publish(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "built " + info.kernelVersion());
+            events.publishData(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "built " + info.kernelVersion(), info);
             return info;
         } catch (RuntimeException e) {
             events.publish(dev.vmctl.model.EventType.IMAGE_FAILED, null, name, null, null, String.valueOf(e.getMessage()));

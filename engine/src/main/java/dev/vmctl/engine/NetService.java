@@ -147,8 +147,9 @@ public final class NetService {
             h.deleteBridge(row.bridge());
             throw e;
         }
-        events.publish(dev.vmctl.model.EventType.NETWORK_CREATED, null, name, null, null, c.cidr());
-        return view(row);
+        NetworkView created = view(row);
+        events.publishData(dev.vmctl.model.EventType.NETWORK_CREATED, null, name, null, null, c.cidr(), created);
+        return created;
     }
 
     /** Subnets may overlap between places (the fabric, each segment), never within one. */
@@ -178,7 +179,7 @@ public final class NetService {
             segs.addMember("network", netId, seg.name());
             return null;
         });
-        events.publish(dev.vmctl.model.EventType.NETWORK_CREATED, null, seg.name(), null, null, c.cidr() + " (segment " + seg.name() + ")");
+        events.publishData(dev.vmctl.model.EventType.NETWORK_CREATED, null, seg.name(), null, null, c.cidr() + " (segment " + seg.name() + ")", view(row));
         return row;
     }
 
@@ -191,14 +192,18 @@ public final class NetService {
                 .filter(java.util.Objects::nonNull).toList();
         List<NetRow> nets = segs.members(segment, "network").stream().map(id -> store.network(id).orElse(null))
                 .filter(java.util.Objects::nonNull).toList();
+        List<RouterView> routerViews = routers.stream().map(this::routerView).toList();
+        List<NetworkView> netViews = nets.stream().map(this::view).toList();
         store.tx("remove segment " + segment, db -> {
             for (RouterRow r : routers) store.deleteRouter(r.id());
             for (NetRow n : nets) store.deleteNetwork(n.id());
             segs.delete(segment);
             return null;
         });
-        for (RouterRow r : routers) events.publish(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, "with segment " + segment);
-        for (NetRow n : nets) events.publish(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet());
+        for (RouterView r : routerViews) {
+            events.publishData(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, "with segment " + segment, r);
+        }
+        for (NetworkView n : netViews) events.publishData(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet(), n);
     }
 
     public synchronized List<NetworkView> networks() {
@@ -237,7 +242,7 @@ public final class NetService {
         hostFor(n).deleteBridge(n.bridge());
         store.deleteNetwork(n.id());
         segs.removeMember("network", n.id());
-        events.publish(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet());
+        events.publishData(dev.vmctl.model.EventType.NETWORK_DELETED, null, n.name(), null, null, n.subnet(), v);
         return v;
     }
 
@@ -326,8 +331,9 @@ public final class NetService {
             place.deleteRouter(row.netns());
             throw e;
         }
-        events.publish(dev.vmctl.model.EventType.ROUTER_CREATED, null, name, null, null, nets.stream().map(NetRow::name).toList().toString());
-        return routerView(row);
+        RouterView created = routerView(row);
+        events.publishData(dev.vmctl.model.EventType.ROUTER_CREATED, null, name, null, null, nets.stream().map(NetRow::name).toList().toString(), created);
+        return created;
     }
 
     private void realiseRouter(RouterRow row, List<NetRow> nets, List<RouteRow> routes) {
@@ -355,7 +361,7 @@ public final class NetService {
         hostForRouter(r).deleteRouter(r.netns());
         store.deleteRouter(r.id());
         segs.removeMember("router", r.id());
-        events.publish(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, null);
+        events.publishData(dev.vmctl.model.EventType.ROUTER_DELETED, null, r.name(), null, null, null, v);
         return v;
     }
 
@@ -479,7 +485,8 @@ public final class NetService {
         return dev.vmctl.net.NetNames.tap(vmId, index);
     }
 
-    synchronized List<NicView> nicViews(String vmId) {
+    /** Reads the store only (no monitor: a VM's state change builds its view under the VM's row lock). */
+    List<NicView> nicViews(String vmId) {
         List<NicView> out = new ArrayList<>();
         for (NicRow n : store.nics(vmId)) out.add(nicView(n));
         return out;

@@ -91,7 +91,7 @@ public final class NicService {
                     throw e;
                 }
             }
-            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + ": " + describe(p));
+            core.events.publishData(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + ": " + describe(p), core.view(id));
             return core.net.nicView(next);
         });
     }
@@ -123,7 +123,7 @@ public final class NicService {
                     throw new VmctlException(VmctlException.Kind.INTERNAL, "add nic to vm " + r.name() + ": " + e.getMessage(), null, e);
                 }
             }
-            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nic.name() + " added on " + network);
+            core.events.publishData(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nic.name() + " added on " + network, core.view(id));
             return core.net.nicView(nic);
         });
     }
@@ -190,7 +190,7 @@ public final class NicService {
             }
             core.net.deleteTap(nic);
             core.store.deleteNic(id, nic.index());
-            core.events.publish(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + " removed");
+            core.events.publishData(dev.vmctl.model.EventType.VM_NIC, id, r.name(), null, r.state(), nicName + " removed", core.view(id));
             return v;
         });
     }

@@ -120,7 +120,8 @@ final class Reconciler {
             if (r.state() == VmState.RUNNING) {
                 vm.connectAgent(Duration.ofSeconds(2));
                 log.info("vm {}: re-attached to qemu {}", r.name(), r.pid());
-                core.events.publish(dev.vmctl.model.EventType.VM_PROGRESS, r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid());
+                core.events.publishData(dev.vmctl.model.EventType.VM_PROGRESS, r.id(), r.name(), null, r.state(), "re-attached to qemu " + r.pid(),
+                        core.view(r.id()));
             } else {
                 String id = r.id();
                 core.ops.submit(VmService.bootSpec("vm.reattach", id), o -> {

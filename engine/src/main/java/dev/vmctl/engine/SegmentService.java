@@ -134,8 +134,9 @@ final class SegmentService {
             host.destroy(p.netns(), List.of());
             throw e;
         }
-        events.publish(EventType.SEGMENT_CREATED, null, v.name(), null, null, describe(row));
-        return view(row);
+        SegmentView created = view(row);
+        events.publishData(EventType.SEGMENT_CREATED, null, v.name(), null, null, describe(row), created);
+        return created;
     }
 
     private static String describe(SegmentRow s) {
@@ -157,15 +158,18 @@ final class SegmentService {
      */
     void delete(String name, boolean expired) {
         SegmentRow s = row(name);
-        for (String t : view(s).topologies()) store.deleteTopology(t);
+        SegmentView last = view(s);
+        for (String t : last.topologies()) store.deleteTopology(t);
         segs.vpn(s.name()).ifPresent(vpn -> host.stopVpn(s.netns(), vpn.iface(), endpoint(vpn)));
         List<String> routerNs = segs.members(s.name(), "router").stream().map(id -> store.router(id).map(NetRows.RouterRow::netns).orElse(null))
                 .filter(java.util.Objects::nonNull).toList();
         host.destroy(s.netns(), routerNs);
         net.forgetSegment(s.name());
         VmCore.deleteQuietly(folder(s.name()));
-        if (expired) events.publish(EventType.SEGMENT_EXPIRED, null, s.name(), null, null, "ttl " + s.ttlSeconds() + "s reached: removed");
-        events.publish(EventType.SEGMENT_DELETED, null, s.name(), null, null, describe(s));
+        if (expired) {
+            events.publishData(EventType.SEGMENT_EXPIRED, null, s.name(), null, null, "ttl " + s.ttlSeconds() + "s reached: removed", last);
+        }
+        events.publishData(EventType.SEGMENT_DELETED, null, s.name(), null, null, describe(s), last);
     }
 
     private Path folder(String segment) {

@@ -5,6 +5,7 @@ import dev.vmctl.engine.op.Operations;
 import dev.vmctl.host.Procs;
 import dev.vmctl.model.ImageInfo;
 import dev.vmctl.model.Names;
+import dev.vmctl.model.SnapshotView;
 import dev.vmctl.model.NetworkView;
 import dev.vmctl.model.VmOperation;
 import dev.vmctl.model.VmState;
@@ -173,7 +174,8 @@ public final class SnapshotService {
                 extraCmdline(args), nics, ram, disk(rt, args));
         String parent = core.store.sourceOf(vmId);
         var res = Snapshotter.take(snapshots, name, rt.qmp(), src, new Snapshotter.Options(ram == null, true, parent, Duration.ofMinutes(2)));
-        core.events.publish(dev.vmctl.model.EventType.SNAPSHOT_CREATED, vmId, now.name(), null, now.state(), name + " (paused " + res.pausedMillis() + " ms)");
+        core.events.publishData(dev.vmctl.model.EventType.SNAPSHOT_CREATED, vmId, now.name(), null, now.state(),
+                name + " (paused " + res.pausedMillis() + " ms)", view(res.manifest(), List.of()).withTimes(res.pausedMillis(), res.totalMillis()));
         return res;
     }
 
@@ -334,7 +336,8 @@ public final class SnapshotService {
             core.store.setSource(row.id(), manifest.name());
             return null;
         });
-        core.events.publish(dev.vmctl.model.EventType.VM_STATE, row.id(), name, null, VmState.REQUESTED, "cloned from " + manifest.name());
+        core.events.publishData(dev.vmctl.model.EventType.VM_STATE, row.id(), name, null, VmState.REQUESTED, "cloned from " + manifest.name(),
+                core.view(row.id()));
         return core.view(row.id());
     }
 
@@ -390,5 +393,17 @@ public final class SnapshotService {
 
     public Map<String, List<String>> clonesBySnapshot() {
         return core.store.clonesBySnapshot();
+    }
+
+    /** The API's form of a snapshot; its pause and total times are null (they come only with a new snapshot). */
+    public static SnapshotView view(SnapshotManifest m, List<String> clones) {
+        return new SnapshotView(m.name(), m.createdAt(), m.parent(), m.vm().name(), m.vm().image(), m.vm().cpus(),
+                m.vm().memoryMiB(), m.vm().accel(),
+                m.state().ramMode() == null ? null : m.state().ramMode().name().toLowerCase(java.util.Locale.ROOT),
+                m.state().compressed(),
+                m.vm().nics().stream().map(n -> new SnapshotView.Nic(n.index(), n.mac())).toList(),
+                m.totalBytes(),
+                m.files().stream().map(f -> new SnapshotView.FileEntry(f.path(), f.size(), f.sha256())).toList(),
+                m.formatVersion(), clones, null, null);
     }
 }

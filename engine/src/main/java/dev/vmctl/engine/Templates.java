@@ -178,9 +178,10 @@ public final class Templates implements AutoCloseable {
             rows.insert(row);
             o.progress("verifying the snapshot (SHA-256 of its files, once)");
             verifiedOf(row);
-            events.publish(EventType.TEMPLATE_CREATED, null, req.name(), null, null, "from " + req.from() + " (node snapshot " + snapName + "), "
-                    + target + ":" + port);
-            return view(row);
+            TemplateView created = view(row);
+            events.publishData(EventType.TEMPLATE_CREATED, null, req.name(), null, null, "from " + req.from() + " (node snapshot " + snapName + "), "
+                    + target + ":" + port, created);
+            return created;
         });
     }
 
@@ -243,7 +244,7 @@ public final class Templates implements AutoCloseable {
             store.deleteNodeSnapshot(r.snapshot());
             verified.remove(name);
             admission.remove(name);
-            events.publish(EventType.TEMPLATE_DELETED, null, name, null, null, "removed with its node snapshot " + r.snapshot());
+            events.publishData(EventType.TEMPLATE_DELETED, null, name, null, null, "removed with its node snapshot " + r.snapshot(), before);
             return before;
         });
     }

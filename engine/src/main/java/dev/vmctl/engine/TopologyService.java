@@ -677,8 +677,9 @@ public final class TopologyService {
                             "the VMs after it in start order were not started");
                 }
             }
-            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "started");
-            return node(topo, node);
+            NodeView started = node(topo, node);
+            events.publishData(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "started", started);
+            return started;
         });
     }
 
@@ -697,8 +698,9 @@ public final class TopologyService {
                     }
                 });
             }
-            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "stopped");
-            return node(topo, node);
+            NodeView stopped = node(topo, node);
+            events.publishData(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "stopped", stopped);
+            return stopped;
         });
     }
 
@@ -708,7 +710,7 @@ public final class TopologyService {
             NodeView before = node(topo, node);
             parallel(new ArrayList<>(ids.values()), id -> vms.destroy(id, true));
             deleteEmptyNodes(topo);
-            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "removed");
+            events.publishData(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "removed", before);
             return before;
         });
     }
@@ -730,7 +732,7 @@ public final class TopologyService {
             snaps.snapshotGroup(byId);
             NodeSnapshotView ns = new NodeSnapshotView(name, topo, node, members, Instant.now().toString());
             store.saveNodeSnapshot(ns);
-            events.publish(dev.vmctl.model.EventType.NODE_SNAPSHOT, null, topo + "/" + node, null, null, name + ": " + members.values());
+            events.publishData(dev.vmctl.model.EventType.NODE_SNAPSHOT, null, topo + "/" + node, null, null, name + ": " + members.values(), ns);
             return ns;
         });
     }
@@ -758,8 +760,9 @@ public final class TopologyService {
             if (!errors.isEmpty()) {
                 throw new VmctlException(VmctlException.Kind.INTERNAL, "restore node " + topo + "/" + node + ": " + String.join("; ", errors), null);
             }
-            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "restored from " + name);
-            return node(topo, node);
+            NodeView restored = node(topo, node);
+            events.publishData(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + node, null, null, "restored from " + name, restored);
+            return restored;
         });
     }
 
@@ -958,9 +961,10 @@ public final class TopologyService {
                 running += stage.size();
                 o.progress(running + "/" + ids.size() + " VMs running");
             }
-            events.publish(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + name, null, null,
-                    "cloned from node snapshot " + ns.name() + " of " + topo + "/" + node);
-            return node(topo, name);
+            NodeView cloned = node(topo, name);
+            events.publishData(dev.vmctl.model.EventType.NODE_STATE, null, topo + "/" + name, null, null,
+                    "cloned from node snapshot " + ns.name() + " of " + topo + "/" + node, cloned);
+            return cloned;
         } catch (RuntimeException e) {
             boolean clean = true;
             for (String id : ids.values()) {

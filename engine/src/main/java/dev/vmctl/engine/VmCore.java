@@ -114,7 +114,7 @@ final class VmCore {
             VmState.checkTransition(r.name(), r.state(), to);
             VmRow n = r.withState(to, to == VmState.ERROR ? error : null, now());
             store.update(n);
-            events.publish(dev.vmctl.model.EventType.VM_STATE, id, n.name(), r.state(), to, to == VmState.ERROR ? error : message);
+            events.publishData(dev.vmctl.model.EventType.VM_STATE, id, n.name(), r.state(), to, to == VmState.ERROR ? error : message, view(n));
             return n;
         }
     }
@@ -387,7 +387,7 @@ final class VmCore {
 
     private void progress(Operations.Op op, String id, String name, String message) {
         if (op != null) op.progress(message);
-        events.publish(dev.vmctl.model.EventType.VM_PROGRESS, id, name, null, VmState.PREPARING, message);
+        events.publishData(dev.vmctl.model.EventType.VM_PROGRESS, id, name, null, VmState.PREPARING, message, view(id));
     }
 
     /** A cancelled boot: QEMU ends, the VM is STOPPED with nothing left behind. */

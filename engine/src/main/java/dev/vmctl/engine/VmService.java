@@ -129,7 +129,7 @@ public final class VmService implements AutoCloseable {
             });
             // the VM's own disk (a qcow2 overlay on the image's rootfs) in its folder: it goes with the VM
             if (img.hasRootDisk()) VmDisks.create(core.dir.vm(id), img, diskMiB);
-            core.events.publish(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created");
+            core.events.publishData(dev.vmctl.model.EventType.VM_STATE, id, row.name(), null, VmState.REQUESTED, "created", core.view(id));
             if (!req.start()) {
                 o.accept();
                 return null;

@@ -185,6 +185,13 @@ class SegmentsTest {
         assertThat(segHost.namespaces).doesNotContainKey(st.netns());
         List<String> types = seen.stream().filter(e -> "st".equals(e.name())).map(VmEvent::type).toList();
         assertThat(types).containsSubsequence("segment.created", "segment.expired", "segment.deleted");
+        // each carries the segment as it was (the deleted one as it was last seen); the network the same
+        assertThat(seen).filteredOn(e -> "st".equals(e.name()) && e.type().startsWith("segment."))
+                .allSatisfy(e -> assertThat(((SegmentView) e.data()).subnet()).isEqualTo("198.18.0.0/24"));
+        assertThat(seen).filteredOn(e -> "st".equals(e.name()) && e.type().startsWith("network."))
+                .extracting(VmEvent::type).containsExactly("network.created", "network.deleted");
+        assertThat(seen).filteredOn(e -> "st".equals(e.name()) && e.type().startsWith("network."))
+                .allSatisfy(e -> assertThat(((dev.vmctl.model.NetworkView) e.data()).subnet()).isEqualTo("198.18.0.0/24"));
     }
 
     @Test

@@ -86,6 +86,13 @@ class VmServiceTest {
         // every vm.state event of the boot carries the operation
         assertThat(seen).filteredOn(e -> e.type().equals("vm.state") && e.state() == VmState.RUNNING)
                 .allMatch(e -> created.op().id().equals(e.operation()));
+        // and the VM as it was then: every vm.state event's payload is the VM in the event's state
+        assertThat(seen).filteredOn(e -> e.type().equals("vm.state")).isNotEmpty().allSatisfy(e -> {
+            assertThat(e.data()).isInstanceOf(VmView.class);
+            assertThat(((VmView) e.data()).state()).as(e.toString()).isEqualTo(e.state());
+            assertThat(((VmView) e.data()).name()).isEqualTo("a");
+        });
+        assertThat(seen).filteredOn(e -> e.type().equals("vm.progress")).allMatch(e -> e.data() instanceof VmView);
 
         VmView stopped = await(vms.stop("a"));
         assertThat(stopped.state()).isEqualTo(VmState.STOPPED);

@@ -112,15 +112,7 @@ final class SnapshotRoutes {
         return view(m, snaps.clonesBySnapshot().getOrDefault(m.name(), List.of()));
     }
 
-    /** The API's form of a snapshot; its pause and total times are null (they come only with a new snapshot). */
     static SnapshotView view(SnapshotManifest m, List<String> clones) {
-        return new SnapshotView(m.name(), m.createdAt(), m.parent(), m.vm().name(), m.vm().image(), m.vm().cpus(),
-                m.vm().memoryMiB(), m.vm().accel(),
-                m.state().ramMode() == null ? null : m.state().ramMode().name().toLowerCase(),
-                m.state().compressed(),
-                m.vm().nics().stream().map(n -> new SnapshotView.Nic(n.index(), n.mac())).toList(),
-                m.totalBytes(),
-                m.files().stream().map(f -> new SnapshotView.FileEntry(f.path(), f.size(), f.sha256())).toList(),
-                m.formatVersion(), clones, null, null);
+        return SnapshotService.view(m, clones);
     }
 }
