@@ -7,22 +7,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The networking options that carry structure: {@code --nic net=front,ip=198.18.20.7} (vm create) and
+ * The networking options that carry structure: {@code --nic net=front,ip=198.18.20.7,rate=10mbit} (vm create) and
  * {@code --route 10.0.0.0/8=198.18.20.9} (router create). A malformed value is a usage error (exit 2)
  * that says what was expected; the addresses themselves are checked by the server.
  */
 final class NetOptions {
-    static final List<String> NIC_KEYS = List.of("net", "ip");
+    static final List<String> NIC_KEYS = List.of("net", "ip", "rate");
 
     private NetOptions() {}
 
     /** One {@code --nic}: the network to attach to and, optionally, a static IP. */
-    record NicSpec(String network, String ip) {
-        /** The element of the create body's {@code nics}: {@code {"network":…,"ip":…}}, ip only when given. */
+    record NicSpec(String network, String ip, String rate) {
+        NicSpec(String network, String ip) {
+            this(network, ip, null);
+        }
+
+        /** The element of the create body's {@code nics}: {@code {"network":…,"ip":…,"rate":…}}, ip and rate only when given. */
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("network", network);
             if (ip != null) m.put("ip", ip);
+            if (rate != null) m.put("rate", rate);
             return m;
         }
     }
@@ -60,7 +65,7 @@ final class NetOptions {
         if (!kv.containsKey("net")) {
             throw new IllegalArgumentException("'" + text + "' names no network (expected net=NAME[,ip=IP])");
         }
-        return new NicSpec(kv.get("net"), kv.get("ip"));
+        return new NicSpec(kv.get("net"), kv.get("ip"), kv.get("rate"));
     }
 
     /** {@code 10.0.0.0/8=198.18.20.9}. */

@@ -28,6 +28,9 @@ final class NicAddCommand implements Callable<Integer> {
     @Option(names = "--ip", paramLabel = "IP", description = "a static IP in that network (from its subnet if omitted)")
     String ip;
 
+    @Option(names = "--rate", paramLabel = "RATE", description = "the NIC's default rate both ways, e.g. 10mbit (link impair --rate overrides it; link clear returns to it)")
+    String rate;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.Converter.class,
             description = "how long to wait for the server (default ${DEFAULT-VALUE})")
     Duration timeout;
@@ -41,6 +44,7 @@ final class NicAddCommand implements Callable<Integer> {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("network", network);
         if (ip != null) body.put("ip", ip);
+        if (rate != null) body.put("rate", rate);
         return body;
     }
 

@@ -93,7 +93,7 @@ final class Render {
     static Table nicTable(List<NicView> nics) {
         Table t = new Table("NAME", "NETWORK", "IP", "MAC", "LINK", "IMPAIR");
         for (NicView n : nics) {
-            t.row(n.name(), n.network(), n.ip(), n.mac(), n.link(), impair(n.impair()));
+            t.row(n.name(), n.network(), n.ip(), n.mac(), n.link(), impairAndRate(n));
         }
         return t;
     }
@@ -111,6 +111,7 @@ final class Render {
         f.put("link", n.link());
         f.put("tap", n.tap());
         f.put("impair", impair(n.impair()));
+        if (n.rateKbit() != null) f.put("rate", rate(n.rateKbit()) + " (the NIC's default, both ways)");
         keyValues(out, f, "");
         mechanisms(out, n, "");
     }
@@ -134,6 +135,14 @@ final class Render {
     }
 
     /** {@code delay 50ms, jitter 5ms, loss 2%, rate 10mbit} (+ {@code direction ingress|both}); "-" when nothing is impaired. */
+    /** The impairment, and the NIC's default rate where the impairment sets none. */
+    static String impairAndRate(NicView n) {
+        String imp = impair(n.impair());
+        if (n.rateKbit() == null || (n.impair() != null && n.impair().hasRate())) return imp;
+        String def = "default rate " + rate(n.rateKbit());
+        return "-".equals(imp) ? def : imp + ", " + def;
+    }
+
     static String impair(Impairment i) {
         if (i == null) return "-";
         List<String> parts = new ArrayList<>();

@@ -37,9 +37,9 @@ final class VmCreateCommand implements Callable<Integer> {
             description = "${COMPLETION-CANDIDATES} (server default: auto, chosen by the host probe)")
     VmSpec.Accel accel;
 
-    @Option(names = "--nic", paramLabel = "net=NET[,ip=IP]", converter = NetOptions.NicConverter.class,
+    @Option(names = "--nic", paramLabel = "net=NET[,ip=IP][,rate=RATE]", converter = NetOptions.NicConverter.class,
             description = "a NIC on network NET (repeatable: eth0, eth1, … in order); the IP comes from the"
-                    + " network's subnet unless ip= gives one")
+                    + " network's subnet unless ip= gives one; rate= (e.g. 10mbit) is its default rate both ways")
     List<NetOptions.NicSpec> nics = new ArrayList<>();
 
     @Option(names = "--artifact", paramLabel = "SPEC", converter = ArtifactOptions.Converter.class,

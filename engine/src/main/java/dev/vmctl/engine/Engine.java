@@ -59,6 +59,7 @@ public final class Engine implements AutoCloseable {
         this.metrics = new MetricsService(core);
         this.limits = new ResourceLimits(new dev.vmctl.host.Cgroups(dev.vmctl.host.Cgroups.detect(dev.vmctl.net.NetNames.fabric(dir.root()))), store);
         core.limits = limits;
+        net.egressPolicy(limits::egressGroupOf);
     }
 
     private static SegmentHost defaultSegmentHost(NetService net) {
@@ -89,6 +90,7 @@ public final class Engine implements AutoCloseable {
     /** Re-writes the cgroup limits of the running VMs from the applied topologies (after an apply). */
     public void refreshLimits() {
         limits.refresh(java.util.Set.copyOf(core.runtimes.keySet()));
+        core.net.refreshEgress(java.util.Set.copyOf(core.runtimes.keySet()));
     }
 
     /**

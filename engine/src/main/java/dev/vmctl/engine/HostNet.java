@@ -89,4 +89,19 @@ public interface HostNet {
      * segment removes its namespace itself).
      */
     HostNet in(String netns);
+
+    /** One NIC of a node with an egress limit: its tap, IPv4 addresses, own ceiling (0: none) and netem on what it sends (or null). */
+    record EgressMember(String tap, List<String> ipv4, long ceilKbit, Impairment netemEgress) {}
+
+    /**
+     * Only the host→guest part of an impairment (rate, host netem towards the guest) on a tap whose guest→host side a
+     * node's egress group shapes ({@link #applyEgressGroup}); null clears that part.
+     */
+    String shapeToGuest(String tap, Impairment impairment);
+
+    /**
+     * A node's egress limit: what its members send, all together, at most {@code rateKbit} (an ifb per node, HTB with a
+     * class per member); the whole group is rebuilt; no members removes it. {@code key} is "TOPO/NODE".
+     */
+    void applyEgressGroup(String key, long rateKbit, List<EgressMember> members);
 }

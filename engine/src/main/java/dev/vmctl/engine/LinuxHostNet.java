@@ -131,6 +131,25 @@ public final class LinuxHostNet implements HostNet {
         };
     }
 
+    @Override
+    public String shapeToGuest(String tap, Impairment i) {
+        LinkShape s = i == null ? LinkShape.NONE : hostShape(i);
+        boolean netem = i != null && shaper.hostNetem() && i.netemIngress(); // else the guest impairs itself
+        shaper.applyToGuest(tap, new LinkShape(s.toGuestBitsPerSec(), 0, null, netem ? s.netemToGuest() : null));
+        return "node egress group (htb on an ifb) for what the guest sends; tbf on the tap for what it receives";
+    }
+
+    @Override
+    public void applyEgressGroup(String key, long rateKbit, List<EgressMember> members) {
+        List<dev.vmctl.net.EgressGroup.Member> m = new java.util.ArrayList<>();
+        for (EgressMember e : members) {
+            LinkShape.Netem netem = e.netemEgress() == null || !shaper.hostNetem() ? null : hostShape(e.netemEgress()).netem();
+            m.add(new dev.vmctl.net.EgressGroup.Member(e.tap(), e.ipv4(), e.ceilKbit() * 1000, netem));
+        }
+        if (m.isEmpty() && !fabric.exists()) return;
+        new dev.vmctl.net.EgressGroup(fabric.netns(), shaper).apply(NetNames.egressIfb(key), rateKbit * 1000, m);
+    }
+
     /** The tap's shape for an impairment: netem on the ifb (egress), at the tap's root (ingress) or both; rate both ways. */
     static LinkShape hostShape(Impairment i) {
         long bps = i.rateKbit() * 1000;

@@ -52,6 +52,25 @@ public final class NetService {
         this.segs = new SegmentStore(store);
     }
 
+    /**
+     * Which node egress group a VM's NICs are in (set by the Engine from the applied topologies' {@code resources.egress}):
+     * null for none.
+     */
+    interface EgressPolicy {
+        /** A node's group: key "TOPO/NODE", its limit and the ids of the node's VMs. */
+        record Group(String key, long rateKbit, List<String> vmIds) {}
+
+        Group groupOf(String vmId);
+    }
+
+    private volatile EgressPolicy egress = vmId -> null;
+    /** vmId → the group its taps were last shaped for (so an apply re-shapes only what changed). */
+    private final Map<String, EgressPolicy.Group> egressApplied = new java.util.concurrent.ConcurrentHashMap<>();
+
+    void egressPolicy(EgressPolicy p) {
+        this.egress = p;
+    }
+
     public HostNet host() { return host; }
 
     // ---------------------------------------------------------------- places (the fabric, or a segment's namespace)
@@ -381,7 +400,12 @@ public final class NetService {
 
     // ---------------------------------------------------------------- NICs
 
-    public record NicRequest(String network, String ip) {}
+    /** A NIC to plan: its network, an address (null: allocated) and a default rate ("10mbit"; null: none). */
+    public record NicRequest(String network, String ip, String rate) {
+        public NicRequest(String network, String ip) {
+            this(network, ip, null);
+        }
+    }
 
     /** Validates and allocates NICs for a VM being created; nothing is stored. */
     synchronized List<NicRow> planNics(String vmId, List<NicRequest> reqs) {
@@ -412,8 +436,19 @@ public final class NetService {
         } catch (VmctlException e) {
             throw new VmctlException(e.kind(), "network " + n.name() + ": " + e.getMessage(), e.detail());
         }
+        long rate = nicRate(field.isEmpty() ? "rate" : field + ".rate", r.rate());
         planned.computeIfAbsent(n.id(), k -> new LinkedHashMap<>()).put(ip, "this VM (eth" + index + ")");
-        return new NicRow(vmId, index, n.id(), mac(vmId, index), ip, true, null);
+        return new NicRow(vmId, index, n.id(), mac(vmId, index), ip, true, null, rate);
+    }
+
+    /** A NIC's default rate in kbit/s (0 for none); 8 kbit/s to 100 Gbit/s, the error names {@code field}. */
+    static long nicRate(String field, String rate) {
+        if (rate == null) return 0;
+        long kbit = Impairment.parseRateKbit(field, rate);
+        if (kbit < 8 || kbit > 100_000_000) {
+            throw VmctlException.invalid(field, rate + " is out of range", "8kbit..100gbit, e.g. 500kbit, 10mbit, 1gbit");
+        }
+        return kbit;
     }
 
     /** ip → "vm a (eth0)" for every NIC on the network */
@@ -496,7 +531,8 @@ public final class NetService {
         NetRow net = store.network(n.networkId()).orElse(null);
         Integer prefixLen = net == null ? null : Ipam.of(net.subnet()).prefixLength();
         return new NicView(n.name(), n.index(), net == null ? n.networkId() : net.name(), n.mac(), n.ip(), prefixLen,
-                n.linkUp() ? "up" : "down", n.impair(), n.impair() == null ? null : mechanisms(n.impair()), tap(n.vmId(), n.index()));
+                n.linkUp() ? "up" : "down", n.impair(), n.impair() == null ? null : mechanisms(n.impair()), tap(n.vmId(), n.index()),
+                n.rateKbit() > 0 ? n.rateKbit() : null);
     }
 
     /**
@@ -544,13 +580,22 @@ public final class NetService {
         h.ensureBridge(net.bridge(), net.vlan());
         String t = tap(n.vmId(), n.index());
         boolean fresh = h.ensureTap(t, net.bridge(), net.vlan(), n.linkUp());
-        if (!fresh || n.impair() != null) applyHostShaping(n); // a tap made just now has no qdisc to clear
+        // a tap made just now has no qdisc to clear
+        if (!fresh || n.effectiveImpair() != null || egress.groupOf(n.vmId()) != null) applyHostShaping(n);
     }
 
     synchronized void applyHostShaping(NicRow n) {
         String t = tap(n.vmId(), n.index());
         HostNet host = hostForNic(n);
-        Impairment i = n.impair();
+        Impairment i = n.effectiveImpair(); // the impairment, with the NIC's default rate where it sets none
+        EgressPolicy.Group g = egress.groupOf(n.vmId());
+        if (g != null) {
+            host.shapeToGuest(t, i);  // what the guest sends goes through its node's group
+            syncEgress(g);
+            egressApplied.put(n.vmId(), g);
+            return;
+        }
+        egressApplied.remove(n.vmId());
         if (i == null) {
             host.clearShaping(t);
         } else if (host.hostNetem() && i.hasNetem()) {
@@ -564,10 +609,82 @@ public final class NetService {
 
     synchronized void releaseTaps(String vmId) {
         for (NicRow n : store.nics(vmId)) hostForNic(n).deleteTap(tap(vmId, n.index()));
+        leaveEgressGroup(vmId);
     }
 
     synchronized void deleteTap(NicRow n) {
         hostForNic(n).deleteTap(tap(n.vmId(), n.index()));
+        leaveEgressGroup(n.vmId());
+    }
+
+    private void leaveEgressGroup(String vmId) {
+        EgressPolicy.Group before = egressApplied.remove(vmId);
+        EgressPolicy.Group g = egress.groupOf(vmId);
+        if (g == null) g = before; // a VM being destroyed may have lost its labels already: the group it was in
+        if (g != null) syncEgress(g);
+    }
+
+    /**
+     * Rebuilds a node's egress group from the NICs of its VMs whose taps exist now, each with its own ceiling (the
+     * NIC's rate, or an impairment's) and, where the host has netem, the netem of what it sends.
+     */
+    synchronized void syncEgress(EgressPolicy.Group g) {
+        if (g.vmIds().isEmpty()) return;
+        HostNet place = host.in(namespaceOfVm(g.vmIds().getFirst()));
+        Set<String> links = new HashSet<>(place.fabricLinks());
+        List<HostNet.EgressMember> members = new ArrayList<>();
+        for (String vmId : g.vmIds()) {
+            for (NicRow n : store.nics(vmId)) {
+                String t = tap(vmId, n.index());
+                if (!links.contains(t)) continue;
+                Impairment i = n.effectiveImpair();
+                long ceil = i != null && i.hasRate() ? i.rateKbit() : 0;
+                members.add(new HostNet.EgressMember(t, n.ip() == null ? List.of() : List.of(n.ip()), ceil,
+                        i != null && i.netemEgress() && place.hostNetem() ? i : null));
+            }
+        }
+        place.applyEgressGroup(g.key(), g.rateKbit(), members);
+    }
+
+    /**
+     * After an apply changed the topologies: the taps of live VMs whose group (or its limit) changed are shaped again, and
+     * group ifbs no live VM uses any more go.
+     */
+    synchronized void refreshEgress(Set<String> liveVmIds) {
+        Set<String> ifbs = new HashSet<>();
+        Map<String, String> left = new LinkedHashMap<>(); // key of a group a VM left → that VM (to find the group's place)
+        for (String id : liveVmIds) {
+            EgressPolicy.Group g = egress.groupOf(id);
+            if (g != null) ifbs.add(dev.vmctl.net.NetNames.egressIfb(g.key()));
+            EgressPolicy.Group before = egressApplied.get(id);
+            if (g == null ? before == null : before != null && before.key().equals(g.key()) && before.rateKbit() == g.rateKbit()) continue;
+            if (before != null && (g == null || !before.key().equals(g.key()))) left.put(before.key(), id);
+            for (NicRow n : store.nics(id)) {
+                try {
+                    applyHostShaping(n);
+                } catch (RuntimeException e) {
+                    log.warn("vm {}: shape {} for its node's egress: {}", id, n.name(), e.getMessage());
+                }
+            }
+        }
+        for (var e : left.entrySet()) {
+            if (!ifbs.contains(dev.vmctl.net.NetNames.egressIfb(e.getKey()))) {
+                host.in(namespaceOfVm(e.getValue())).applyEgressGroup(e.getKey(), 0, List.of()); // no VM in it any more
+            }
+        }
+        for (HostNet place : places()) {
+            for (String link : place.fabricLinks()) {
+                if (dev.vmctl.net.NetNames.isEgressIfb(link) && !ifbs.contains(link)) place.deleteTap(link);
+            }
+        }
+    }
+
+    /** The fabric and every segment's namespace. */
+    private List<HostNet> places() {
+        List<HostNet> out = new ArrayList<>();
+        if (host.fabricExists()) out.add(host);
+        for (SegmentStore.SegmentRow s : segs.all()) out.add(host.in(s.netns()));
+        return out;
     }
 
     // ---------------------------------------------------------------- guest side
@@ -733,6 +850,10 @@ public final class NetService {
                 prepareTap(n);
                 expected.add(tap(n.vmId(), n.index()));
             }
+        }
+        for (String id : liveVmIds) {
+            EgressPolicy.Group g = egress.groupOf(id);
+            if (g != null) expected.add(dev.vmctl.net.NetNames.egressIfb(g.key())); // its node's egress group
         }
         for (String link : host.fabricLinks()) {
             if (link.equals("lo") || expected.contains(link)) continue;

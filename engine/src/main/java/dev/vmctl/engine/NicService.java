@@ -106,12 +106,17 @@ public final class NicService {
 
     /** Adds a NIC; on a running VM it is hot-plugged (PCIe) and configured before this returns. */
     public Accepted<NicView> add(String key, String network, String ip) {
+        return add(key, network, ip, null);
+    }
+
+    /** Adds a NIC with a default rate ({@code rate} "10mbit", null: none) both ways. */
+    public Accepted<NicView> add(String key, String network, String ip, String rate) {
         VmRow r0 = core.row(key);
         String id = r0.id();
         return core.ops.run(Operations.Spec.of("nic.add", VmCore.lane(id)), NIC_TIMEOUT, o -> {
             VmRow r = core.row(id);
             VmOperation.NIC_ADD.check(r.name(), r.state());
-            NetRows.NicRow nic = core.net.planAdditional(id, new NetService.NicRequest(network, ip), core.runtimes.containsKey(id));
+            NetRows.NicRow nic = core.net.planAdditional(id, new NetService.NicRequest(network, ip, rate), core.runtimes.containsKey(id));
             core.store.upsertNic(nic);
             if (r.state() == VmState.RUNNING) {
                 VmRuntime rt = core.runtimes.get(id);

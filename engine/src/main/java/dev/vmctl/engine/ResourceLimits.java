@@ -43,6 +43,34 @@ public final class ResourceLimits {
     }
 
     /** The limits the applied topology gives the VM (none for a VM outside a topology). */
+    /** The node egress group of a VM (its node's {@code resources.egress}), or null. */
+    NetService.EgressPolicy.Group egressGroupOf(String vmId) {
+        Store.Label l = store.labelOf("vm", vmId).orElse(null);
+        if (l == null || l.topology() == null || l.node() == null) return null;
+        TopologySpec.Node node = nodeOf(l);
+        if (node == null || node.resources() == null || node.resources().egress() == null) return null;
+        long kbit;
+        try {
+            kbit = dev.vmctl.model.Impairment.parseRateKbit("resources.egress", node.resources().egress());
+        } catch (VmctlException e) {
+            return null; // a validated spec has a rate here
+        }
+        List<String> ids = store.labels(l.topology()).stream()
+                .filter(x -> "vm".equals(x.kind()) && l.node().equals(x.node())).map(Store.Label::id).sorted().toList();
+        return new NetService.EgressPolicy.Group(l.topology() + "/" + l.node(), kbit, ids);
+    }
+
+    private TopologySpec.Node nodeOf(Store.Label l) {
+        Store.TopologyRow row = store.topologies().stream().filter(t -> t.name().equals(l.topology())).findFirst().orElse(null);
+        if (row == null) return null;
+        try {
+            TopologySpec spec = parsed.computeIfAbsent(row.spec(), text -> dev.vmctl.topology.TopologyParser.parse(text, l.topology()));
+            return spec.nodes().stream().filter(n -> n.name().equals(l.node())).findFirst().orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     public Limits of(String vmId) {
         Store.Label l = store.labelOf("vm", vmId).orElse(null);
         if (l == null || l.topology() == null || l.node() == null) return new Limits(null, null, null, null);

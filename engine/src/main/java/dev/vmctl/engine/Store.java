@@ -257,6 +257,8 @@ public final class Store implements AutoCloseable {
                cleaned     INTEGER NOT NULL DEFAULT 0
              )""", """
              CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
+            // a NIC's default rate (kbit/s, both ways; NULL: none), what link clear returns to
+            {"ALTER TABLE nics ADD COLUMN rate_kbit INTEGER"},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -614,11 +616,11 @@ public final class Store implements AutoCloseable {
 
     public synchronized void upsertNic(NetRows.NicRow n) {
         // a real upsert: OR REPLACE would silently delete another NIC holding the same address or MAC
-        exec("INSERT INTO nics (vm_id, idx, network_id, mac, ip, link_up, impair) VALUES (?,?,?,?,?,?,?) "
+        exec("INSERT INTO nics (vm_id, idx, network_id, mac, ip, link_up, impair, rate_kbit) VALUES (?,?,?,?,?,?,?,?) "
                         + "ON CONFLICT (vm_id, idx) DO UPDATE SET network_id=excluded.network_id, mac=excluded.mac, ip=excluded.ip, "
-                        + "link_up=excluded.link_up, impair=excluded.impair",
+                        + "link_up=excluded.link_up, impair=excluded.impair, rate_kbit=excluded.rate_kbit",
                 "save nic " + n.name(), n.vmId(), n.index(), n.networkId(), n.mac(), n.ip(), n.linkUp() ? 1 : 0,
-                n.impair() == null ? null : toJson(n.impair()));
+                n.impair() == null ? null : toJson(n.impair()), n.rateKbit() > 0 ? n.rateKbit() : null);
     }
 
     /** The snapshot a VM was cloned from (it maps that snapshot's RAM), if any. */
@@ -657,7 +659,7 @@ public final class Store implements AutoCloseable {
     private static NetRows.NicRow nicRow(ResultSet rs) throws SQLException {
         String imp = rs.getString("impair");
         return new NetRows.NicRow(rs.getString("vm_id"), rs.getInt("idx"), rs.getString("network_id"), rs.getString("mac"),
-                rs.getString("ip"), rs.getInt("link_up") != 0, imp == null ? null : fromJson(imp));
+                rs.getString("ip"), rs.getInt("link_up") != 0, imp == null ? null : fromJson(imp), rs.getLong("rate_kbit"));
     }
 
     private static String toJson(dev.vmctl.model.Impairment i) {

@@ -225,7 +225,10 @@ public final class TopologyService {
                 steps.addAll(keepSteps(spec.name(), plan, "planned"));
                 String summary = (plan.isEmpty() ? "topology " + spec.name() + " is up to date: nothing to do"
                         : plan.actions().size() + " change(s) planned (dry run)") + keptSuffix(plan);
-                if (!dryRun && plan.isEmpty()) store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
+                if (!dryRun && plan.isEmpty()) {
+                    store.saveTopology(new Store.TopologyRow(spec.name(), text, fileName, Instant.now().toString()));
+                    engine.refreshLimits(); // a file that changed only resources (cpu, memory, egress) or NIC rates of kept VMs
+                }
                 return new TopologyReport(spec.name(), dryRun, true, summary, steps, 0, parallelBoots, false);
             }
             return execute(spec, text, fileName, plan, rollbackOnError, segment);
@@ -334,7 +337,7 @@ public final class TopologyService {
                 String id;
                 try {
                     List<NetService.NicRequest> nics = vm.nics().stream()
-                            .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip())).toList();
+                            .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip(), n.rate())).toList();
                     VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
                             vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics, vm.artifacts(),
                             vm.run().isEmpty() ? null : vm.run())).value();

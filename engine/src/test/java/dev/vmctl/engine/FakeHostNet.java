@@ -53,4 +53,16 @@ final class FakeHostNet implements HostNet {
     @Override public void unpartition(String id) { partitions.remove(id); }
     @Override public List<String> partitions() { return partitions.keySet().stream().sorted().toList(); }
     @Override public String partitionMechanism() { return "fake"; }
+
+    /** key → [rateKbit, members] of the last applyEgressGroup (absent once it had no members) */
+    final java.util.Map<String, java.util.Map.Entry<Long, List<EgressMember>>> egressGroups = new ConcurrentHashMap<>();
+    /** taps shaped towards the guest only (their egress is a group's) */
+    final Set<String> toGuestOnly = ConcurrentHashMap.newKeySet();
+
+    @Override public String shapeToGuest(String tap, Impairment impairment) { toGuestOnly.add(tap); return "fake"; }
+
+    @Override
+    public void applyEgressGroup(String key, long rateKbit, List<EgressMember> members) {
+        if (members.isEmpty()) egressGroups.remove(key); else egressGroups.put(key, java.util.Map.entry(rateKbit, List.copyOf(members)));
+    }
 }

@@ -115,6 +115,11 @@ public record Impairment(int delayMs, int jitterMs, double lossPercent, long rat
         return v;
     }
 
+    /** A rate as users type it ("500kbit", "10mbit", "1gbit"; bps = bytes/s) in kbit/s; 0 for null; the error names {@code field}. */
+    public static long parseRateKbit(String field, String s) {
+        return rate(field, s);
+    }
+
     static long rate(String field, String s) {
         if (s == null) return 0;
         Matcher x = RATE.matcher(s.trim().toLowerCase(Locale.ROOT));

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
  * fabric ns   segment bridge            vb&lt;netId&gt;                              vb5e6f7a8b      (10)
  *             VM NIC tap                vt&lt;vmId12&gt;&lt;nic index, 1 hex digit&gt;    vt0123456789ab0 (15)
  *             its ingress-shaping ifb   vi + the tap's suffix                    vi0123456789ab0 (15)
+ *             a node's egress ifb       vq + 12 hex of SHA-256 of "TOPO/NODE"     vq0123456789ab  (14)
  *             router port, fabric end   vr&lt;netId&gt;&lt;first 5 of routerId&gt;          vr5e6f7a8b0a1b2 (15)
  *             NAT uplink, host end      vu&lt;routerId&gt;  (host namespace)          vu0a1b2c3d      (10)
  * segment ns  its bridges, taps, router ports: as in the fabric (vb…, vt…, vi…, vr…)
@@ -84,9 +85,24 @@ public final class NetNames {
         return "u" + hex8("routerId", routerId);
     }
 
-    /** True for the links of segments and VM NICs in a fabric namespace: bridges (vb), taps (vt) and their ifbs (vi). */
+    /** True for the links of segments and VM NICs in a fabric namespace: bridges (vb), taps (vt), their ifbs (vi) and node egress ifbs (vq). */
     public static boolean isSegmentOrNicLink(String name) {
-        return name != null && name.length() > 2 && (name.startsWith("vb") || name.startsWith("vt") || name.startsWith("vi"));
+        return name != null && name.length() > 2
+                && (name.startsWith("vb") || name.startsWith("vt") || name.startsWith("vi") || name.startsWith("vq"));
+    }
+
+    /** The ifb that shapes what a node's VMs send, all together ({@code key}: "TOPO/NODE"). */
+    public static String egressIfb(String key) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "vq" + java.util.HexFormat.of().formatHex(h).substring(0, 12);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static boolean isEgressIfb(String name) {
+        return name != null && name.startsWith("vq");
     }
 
     public static boolean isBridge(String name) {

@@ -72,7 +72,25 @@ public final class Shaper {
         } else {
             clearIngress(port, ifb);
         }
-        // host -> guest
+        toGuest(port, shape, subject);
+    }
+
+    /**
+     * Only the host→guest part of {@code shape}, for a port whose guest→host traffic an {@link EgressGroup} shapes (a
+     * node's egress limit): the port's own ifb goes; its ingress redirect is the group's to set.
+     */
+    public void applyToGuest(String port, LinkShape shape) {
+        if (shape.netemToGuest() != null && !hostNetem) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE,
+                    "shape link: " + port + " in " + ns.name() + ": netem is not available in this host's kernel",
+                    "impair inside the guest (tc netem on its eth0) instead");
+        }
+        if (!ns.hasLink(port)) throw VmctlException.notFound("port", port + " in " + ns.name());
+        ns.deleteLink(NetNames.ifbFor(port));
+        toGuest(port, shape, port + " in " + ns.name());
+    }
+
+    private void toGuest(String port, LinkShape shape, String subject) {
         if (shape.netemToGuest() != null) {
             if (!kinds(qdiscs(port)).equals(tapKinds(shape))) delRootIfCustom(port);
             for (List<String> argv : tapQdiscArgv(ns, port, shape)) HostCmd.check("shape link (to guest)", subject, argv);
@@ -193,7 +211,7 @@ public final class Shaper {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    private void ensureIfb(String ifb) {
+    void ensureIfb(String ifb) {
         var existing = ns.link(ifb);
         if (existing.isPresent() && !"ifb".equals(existing.get().kind())) {
             throw VmctlException.conflict("create ifb: " + ifb + " in " + ns.name() + ": a " + existing.get().kind() + " link has that name", null);
@@ -214,7 +232,7 @@ public final class Shaper {
         ns.deleteLink(ifb);
     }
 
-    private void delRootIfCustom(String dev) {
+    void delRootIfCustom(String dev) {
         for (QdiscInfo q : qdiscs(dev)) {
             if (q.root() && !q.isDefault()) {
                 ns.tc("remove shaping", dev, "qdisc", "del", "dev", dev, "root");

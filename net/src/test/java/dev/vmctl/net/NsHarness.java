@@ -79,11 +79,13 @@ final class NsHarness implements AutoCloseable {
      * rate in bit/s, timed from the sender's start until the receiver has read everything (socat exits
      * at EOF). Bounded by timeouts on both sides.
      */
+    private static final java.util.concurrent.Executor RECEIVERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
     static double transferRate(Netns from, Netns to, String toIp, int bytes) throws Exception {
         int port = 5001;
         var receiver = CompletableFuture.supplyAsync(() -> Cmd.run(
                 to.execArgv(List.of("timeout", "30", "socat", "-u", "TCP-LISTEN:" + port + ",reuseaddr", "OPEN:/dev/null")),
-                null, null, Duration.ofSeconds(35)));
+                null, null, Duration.ofSeconds(35)), RECEIVERS); // own threads: transfers may run side by side
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (!to.exec(List.of("ss", "-Hltn", "sport", "= :" + port)).stdout().contains(":" + port)) {
             if (System.nanoTime() > deadline || receiver.isDone()) throw new AssertionError("receiver did not listen: " + receiver.getNow(null));

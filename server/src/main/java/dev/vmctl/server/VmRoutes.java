@@ -39,7 +39,7 @@ final class VmRoutes {
                         List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
                         Boolean cold, String disk) {}
 
-    record NicBody(String network, String ip) {}
+    record NicBody(String network, String ip, String rate) {}
 
     record ExecBody(List<String> argv, Integer timeoutSec, String stdin) {}
 
@@ -65,7 +65,7 @@ final class VmRoutes {
                 ctx.contentType("application/octet-stream").result(vms.readFile(ctx.pathParam("id"), ctx.queryParam("path"))));
         r.add(HandlerType.POST, "/api/v1/vms/{id}/nics", ctx -> {
             NicBody b = Api.body(ctx, NicBody.class);
-            Http.answer(ctx, 201, nics.add(ctx.pathParam("id"), b.network(), b.ip()));
+            Http.answer(ctx, 201, nics.add(ctx.pathParam("id"), b.network(), b.ip(), b.rate()));
         });
         r.add(HandlerType.PATCH, "/api/v1/vms/{id}/nics/{nic}", this::patchNic);
         r.add(HandlerType.DELETE, "/api/v1/vms/{id}/nics/{nic}", ctx ->

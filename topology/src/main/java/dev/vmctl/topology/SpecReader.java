@@ -68,7 +68,7 @@ final class SpecReader {
 
     private TopologySpec.Resources resources(Y y, String path) {
         Obj o = obj(y, path, Shape.RESOURCES);
-        return new TopologySpec.Resources(o.number("cpu"), o.str("memory"));
+        return new TopologySpec.Resources(o.number("cpu"), o.str("memory"), o.str("egress"));
     }
 
     private dev.vmctl.model.ArtifactSpec artifact(Y y, String path) {
@@ -90,9 +90,9 @@ final class SpecReader {
         }
         if (y instanceof YMap) {
             Obj o = obj(y, path, Shape.NIC);
-            return new TopologySpec.Nic(o.str("network"), o.str("ip"));
+            return new TopologySpec.Nic(o.str("network"), o.str("ip"), o.str("rate"));
         }
-        wrongType(y, path, "a network name or a mapping {network, ip}", Rules.NIC);
+        wrongType(y, path, "a network name or a mapping {network, ip, rate}", Rules.NIC);
         return new TopologySpec.Nic(null, null);
     }
 

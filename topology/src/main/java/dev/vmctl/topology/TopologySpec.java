@@ -111,14 +111,22 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
      * either the network name alone or {@code {network: …, ip: …}}.
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    public record Nic(String network, String ip) {}
+    public record Nic(String network, String ip, String rate) {
+        public Nic(String network, String ip) {
+            this(network, ip, null);
+        }
+    }
 
     /**
      * A node's share of the host, applied to its VMs' QEMU processes together through cgroups: {@code cpu} in cores (a
      * fraction allowed), {@code memory} as a size ("512M"; it counts the VMs' QEMU memory: guest RAM plus QEMU's own).
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    public record Resources(Double cpu, String memory) {
+    public record Resources(Double cpu, String memory, String egress) {
+        public Resources(Double cpu, String memory) {
+            this(cpu, memory, null);
+        }
+
         /** Memory in MiB, null when not given; -1 when not a size (never for a validated spec). */
         public Long memoryMiB() { return memory == null ? null : Sizes.parseMiB(memory); }
     }

@@ -259,6 +259,7 @@ final class TopologyValidator {
             TopologySpec.Nic nic = v.nics().get(k);
             String np = vp + ".nics[" + k + "]";
             String netPath = locations.containsKey(np + ".network") ? np + ".network" : np;
+            if (nic.rate() != null) rate(nic.rate(), np + ".rate");
             if (nic.network() == null) continue;
             if (!netPaths.containsKey(nic.network())) {
                 if (netsKnown) problem(netPath, "unknown network '" + nic.network() + "'", declaredNets);
@@ -354,6 +355,7 @@ final class TopologyValidator {
         TopologySpec.Resources r = node.resources();
         if (r == null) return;
         if (r.cpu() != null && !cores(r.cpu())) problem(p + ".resources.cpu", r.cpu() + " is out of range", Rules.CPU_LIMIT);
+        if (r.egress() != null) rate(r.egress(), p + ".resources.egress");
         if (r.memory() == null) return;
         long mib = Sizes.parseMiB(r.memory());
         if (mib < 0) {
@@ -370,4 +372,17 @@ final class TopologyValidator {
             }
         }
     }
+
+    /** A rate (NIC rate, node egress): tc units, 8 kbit/s to 100 Gbit/s. */
+    private void rate(String value, String path) {
+        try {
+            long kbit = dev.vmctl.model.Impairment.parseRateKbit(path, value);
+            if (kbit < MIN_RATE_KBIT || kbit > MAX_RATE_KBIT) problem(path, value + " is out of range", Rules.RATE);
+        } catch (dev.vmctl.model.VmctlException e) {
+            problem(path, "'" + value + "' is not a rate", Rules.RATE);
+        }
+    }
+
+    /** The rates tc shapes well (LinkShape's range). */
+    static final long MIN_RATE_KBIT = 8, MAX_RATE_KBIT = 100_000_000;
 }
