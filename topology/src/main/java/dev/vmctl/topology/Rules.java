@@ -26,7 +26,7 @@ final class Rules {
     static final String IMAGE = "the name of an image, e.g. tiny";
     static final String ROUTE_TO = "a destination network in CIDR form, prefix /8 to /30, e.g. 198.18.30.0/24";
     static final String NIC = "a network name, or {network: <name>, ip: <address>, rate: <rate>}";
-    static final String RATE = "a rate: 8kbit..100gbit in tc units, e.g. 500kbit, 10mbit, 1gbit (bps, kbps, mbps: bytes/s)";
+    static final String RATE = "a rate: 8kbit..10gbit in tc units, e.g. 500kbit, 10mbit, 1gbit (bps, kbps, mbps: bytes/s)";
     static final String CPU_LIMIT = "cores, a number from 0.01 to 64 (a fraction allowed), e.g. 0.5";
     static final String NODE_MEMORY = "a size from 64M to 1048576M (M, MB, MiB, G, GB, GiB), e.g. 512M; at least the node's VMs' memory plus 64M each for QEMU";
     static final String RUN = "a command as a list of strings, program first, e.g. [httpd, -f, -p, '8080']";

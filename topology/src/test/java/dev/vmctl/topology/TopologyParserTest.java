@@ -154,7 +154,23 @@ class TopologyParserTest {
         assertThat(fail(SHOP.replace("nics: [public]}", "nics: [public], cpuLimit: lots}")).getMessage())
                 .contains("nodes[0].vms[2].cpuLimit: expected a number");
         assertThat(fail(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {cpus: 1}\n")).getMessage())
-                .contains("unknown field 'cpus' in a node's resources (allowed: cpu, memory)");
+                .contains("unknown field 'cpus' in a node's resources (allowed: cpu, memory, egress)");
+    }
+
+    @Test
+    void nicRatesAndNodeEgress() {
+        TopologySpec s = TopologyParser.parse(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {egress: 100mbit}\n")
+                .replace("nics: [public]}", "nics: [{network: public, rate: 10mbit}]}"), "shop.yaml");
+        assertThat(s.nodes().getFirst().resources()).isEqualTo(new TopologySpec.Resources(null, null, "100mbit"));
+        assertThat(s.nodes().getFirst().vm("gateway").nics()).containsExactly(new TopologySpec.Nic("public", null, "10mbit"));
+        assertThat(fail(SHOP.replace("nics: [public]}", "nics: [{network: public, rate: fast}]}")).getMessage())
+                .contains("nodes[0].vms[2].nics[0].rate: 'fast' is not a rate (allowed: a rate: 8kbit..10gbit in tc units");
+        assertThat(fail(SHOP.replace("nics: [public]}", "nics: [{network: public, rate: 4kbit}]}")).getMessage())
+                .contains("nodes[0].vms[2].nics[0].rate: 4kbit is out of range");
+        assertThat(fail(SHOP.replace("  - name: svc\n", "  - name: svc\n    resources: {egress: 20gbit}\n")).getMessage())
+                .contains("nodes[0].resources.egress: 20gbit is out of range");
+        assertThat(fail(SHOP.replace("nics: [public]}", "nics: [{network: public, speed: 1mbit}]}")).getMessage())
+                .contains("unknown field 'speed' in a NIC (allowed: network, ip, rate)");
     }
 
     @Test
@@ -334,7 +350,7 @@ class TopologyParserTest {
                 "shop.yaml:8:15: nodes[0].vms[1].name: expected a single value, found a list (allowed: lower-case letters, "
                         + "digits and '-', starting with a letter or digit, 1-63 characters ([a-z0-9][a-z0-9-]{0,62}))",
                 "shop.yaml:11:15: nodes[0].vms[1].nics: expected a list, found a string 'public' (allowed: a list of at most 8 NICs: "
-                        + "a network name, or {network: <name>, ip: <address>})");
+                        + "a network name, or {network: <name>, ip: <address>, rate: <rate>})");
     }
 
     @Test
