@@ -77,6 +77,7 @@ final class Render {
         f.put("error", v.error());
         f.put("image", v.image());
         f.put("cpus", String.valueOf(v.cpus()));
+        if (v.cpuLimit() != null) f.put("cpuLimit", number(v.cpuLimit()) + " cores");
         f.put("memory", memory(v.memoryMiB()));
         f.put("accel", v.accel());
         f.put("boot", v.boot());

@@ -55,6 +55,10 @@ final class VmCreateCommand implements Callable<Integer> {
             + " debian-12, debian-13; default: the image's root file system size)")
     String disk;
 
+    @Option(names = "--cpu-limit", paramLabel = "CORES", description = "the cores its QEMU may use, a fraction allowed (0.01..64, e.g. 0.5;"
+            + " cgroups, see vmctl doctor)")
+    Double cpuLimit;
+
     @Option(names = "--start", description = "boot the VM right away")
     boolean start;
 
@@ -87,6 +91,7 @@ final class VmCreateCommand implements Callable<Integer> {
         if (start) body.put("start", true);
         if (cold) body.put("cold", true);
         if (disk != null) body.put("disk", disk);
+        if (cpuLimit != null) body.put("cpuLimit", cpuLimit);
         return body;
     }
 

@@ -71,9 +71,29 @@ public final class ResourceLimits {
         }
     }
 
+    /** null, or cores in 0.01..64 (a 400 naming {@code field} otherwise). */
+    static Double validateCpuLimit(String field, Double cores) {
+        if (cores == null) return null;
+        if (cores.isNaN() || cores < 0.01 || cores > 64) {
+            throw VmctlException.invalid(field, cores + " is out of range", "cores, a number from 0.01 to 64 (a fraction allowed), e.g. 0.5");
+        }
+        return cores;
+    }
+
+    /** A limit asked for on a host without the cgroup controllers: refused before anything is created. */
+    void requireCgroups(String what) {
+        if (!cgroups.available()) {
+            throw new VmctlException(VmctlException.Kind.UNAVAILABLE, what + ": resource limits need cgroups with the cpu and memory "
+                    + "controllers: " + cgroups.layout().detail(), "create it without a cpuLimit, or run on a host with cgroups");
+        }
+    }
+
     public Limits of(String vmId) {
         Store.Label l = store.labelOf("vm", vmId).orElse(null);
-        if (l == null || l.topology() == null || l.node() == null) return new Limits(null, null, null, null);
+        if (l == null || l.topology() == null || l.node() == null) {
+            Double own = store.cpuLimit(vmId); // vm create --cpu-limit
+            return new Limits(null, null, null, own);
+        }
         Store.TopologyRow row = store.topologies().stream().filter(t -> t.name().equals(l.topology())).findFirst().orElse(null);
         if (row == null) return new Limits(null, null, null, null);
         TopologySpec spec;

@@ -259,6 +259,12 @@ public final class Store implements AutoCloseable {
              CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
             // a NIC's default rate (kbit/s, both ways; NULL: none), what link clear returns to
             {"ALTER TABLE nics ADD COLUMN rate_kbit INTEGER"},
+            // the cpuLimit of a VM created with one (vm create --cpu-limit); topology VMs have theirs in the file
+            {"""
+             CREATE TABLE vm_limits (
+               vm_id      TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+               cpu_limit  REAL NOT NULL
+             )"""},
     };
 
     /** The schema version a fresh or migrated database has. */
@@ -621,6 +627,17 @@ public final class Store implements AutoCloseable {
                         + "link_up=excluded.link_up, impair=excluded.impair, rate_kbit=excluded.rate_kbit",
                 "save nic " + n.name(), n.vmId(), n.index(), n.networkId(), n.mac(), n.ip(), n.linkUp() ? 1 : 0,
                 n.impair() == null ? null : toJson(n.impair()), n.rateKbit() > 0 ? n.rateKbit() : null);
+    }
+
+    public synchronized void setCpuLimit(String vmId, double cores) {
+        update("set cpu limit of " + vmId, "INSERT INTO vm_limits (vm_id, cpu_limit) VALUES (?,?) ON CONFLICT(vm_id) DO UPDATE SET cpu_limit=excluded.cpu_limit",
+                vmId, cores);
+    }
+
+    /** The cpuLimit a VM was created with, or null. */
+    public synchronized Double cpuLimit(String vmId) {
+        return query("read cpu limit of " + vmId, "SELECT cpu_limit FROM vm_limits WHERE vm_id=?", rs -> rs.getDouble(1), vmId)
+                .stream().findFirst().orElse(null);
     }
 
     /** The snapshot a VM was cloned from (it maps that snapshot's RAM), if any. */

@@ -92,7 +92,7 @@ final class VmCore {
     }
 
     VmView view(VmRow r) {
-        return r.view(net.nicViews(r.id()));
+        return r.view(net.nicViews(r.id())).withCpuLimit(store.cpuLimit(r.id()));
     }
 
     VmView view(String id) {

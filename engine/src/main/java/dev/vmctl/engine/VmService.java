@@ -68,9 +68,16 @@ public final class VmService implements AutoCloseable {
      */
     public record CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
                                 List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
-                                boolean cold, String disk) {
+                                boolean cold, String disk, Double cpuLimit) {
         public CreateRequest {
             artifacts = artifacts == null ? List.of() : artifacts;
+        }
+
+        /** @param cpuLimit cores its QEMU may use (0.01..64, a fraction allowed; cgroups), or null: no limit */
+        public CreateRequest(String name, String image, Integer cpus, String memory, String accel, boolean start,
+                             List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
+                             boolean cold, String disk) {
+            this(name, image, cpus, memory, accel, start, nics, artifacts, run, cold, disk, null);
         }
 
         /** @param disk the size of the VM's disk ("4G"; images with a root disk only), or null: the image's rootfs size */
@@ -112,6 +119,8 @@ public final class VmService implements AutoCloseable {
         }
         dev.vmctl.model.ImageInfo img = core.images.get(spec.image());
         Long diskMiB = VmDisks.validateSize(req.disk(), img);
+        Double cpuLimit = ResourceLimits.validateCpuLimit("cpuLimit", req.cpuLimit());
+        if (cpuLimit != null) core.limits.requireCgroups("create vm " + spec.name() + " with cpuLimit");
         List<NetRows.NicRow> nics = core.net.planNics(row.id(), req.nics());
         // fetched before the VM exists: a wrong checksum, unknown coordinates … create nothing
         List<ArtifactService.Resolved> artifacts = core.artifacts.resolve(spec.name(), req.artifacts(), req.run());
@@ -125,6 +134,7 @@ public final class VmService implements AutoCloseable {
                 core.store.insert(row);
                 for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
                 core.artifacts.record(db, row.id(), artifacts, req.run());
+                if (cpuLimit != null) core.store.setCpuLimit(row.id(), cpuLimit);
                 return null;
             });
             // the VM's own disk (a qcow2 overlay on the image's rootfs) in its folder: it goes with the VM

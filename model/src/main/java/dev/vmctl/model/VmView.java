@@ -22,8 +22,19 @@ public record VmView(
         Long pid,
         String error,
         List<NicView> nics,
-        String boot) {
+        String boot,
+        Double cpuLimit) {
     public VmView {
         nics = nics == null ? List.of() : nics;
+    }
+
+    public VmView(String id, String name, VmState state, String image, int cpus, int memoryMiB, String accel, String createdAt,
+                  String updatedAt, Long pid, String error, List<NicView> nics, String boot) {
+        this(id, name, state, image, cpus, memoryMiB, accel, createdAt, updatedAt, pid, error, nics, boot, null);
+    }
+
+    /** The same VM with its own cpuLimit (cores; null: none, or its topology's). */
+    public VmView withCpuLimit(Double limit) {
+        return new VmView(id, name, state, image, cpus, memoryMiB, accel, createdAt, updatedAt, pid, error, nics, boot, limit);
     }
 }

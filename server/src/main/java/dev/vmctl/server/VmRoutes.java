@@ -37,7 +37,7 @@ final class VmRoutes {
 
     record CreateVmBody(String name, String image, Integer cpus, String memory, Integer memoryMiB, String accel, Boolean start,
                         List<NetService.NicRequest> nics, List<dev.vmctl.model.ArtifactSpec> artifacts, List<String> run,
-                        Boolean cold, String disk) {}
+                        Boolean cold, String disk, Double cpuLimit) {}
 
     record NicBody(String network, String ip, String rate) {}
 
@@ -112,7 +112,7 @@ final class VmRoutes {
         }
         String memory = b.memory() != null ? b.memory() : b.memoryMiB() != null ? b.memoryMiB().toString() : null;
         Accepted<VmView> a = vms.create(new VmService.CreateRequest(b.name(), b.image(), b.cpus(), memory, b.accel(),
-                Boolean.TRUE.equals(b.start()), b.nics(), b.artifacts(), b.run(), Boolean.TRUE.equals(b.cold()), b.disk()));
+                Boolean.TRUE.equals(b.start()), b.nics(), b.artifacts(), b.run(), Boolean.TRUE.equals(b.cold()), b.disk(), b.cpuLimit()));
         VmView v = a.value();
         if (wait) v = vms.awaitOperation(a.op(), v.id(), timeout);
         ctx.header("Location", "/api/v1/vms/" + v.id());

@@ -72,4 +72,43 @@ class ResourceLimitsIT {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15))
                 .untilAsserted(() -> assertThat(cpuDir).doesNotExist());
     }
+
+    @Test
+    void aVmCreatedWithACpuLimitRunsInItsOwnGroup(Fixture f) {
+        JsonNode cg = f.api.get("/api/v1/host").json().path("cgroups");
+        org.junit.jupiter.api.Assumptions.assumeFalse(cg.path("mode").asText().equals("none"), "no cgroups here: " + cg);
+        Path cpuDir = Path.of(cg.path("cpu").asText());
+        // bad input names the field and changes nothing
+        Cli.Result bad = f.cli.run("vm", "create", "lim-bad", "--image", "tiny", "--cpu-limit", "0");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("cpuLimit").contains("0.01 to 64");
+        assertThat(f.api.get("/api/v1/vms/lim-bad").status()).isEqualTo(404);
+        try {
+            Cli.Result c = f.cli.run("vm", "create", "lim-own", "--image", "tiny", "--memory", "96M", "--cpu-limit", "0.3", "--start", "--wait");
+            assertThat(c.code()).as(c.toString()).isZero();
+            JsonNode vm = f.api.get("/api/v1/vms/lim-own").json();
+            assertThat(vm.path("cpuLimit").asDouble()).isEqualTo(0.3);
+            Path group = cpuDir.resolve("vm-" + vm.path("id").asText());
+            assertThat(readQuietly(group.resolve("cgroup.procs"))).contains(Long.toString(vm.path("pid").asLong()));
+            if (cg.path("mode").asText().equals("v1")) {
+                assertThat(readQuietly(group.resolve("cpu.cfs_quota_us")).trim()).isEqualTo("30000");
+            } else {
+                assertThat(readQuietly(group.resolve("cpu.max")).trim()).isEqualTo("30000 100000");
+            }
+            Cli.Result show = f.cli.run("vm", "show", "lim-own");
+            assertThat(show.out()).as(show.toString()).contains("cpuLimit").contains("0.3 cores");
+        } finally {
+            f.cli.run("vm", "rm", "lim-own", "--force");
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15))
+                .untilAsserted(() -> assertThat(cpuDir).doesNotExist());
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
