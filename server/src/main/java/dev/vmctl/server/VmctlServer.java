@@ -89,10 +89,14 @@ public final class VmctlServer implements AutoCloseable {
         scenarios.reconcile();
         templates.start();
         for (Path orphan : engine.snapshots().store().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
+        RouteRules rules = routeRules();
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.concurrency.useVirtualThreads = true;
-            cfg.http.maxRequestSize = VmService.MAX_FILE_BYTES + (1 << 20);
+            cfg.http.maxRequestSize = Long.MAX_VALUE; // each route's own limit: BodyLimitFilter
+            cfg.jetty.modifyServletContextHandler(h -> h.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(new BodyLimitFilter(rules)),
+                    "/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
+            HttpErrors.install(cfg);
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
             RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
@@ -108,7 +112,7 @@ public final class VmctlServer implements AutoCloseable {
                     Api.json(ctx, 404, new Api.ErrorBody("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
                 }
             });
-            Http.Routes r = (method, path, h) -> route(cfg, method, path, h);
+            Http.Routes r = (method, path, h) -> route(cfg, method, path, withContentType(rules.add(method.name(), path), h));
             r.add(HandlerType.GET, "/", this::gui);
             r.add(HandlerType.GET, "/assets/{file}", this::guiAsset);
             r.add(HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
@@ -139,12 +143,36 @@ public final class VmctlServer implements AutoCloseable {
             tr.registerRun(r);
             new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
+            rules.add("GET", "/api/v1/events");
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
         engine.metrics().start();
         log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
         return this;
+    }
+
+    /** Body limits and content types per route (see {@link RouteRules}): uploads are larger than the 1 MiB of the rest. */
+    private static RouteRules routeRules() {
+        java.util.Map<String, Long> uploads = new java.util.HashMap<>();
+        uploads.put("PUT /api/v1/vms/{id}/files", (long) VmService.MAX_FILE_BYTES);
+        uploads.put("POST /api/v1/snapshots/import", SnapshotStore.maxImportBytes());
+        for (String m : List.of("POST", "PUT", "PATCH", "DELETE", "GET")) {
+            uploads.put(m + " /run/{name}", (long) dev.vmctl.engine.Templates.maxBody());
+            uploads.put(m + " /run/{name}/{path}", (long) dev.vmctl.engine.Templates.maxBody());
+        }
+        try {
+            return new RouteRules(resource("openapi.json"), uploads);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Handler withContentType(RouteRules.Rule rule, Handler h) {
+        return ctx -> {
+            RouteRules.checkType(ctx, rule);
+            h.handle(ctx);
+        };
     }
 
     private void route(JavalinConfig cfg, HandlerType type, String path, Handler h) {
