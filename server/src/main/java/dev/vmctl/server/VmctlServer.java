@@ -63,6 +63,8 @@ public final class VmctlServer implements AutoCloseable {
     private final ScenarioService scenarios;
     private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
+    private static final String SSE_PLACE = "vmctl.ssePlace";
+    private final Followers sseFollowers = new Followers("event-stream clients");
     private final PrometheusExport prometheus;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
@@ -144,6 +146,16 @@ public final class VmctlServer implements AutoCloseable {
             new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             rules.add("GET", "/api/v1/events");
+            // a place per event-stream client: taken here, given back when its stream ends (events), or here after the
+            // request when no stream took it over (whoever claims the place first owns it)
+            cfg.routes.before("/api/v1/events", ctx -> {
+                sseFollowers.enter();
+                ctx.attribute(SSE_PLACE, new java.util.concurrent.atomic.AtomicBoolean());
+            });
+            cfg.routes.after("/api/v1/events", ctx -> {
+                java.util.concurrent.atomic.AtomicBoolean place = ctx.attribute(SSE_PLACE);
+                if (place != null && place.compareAndSet(false, true)) sseFollowers.leave();
+            });
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
@@ -202,6 +214,15 @@ public final class VmctlServer implements AutoCloseable {
      * queue overflows is disconnected (it can reconnect with Last-Event-ID and catch up).
      */
     private void events(SseClient client) {
+        java.util.concurrent.atomic.AtomicBoolean place = client.ctx().attribute(SSE_PLACE);
+        if (place == null || !place.compareAndSet(false, true)) {
+            try {
+                sseFollowers.enter(); // the request's place was given back already: take one again, or end the stream
+            } catch (io.javalin.http.HttpResponseException full) {
+                client.close();
+                return;
+            }
+        }
         client.keepAlive();
         java.util.concurrent.BlockingQueue<VmEvent> queue = new java.util.concurrent.LinkedBlockingQueue<>(2048);
         long after = 0;
@@ -234,6 +255,7 @@ public final class VmctlServer implements AutoCloseable {
                 // the client went away
             } finally {
                 unsubscribe[0].run();
+                sseFollowers.leave();
             }
         });
     }
