@@ -94,6 +94,22 @@ class YamlLimitsTest {
     }
 
     @Test
+    void aNumberOrABooleanIsNotAName() {
+        String file = "apiVersion: vmctl/v1\nkind: Topology\nname: 123\nnetworks:\n  - {name: 1.5, subnet: 198.18.0.0/24}\n"
+                + "nodes:\n  - name: 5\n    vms:\n      - {name: true, image: tiny, nics: [7]}\n";
+        assertThatThrownBy(() -> TopologyParser.parse(file, "t.yaml")).isInstanceOf(TopologyException.class)
+                .extracting(e -> ((TopologyException) e).problems().toString()).asString()
+                .contains("name: expected a name (a string: a number or a boolean is not one), found an integer 123")
+                .contains("networks[0].name: expected a name").contains("found a number 1.5")
+                .contains("nodes[0].name: expected a name")
+                .contains("nodes[0].vms[0].name: expected a name").contains("found a boolean true")
+                .contains("nodes[0].vms[0].nics[0]");
+        // quoted, the same are names
+        String quoted = "apiVersion: vmctl/v1\nkind: Topology\nname: \"123\"\nnodes:\n  - name: \"5\"\n    vms:\n      - {name: \"v1\", image: tiny}\n";
+        assertThat(TopologyParser.parse(quoted, "t.yaml").name()).isEqualTo("123");
+    }
+
+    @Test
     void aForbiddenCharacterIsASyntaxErrorAsBefore() {
         assertThatThrownBy(() -> YamlTree.read("a: b\nc: \u0007\n")).isInstanceOf(YamlTree.SyntaxError.class)
                 .hasMessageContaining("special characters are not allowed");
