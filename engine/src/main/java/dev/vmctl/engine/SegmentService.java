@@ -77,7 +77,10 @@ final class SegmentService {
         if (owner != null && !OWNER.matcher(owner).matches()) {
             throw VmctlException.invalid("owner", "'" + owner + "' is not a user name", "1-64 letters, digits, '.', '_', '@' or '-'");
         }
-        Ipam subnet = Ipam.of(r.subnet() == null || r.subnet().isBlank() ? DEFAULT_SUBNET : r.subnet());
+        if (r.subnet() != null && r.subnet().isBlank()) {
+            throw VmctlException.invalid("subnet", "'" + r.subnet() + "' is not a subnet", "a CIDR such as 198.18.0.0/24, or no subnet (then " + DEFAULT_SUBNET + ")");
+        }
+        Ipam subnet = Ipam.of(r.subnet() == null ? DEFAULT_SUBNET : r.subnet());
         return new Validated(r.name(), owner, subnet, parseTtl(r.ttl()), Boolean.TRUE.equals(r.router()));
     }
 

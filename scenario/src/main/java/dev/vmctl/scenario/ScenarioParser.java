@@ -42,6 +42,10 @@ public final class ScenarioParser {
      * @throws ScenarioException (INVALID) listing every problem
      */
     public static ScenarioSpec parse(String text, String fileName, Map<String, String> varOverrides) {
+        return dev.vmctl.topology.ParseLane.call(() -> parseHere(text, fileName, varOverrides));
+    }
+
+    private static ScenarioSpec parseHere(String text, String fileName, Map<String, String> varOverrides) {
         YamlTree.Result doc;
         try {
             doc = YamlTree.read(text == null ? "" : text, "a scenario file");

@@ -53,6 +53,7 @@ final class Api {
         m.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         m.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        m.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION); // {"name":"a","name":"b"}
         var fail = com.fasterxml.jackson.databind.cfg.CoercionAction.Fail;
         var textual = m.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual);
         for (var shape : List.of(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer,
@@ -94,7 +95,8 @@ final class Api {
             String known = e.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
             throw VmctlException.invalid(fieldOf(e), "unknown field", known);
         } catch (com.fasterxml.jackson.core.exc.InputCoercionException e) {
-            throw VmctlException.invalid("body", "a number out of range: " + e.getOriginalMessage(), "numbers that fit the field");
+            throw VmctlException.invalid(fieldOf(e), "the number " + numberOf(e) + " is out of range",
+                    "a number that fits a " + (e.getTargetType() == null ? "number" : e.getTargetType().getSimpleName()) + " field");
         } catch (InvalidFormatException e) {
             throw VmctlException.invalid(fieldOf(e), "'" + e.getValue() + "' is not a valid " + e.getTargetType().getSimpleName(),
                     "a value of type " + e.getTargetType().getSimpleName());
@@ -112,6 +114,27 @@ final class Api {
         }
         if (value == null) throw VmctlException.invalid("body", "null is not a JSON object", "a JSON object");
         return value;
+    }
+
+    /** The field path of a number that does not fit, from the parser's position ("nics[0].ip"). */
+    private static String fieldOf(com.fasterxml.jackson.core.exc.InputCoercionException e) {
+        if (!(e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p)) return "body";
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (var c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) parts.addFirst("[" + Math.max(0, c.getCurrentIndex()) + "]");
+            else if (c.getCurrentName() != null) parts.addFirst("." + c.getCurrentName());
+        }
+        String f = String.join("", parts);
+        if (f.startsWith(".")) f = f.substring(1);
+        return f.isEmpty() ? "body" : f;
+    }
+
+    private static String numberOf(com.fasterxml.jackson.core.exc.InputCoercionException e) {
+        try {
+            return e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p ? p.getText() : "";
+        } catch (java.io.IOException io) {
+            return "";
+        }
     }
 
     private static String fieldOf(com.fasterxml.jackson.databind.JsonMappingException e) {

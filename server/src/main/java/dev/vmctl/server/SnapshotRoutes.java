@@ -83,6 +83,13 @@ final class SnapshotRoutes {
         });
         r.add(HandlerType.POST, "/api/v1/snapshots/import", ctx -> {
             String name = ctx.queryParam("name");
+            if (name != null) dev.vmctl.model.Names.check("name", name);
+            long declared = ctx.req().getContentLengthLong();
+            long free = Files.getFileStore(tmpDir).getUsableSpace() - (1L << 30);
+            if (declared > free) {
+                throw new VmctlException(VmctlException.Kind.UNAVAILABLE, "snapshot archive of " + declared + " bytes does not fit: the data dir has "
+                        + Math.max(0, free) + " bytes free (less a reserve of 1 GiB)", "a smaller archive, or free space in " + tmpDir);
+            }
             Path tmp = Files.createTempFile(tmpDir, ".import-", ".tar.zst");
             try {
                 try (var in = ctx.req().getInputStream()) {

@@ -28,6 +28,7 @@ final class VmRoutes {
     private final NicService nics;
 
     private final dev.vmctl.engine.ArtifactService artifacts;
+    private final Followers consoleFollowers = new Followers("console followers");
 
     VmRoutes(VmService vms, NicService nics, dev.vmctl.engine.ArtifactService artifacts) {
         this.vms = vms;
@@ -138,7 +139,7 @@ final class VmRoutes {
     private void patchNic(Context ctx) {
         JsonNode b;
         try {
-            b = Api.JSON.readTree(ctx.body().isBlank() ? "{}" : ctx.body());
+            b = Api.STRICT.readTree(ctx.body().isBlank() ? "{}" : ctx.body());
         } catch (IOException e) {
             throw new VmctlException(VmctlException.Kind.INVALID, "invalid JSON body", e.getMessage());
         }
@@ -156,14 +157,22 @@ final class VmRoutes {
             impair = new LinkedHashMap<>();
             for (var it = b.get("impair").fields(); it.hasNext(); ) {
                 var e = it.next();
-                impair.put(e.getKey(), e.getValue().asText());
+                impair.put(e.getKey(), text(e.getValue(), "impair." + e.getKey(), "a string such as \"50ms\", \"1%\", \"10mbit\""));
             }
         }
-        String link = b.hasNonNull("link") ? b.get("link").asText() : null;
-        String network = b.hasNonNull("network") ? b.get("network").asText() : null;
-        String ip = b.hasNonNull("ip") ? b.get("ip").asText() : null;
+        String link = text(b.get("link"), "link", "\"up\" or \"down\"");
+        String network = text(b.get("network"), "network", "the name of a network");
+        String ip = text(b.get("ip"), "ip", "an IPv4 address in the network's subnet");
         Http.answer(ctx, 200, nics.patch(ctx.pathParam("id"), ctx.pathParam("nic"),
                 new NicService.NicPatch(link, network, ip, impairGiven, impair)));
+    }
+
+    /** A field of a JSON body that must be a string (or absent/null): no number or boolean is taken for one. */
+    private static String text(JsonNode v, String field, String allowed) {
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw VmctlException.invalid(field, "wrong JSON type: " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+                + " " + v, allowed);
+        return v.asText();
     }
 
     private void exec(Context ctx) {
@@ -186,6 +195,16 @@ final class VmRoutes {
             return;
         }
         Path file = vms.consoleFile(id);
+        consoleFollowers.enter();
+        try {
+            follow(ctx, id, text, file);
+        } finally {
+            consoleFollowers.leave();
+        }
+    }
+
+    /** Writes what the console file gets until the VM has stopped a while, or the client goes (a write fails). */
+    private void follow(Context ctx, String id, String text, Path file) throws IOException {
         OutputStream out = ctx.res().getOutputStream();
         out.write(text.getBytes(StandardCharsets.UTF_8));
         out.flush();

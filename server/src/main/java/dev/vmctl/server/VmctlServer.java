@@ -63,6 +63,8 @@ public final class VmctlServer implements AutoCloseable {
     private final ScenarioService scenarios;
     private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
+    private static final String SSE_PLACE = "vmctl.ssePlace";
+    private final Followers sseFollowers = new Followers("event-stream clients");
     private final PrometheusExport prometheus;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
@@ -89,10 +91,14 @@ public final class VmctlServer implements AutoCloseable {
         scenarios.reconcile();
         templates.start();
         for (Path orphan : engine.snapshots().store().removeOrphans()) log.info("removed unfinished snapshot {}", orphan);
+        RouteRules rules = routeRules();
         app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.concurrency.useVirtualThreads = true;
-            cfg.http.maxRequestSize = VmService.MAX_FILE_BYTES + (1 << 20);
+            cfg.http.maxRequestSize = Long.MAX_VALUE; // each route's own limit: BodyLimitFilter
+            cfg.jetty.modifyServletContextHandler(h -> h.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(new BodyLimitFilter(rules)),
+                    "/*", java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
+            HttpErrors.install(cfg);
             cfg.jetty.host = options.host();
             cfg.jetty.port = options.port();
             RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
@@ -108,7 +114,7 @@ public final class VmctlServer implements AutoCloseable {
                     Api.json(ctx, 404, new Api.ErrorBody("no such endpoint: " + ctx.method() + " " + ctx.path(), "see /api/v1/openapi.json"));
                 }
             });
-            Http.Routes r = (method, path, h) -> route(cfg, method, path, h);
+            Http.Routes r = (method, path, h) -> route(cfg, method, path, withContentType(rules.add(method.name(), path), h));
             r.add(HandlerType.GET, "/", this::gui);
             r.add(HandlerType.GET, "/assets/{file}", this::guiAsset);
             r.add(HandlerType.GET, "/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(resource("openapi.json")));
@@ -139,12 +145,46 @@ public final class VmctlServer implements AutoCloseable {
             tr.registerRun(r);
             new MetricsRoutes(engine.metrics(), prometheus).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
+            rules.add("GET", "/api/v1/events");
+            // a place per event-stream client: taken here, given back when its stream ends (events), or here after the
+            // request when no stream took it over (whoever claims the place first owns it)
+            cfg.routes.before("/api/v1/events", ctx -> {
+                sseFollowers.enter();
+                ctx.attribute(SSE_PLACE, new java.util.concurrent.atomic.AtomicBoolean());
+            });
+            cfg.routes.after("/api/v1/events", ctx -> {
+                java.util.concurrent.atomic.AtomicBoolean place = ctx.attribute(SSE_PLACE);
+                if (place != null && place.compareAndSet(false, true)) sseFollowers.leave();
+            });
             cfg.routes.sse("/api/v1/events", this::events);
         });
         app.start();
         engine.metrics().start();
         log.info("vmctl server on http://{}:{} (data dir {})", options.host(), app.port(), dir.root());
         return this;
+    }
+
+    /** Body limits and content types per route (see {@link RouteRules}): uploads are larger than the 1 MiB of the rest. */
+    private static RouteRules routeRules() {
+        java.util.Map<String, Long> uploads = new java.util.HashMap<>();
+        uploads.put("PUT /api/v1/vms/{id}/files", (long) VmService.MAX_FILE_BYTES);
+        uploads.put("POST /api/v1/snapshots/import", SnapshotStore.maxImportBytes());
+        for (String m : List.of("POST", "PUT", "PATCH", "DELETE", "GET")) {
+            uploads.put(m + " /run/{name}", (long) dev.vmctl.engine.Templates.maxBody());
+            uploads.put(m + " /run/{name}/{path}", (long) dev.vmctl.engine.Templates.maxBody());
+        }
+        try {
+            return new RouteRules(resource("openapi.json"), uploads);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Handler withContentType(RouteRules.Rule rule, Handler h) {
+        return ctx -> {
+            RouteRules.checkType(ctx, rule);
+            h.handle(ctx);
+        };
     }
 
     private void route(JavalinConfig cfg, HandlerType type, String path, Handler h) {
@@ -174,6 +214,15 @@ public final class VmctlServer implements AutoCloseable {
      * queue overflows is disconnected (it can reconnect with Last-Event-ID and catch up).
      */
     private void events(SseClient client) {
+        java.util.concurrent.atomic.AtomicBoolean place = client.ctx().attribute(SSE_PLACE);
+        if (place == null || !place.compareAndSet(false, true)) {
+            try {
+                sseFollowers.enter(); // the request's place was given back already: take one again, or end the stream
+            } catch (io.javalin.http.HttpResponseException full) {
+                client.close();
+                return;
+            }
+        }
         client.keepAlive();
         java.util.concurrent.BlockingQueue<VmEvent> queue = new java.util.concurrent.LinkedBlockingQueue<>(2048);
         long after = 0;
@@ -206,6 +255,7 @@ public final class VmctlServer implements AutoCloseable {
                 // the client went away
             } finally {
                 unsubscribe[0].run();
+                sseFollowers.leave();
             }
         });
     }

@@ -241,9 +241,11 @@ public final class SnapshotStore {
         if (!Files.isRegularFile(archive)) throw VmctlException.notFound("snapshot archive", archive.toString());
         if (asName != null) Names.check("snapshot name", asName);
         requireTools();
-        String name = checkListing(archive);
+        Listing listing = checkListing(archive);
+        String name = listing.name();
         String target = asName != null ? asName : name;
         if (exists(target)) throw conflictExists(target);
+        checkUnpackedSize(archive, listing);
         Path tmp;
         try {
             tmp = Files.createTempDirectory(root, IMPORT_PREFIX + target + "-");
@@ -251,6 +253,7 @@ public final class SnapshotStore {
             throw new VmctlException(Kind.INTERNAL, "import " + archive + ": " + e.getMessage(), null, e);
         }
         try {
+            checkManifestFirst(archive, listing, tmp);
             CmdResult r = Cmd.run(List.of("tar", "--zstd", "-xf", archive.toString(), "-C", tmp.toString(),
                     "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir"), null, null, TAR_TIMEOUT);
             if (!r.ok()) throw invalidArchive(archive, "tar failed: " + r.stderrTail());
@@ -416,10 +419,90 @@ public final class SnapshotStore {
     // ---- archive checks ----
 
     /** Checks {@code tar -tv} output; returns the snapshot name (the single top-level directory). */
-    private static String checkListing(Path archive) {
+    /** The largest total a snapshot archive may unpack to: {@code -Dvmctl.snapshot.importMaxBytes}, default 32 GiB. */
+    public static long maxImportBytes() {
+        return Long.getLong("vmctl.snapshot.importMaxBytes", 32L << 30);
+    }
+
+    /** An import leaves at least this much free space in the data dir. */
+    static final long IMPORT_FREE_RESERVE = 1L << 30;
+
+    /** The largest manifest an archive may hold. */
+    static final long MAX_MANIFEST_BYTES = 1 << 20;
+
+    /** What {@code tar -tv} lists: the snapshot's directory and its files' sizes (the manifest's included). */
+    record Listing(String name, Map<String, Long> sizes) {
+        long total() {
+            return sizes.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /**
+     * Before anything is unpacked: what the listing says the files add up to is at most {@link #maxImportBytes()}
+     * and fits in the data dir's free space (less a reserve). A few KB of zstd can unpack to gigabytes.
+     */
+    private void checkUnpackedSize(Path archive, Listing listing) {
+        long total = listing.total();
+        long max = maxImportBytes();
+        if (total > max) {
+            throw invalidArchive(archive, "it unpacks to " + total + " bytes, more than an import may write (allowed: at most "
+                    + max + " bytes; -Dvmctl.snapshot.importMaxBytes)");
+        }
+        long free;
+        try {
+            free = Files.getFileStore(root).getUsableSpace();
+        } catch (IOException e) {
+            throw new VmctlException(Kind.INTERNAL, "import " + archive.getFileName() + ": free space of " + root + ": " + e.getMessage(), null, e);
+        }
+        if (total > free - IMPORT_FREE_RESERVE) {
+            throw new VmctlException(Kind.UNAVAILABLE, "import " + archive.getFileName() + ": it unpacks to " + total
+                    + " bytes, the data dir has " + free + " bytes free", "at most the free space less " + IMPORT_FREE_RESERVE + " bytes");
+        }
+    }
+
+    /**
+     * Reads the archive's manifest alone (into {@code tmp}) and checks it against the listing before the rest is
+     * unpacked: a valid manifest of this snapshot that lists exactly the archive's other files, at their sizes.
+     */
+    private static void checkManifestFirst(Path archive, Listing listing, Path tmp) throws IOException {
+        String name = listing.name();
+        long manifestBytes = listing.sizes().get(SnapshotManifest.MANIFEST_FILE);
+        if (manifestBytes > MAX_MANIFEST_BYTES) {
+            throw invalidArchive(archive, "its manifest is " + manifestBytes + " bytes (allowed: at most " + MAX_MANIFEST_BYTES + ")");
+        }
+        Path out = tmp.resolve(".manifest-first.json");
+        try {
+            CmdResult r = Cmd.run(List.of("tar", "--zstd", "-xOf", archive.toString(), "--", name + "/" + SnapshotManifest.MANIFEST_FILE),
+                    null, out, TAR_TIMEOUT);
+            if (!r.ok()) throw invalidArchive(archive, "cannot read its manifest: " + r.stderrTail());
+            if (Files.size(out) > MAX_MANIFEST_BYTES) throw invalidArchive(archive, "its manifest is larger than " + MAX_MANIFEST_BYTES + " bytes");
+            SnapshotManifest m;
+            try {
+                m = SnapshotManifest.fromJson(Files.readAllBytes(out));
+            } catch (VmctlException e) {
+                throw invalidArchive(archive, "its manifest is not valid: " + e.getMessage());
+            }
+            if (!m.name().equals(name)) throw invalidArchive(archive, "its manifest names snapshot '" + m.name() + "', its directory is '" + name + "'");
+            Map<String, Long> files = new TreeMap<>(listing.sizes());
+            files.remove(SnapshotManifest.MANIFEST_FILE);
+            for (FileEntry f : m.files()) {
+                Long size = files.remove(f.path());
+                if (size == null) throw invalidArchive(archive, "its manifest lists " + f.path() + ", the archive does not hold it");
+                if (size != f.size()) {
+                    throw invalidArchive(archive, f.path() + " is " + size + " bytes in the archive, " + f.size() + " in its manifest");
+                }
+            }
+            if (!files.isEmpty()) throw invalidArchive(archive, "files not listed in its manifest: " + String.join(", ", files.keySet()));
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    private static Listing checkListing(Path archive) {
         CmdResult r = Cmd.run(List.of("tar", "--zstd", "-tvf", archive.toString(), "--quoting-style=escape"), null, null, TAR_TIMEOUT);
         if (!r.ok()) throw invalidArchive(archive, "not a zstd-compressed tar: " + r.stderrTail());
         String name = null;
+        Map<String, Long> sizes = new TreeMap<>();
         Set<String> seen = new HashSet<>();
         boolean manifest = false;
         for (String line : r.stdout().split("\n")) {
@@ -443,6 +526,7 @@ public final class SnapshotStore {
                     throw invalidArchive(archive, "file name not allowed: " + path);
                 }
                 if (!seen.add(parts[1])) throw invalidArchive(archive, "file appears twice: " + path);
+                sizes.put(parts[1], Long.parseLong(m.group(3)));
                 if (parts[1].equals(SnapshotManifest.MANIFEST_FILE)) manifest = true;
             } else {
                 throw invalidArchive(archive, "only plain files allowed, not '" + type + "': " + path);
@@ -450,7 +534,7 @@ public final class SnapshotStore {
         }
         if (name == null) throw invalidArchive(archive, "it is empty");
         if (!manifest) throw invalidArchive(archive, "it has no " + name + "/" + SnapshotManifest.MANIFEST_FILE);
-        return name;
+        return new Listing(name, sizes);
     }
 
     /** After unpacking: exactly {@code tmp/name/} with plain files in it, nothing else. */

@@ -323,10 +323,18 @@ class SnapshotStoreTest {
         Path a5 = work.resolve("dotdot.tar.zst");
         Cmd.check("tar", "--zstd", "-P", "-cf", a5.toString(), "-C", src.toString(), "../s1/state");
         assertThatThrownBy(() -> target.importFrom(a5)).hasMessageContaining("not a vmctl snapshot archive");
-        // a file the manifest does not match
+        // a file of another size than its manifest says: refused from the listing, before anything is unpacked
         Path a6 = archive(work, "damaged", d -> Files.writeString(d.resolve("s1/state"), "tampered"), src);
-        assertThatThrownBy(() -> target.importFrom(a6)).isInstanceOf(SnapshotCorruptException.class)
-                .hasMessageContaining("state: truncated");
+        assertThatThrownBy(() -> target.importFrom(a6)).hasMessageContaining("not a vmctl snapshot archive")
+                .hasMessageContaining("state is 8 bytes in the archive, 70000 in its manifest");
+        // the same size, other bytes: found once unpacked, by the SHA-256 check
+        Path a6b = archive(work, "corrupted", d -> {
+            byte[] b = Files.readAllBytes(d.resolve("s1/state"));
+            b[100] ^= 1;
+            Files.write(d.resolve("s1/state"), b);
+        }, src);
+        assertThatThrownBy(() -> target.importFrom(a6b)).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("state");
         // not an archive at all
         Path a7 = work.resolve("junk.tar.zst");
         Files.writeString(a7, "junk");
@@ -336,6 +344,48 @@ class SnapshotStoreTest {
         assertThat(Files.list(target.root())).isEmpty();
         assertThat(Path.of("/etc/passwd")).exists();
         Files.delete(work.resolve("link/s1/evil"));
+    }
+
+    /**
+     * Issue 15 #4: a few KB of zstd that unpack to much more than the manifest says (a 33 KB archive wrote ~1 GB before)
+     * are refused from the listing and the manifest, read alone, before anything is unpacked; and no import unpacks
+     * more than the cap.
+     */
+    @Test
+    void importChecksSizesAndTheManifestBeforeUnpacking() throws IOException {
+        assumeTrue(Cmd.available("tar") && Cmd.available("zstd"));
+        create("s1");
+        Path src = store.dir("s1");
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        SnapshotStore target = new SnapshotStore(tmp.resolve("target"));
+        // 256 MiB of zeros where the manifest lists a 70 000-byte state file
+        Path bomb = archive(work, "bomb", d -> {
+            try (RandomAccessFile f = new RandomAccessFile(d.resolve("s1/state").toFile(), "rw")) {
+                byte[] zeros = new byte[1 << 20];
+                for (int i = 0; i < 256; i++) f.write(zeros);
+            }
+        }, src);
+        assertThat(Files.size(bomb)).as("the archive is small").isLessThan(1 << 20);
+        assertThatThrownBy(() -> target.importFrom(bomb)).hasMessageContaining("state is 268435456 bytes in the archive, 70000 in its manifest");
+        // a manifest that is not one
+        Path noManifest = archive(work, "badmanifest", d -> Files.writeString(d.resolve("s1/manifest.json"), "{\"name\": 5}"), src);
+        assertThatThrownBy(() -> target.importFrom(noManifest)).hasMessageContaining("its manifest is not valid");
+        // the cap: a valid snapshot whose files add up to more than an import may write
+        Path whole = store.exportTo("s1", work.resolve("s1.tar.zst"));
+        String old = System.getProperty("vmctl.snapshot.importMaxBytes");
+        System.setProperty("vmctl.snapshot.importMaxBytes", Long.toString(32L << 20));
+        try {
+            assertThatThrownBy(() -> target.importFrom(whole)).hasMessageContaining("more than an import may write")
+                    .hasMessageContaining("at most " + (32L << 20) + " bytes");
+        } finally {
+            if (old == null) System.clearProperty("vmctl.snapshot.importMaxBytes");
+            else System.setProperty("vmctl.snapshot.importMaxBytes", old);
+        }
+        assertThat(target.list()).isEmpty();
+        try (var left = Files.list(target.root())) {
+            assertThat(left).as("nothing left in the store").isEmpty();
+        }
+        assertThat(target.importFrom(whole).name()).as("within the cap it imports").isEqualTo("s1");
     }
 
     interface Tweak {

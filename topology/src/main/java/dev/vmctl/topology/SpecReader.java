@@ -35,18 +35,18 @@ final class SpecReader {
     TopologySpec topology(Y root) {
         Obj o = obj(root, "", Shape.TOPOLOGY);
         if (o.broken) return null;
-        return new TopologySpec(o.str("apiVersion"), o.str("kind"), o.str("name"),
+        return new TopologySpec(o.str("apiVersion"), o.str("kind"), o.name("name"),
                 o.list("networks", this::network), o.list("routers", this::router), o.list("nodes", this::node));
     }
 
     private TopologySpec.Network network(Y y, String path) {
         Obj o = obj(y, path, Shape.NETWORK);
-        return new TopologySpec.Network(o.str("name"), o.str("subnet"), o.integer("vlan"));
+        return new TopologySpec.Network(o.name("name"), o.str("subnet"), o.integer("vlan"));
     }
 
     private TopologySpec.Router router(Y y, String path) {
         Obj o = obj(y, path, Shape.ROUTER);
-        return new TopologySpec.Router(o.str("name"), o.list("networks", this::name), o.list("routes", this::route));
+        return new TopologySpec.Router(o.name("name"), o.list("networks", this::name), o.list("routes", this::route));
     }
 
     private TopologySpec.Route route(Y y, String path) {
@@ -56,12 +56,12 @@ final class SpecReader {
 
     private TopologySpec.Node node(Y y, String path) {
         Obj o = obj(y, path, Shape.NODE);
-        return new TopologySpec.Node(o.str("name"), o.list("vms", this::vm), o.object("resources", this::resources));
+        return new TopologySpec.Node(o.name("name"), o.list("vms", this::vm), o.object("resources", this::resources));
     }
 
     private TopologySpec.Vm vm(Y y, String path) {
         Obj o = obj(y, path, Shape.VM);
-        return new TopologySpec.Vm(o.str("name"), o.str("role"), o.str("image"), o.integer("cpus"), o.str("memory"),
+        return new TopologySpec.Vm(o.name("name"), o.str("role"), o.name("image"), o.integer("cpus"), o.str("memory"),
                 o.str("accel"), o.list("nics", this::nic), o.list("startBefore", this::name), o.list("artifacts", this::artifact),
                 o.list("run", this::word), o.number("cpuLimit"));
     }
@@ -85,12 +85,12 @@ final class SpecReader {
     }
 
     private TopologySpec.Nic nic(Y y, String path) {
-        if (y instanceof YScalar s && s.kind() != ScalarKind.NULL && s.kind() != ScalarKind.ALIAS) {
+        if (y instanceof YScalar s && s.kind() == ScalarKind.STRING) {
             return new TopologySpec.Nic(s.text(), null);
         }
         if (y instanceof YMap) {
             Obj o = obj(y, path, Shape.NIC);
-            return new TopologySpec.Nic(o.str("network"), o.str("ip"), o.str("rate"));
+            return new TopologySpec.Nic(o.name("network"), o.str("ip"), o.str("rate"));
         }
         wrongType(y, path, "a network name or a mapping {network, ip, rate}", Rules.NIC);
         return new TopologySpec.Nic(null, null);
@@ -98,8 +98,8 @@ final class SpecReader {
 
     /** An item of a list of names (router networks, startBefore). */
     private String name(Y y, String path) {
-        if (y instanceof YScalar s && s.kind() != ScalarKind.NULL && s.kind() != ScalarKind.ALIAS) return s.text();
-        wrongType(y, path, "a name", Rules.NAME);
+        if (y instanceof YScalar s && s.kind() == ScalarKind.STRING) return s.text();
+        wrongType(y, path, "a name (a string: a number or a boolean is not one)", Rules.NAME);
         return null;
     }
 
@@ -161,6 +161,16 @@ final class SpecReader {
         }
 
         /** Any scalar, as written. */
+        /** A name: a YAML string only (no type is converted: 123, 1.5 and true are not names; "123" is). */
+        String name(String field) {
+            Y y = get(field);
+            if (y == null) return null;
+            if (y instanceof YScalar s && s.kind() == ScalarKind.STRING) return s.text();
+            wrongType(y, child(path, field), y instanceof YScalar ? "a name (a string: a number or a boolean is not one)" : "a single value",
+                    Rules.allowed(shape, field));
+            return null;
+        }
+
         String str(String field) {
             Y y = get(field);
             if (y == null) return null;

@@ -35,6 +35,10 @@ public final class TopologyParser {
      * @param images names of the images of the catalog; null to leave images unchecked
      */
     public static TopologySpec parse(String text, String fileName, Collection<String> images) {
+        return ParseLane.call(() -> parseHere(text, fileName, images));
+    }
+
+    private static TopologySpec parseHere(String text, String fileName, Collection<String> images) {
         List<Problem> problems = new ArrayList<>();
         YamlTree.Result doc;
         try {

@@ -130,6 +130,10 @@ public record TopologyPlan(String topology, List<Action> actions, List<String> k
 
     /** The plan from current to desired; desired must be valid (as {@link TopologyParser} returns it). */
     public static TopologyPlan of(TopologySpec desired, Current current) {
+        return ParseLane.call(() -> planHere(desired, current));
+    }
+
+    private static TopologyPlan planHere(TopologySpec desired, Current current) {
         List<Action> deleteVms = new ArrayList<>(), deleteRouters = new ArrayList<>(), deleteNets = new ArrayList<>();
         List<Action> createNets = new ArrayList<>(), createRouters = new ArrayList<>(), vmActions = new ArrayList<>();
 

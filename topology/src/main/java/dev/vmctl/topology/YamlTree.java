@@ -2,13 +2,19 @@ package dev.vmctl.topology;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.ObjectCodec;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.io.IOContext;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.parser.ParserImpl;
 
 import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,9 +22,20 @@ import java.util.List;
  * A YAML document read token by token (Jackson's YAMLParser) into a small tree that remembers where
  * every mapping, key, item and scalar starts, so that later checks can point at the line and column.
  * Public for the scenario module, whose files are read the same way.
+ *
+ * <p>Bounded: a text over {@link #MAX_CODE_POINTS} code points, nesting deeper than {@link #MAX_DEPTH} or more than
+ * {@link #MAX_ALIASES} aliases is refused with a {@link SyntaxError} naming the limit, and the text is scanned in
+ * linear time ({@link WholeTextReader}), so reading costs at most what a file of the largest allowed size costs.
  */
 public final class YamlTree {
-    private static final YAMLFactory FACTORY = new YAMLFactory();
+    /** The largest text read: 1 MiB of code points (the server's body limit for topology and scenario files). */
+    public static final int MAX_CODE_POINTS = 1 << 20;
+    /** How deep mappings and lists may nest. */
+    public static final int MAX_DEPTH = 64;
+    /** How many aliases ({@code *name}) one text may hold (they are not expanded, and vmctl's files need none). */
+    public static final int MAX_ALIASES = 100;
+
+    private static final YAMLFactory FACTORY = new LinearFactory();
 
     private YamlTree() {}
 
@@ -94,10 +111,14 @@ public final class YamlTree {
      */
     public static Result read(String text, String what) throws SyntaxError {
         List<Issue> issues = new ArrayList<>();
+        if (text.length() > MAX_CODE_POINTS && text.codePointCount(0, text.length()) > MAX_CODE_POINTS) {
+            throw new SyntaxError(Loc.NONE, what + " of " + text.codePointCount(0, text.length())
+                    + " characters is too large (allowed: at most " + MAX_CODE_POINTS + " characters, 1 MiB)");
+        }
         try (YAMLParser p = FACTORY.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null) return new Result(null, issues);
-            Y root = value(p, "", issues);
+            Y root = value(p, "", issues, new int[1], 0);
             JsonToken more = p.nextToken();
             if (more != null) {
                 issues.add(new Issue(Loc.of(p.currentTokenLocation()), "",
@@ -111,9 +132,13 @@ public final class YamlTree {
         }
     }
 
-    private static Y value(YAMLParser p, String path, List<Issue> issues) throws IOException {
+    private static Y value(YAMLParser p, String path, List<Issue> issues, int[] aliases, int depth) throws IOException, SyntaxError {
         JsonToken t = p.currentToken();
         Loc loc = Loc.of(p.currentTokenLocation());
+        if ((t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) && depth >= MAX_DEPTH) {
+            throw new SyntaxError(loc, "nesting too deep at " + (path.isEmpty() ? "the top" : path)
+                    + " (allowed: at most " + MAX_DEPTH + " levels of mappings and lists)");
+        }
         switch (t) {
             case START_OBJECT -> {
                 List<Entry> entries = new ArrayList<>();
@@ -122,7 +147,7 @@ public final class YamlTree {
                     Loc keyLoc = Loc.of(p.currentTokenLocation());
                     p.nextToken();
                     String child = path.isEmpty() ? key : path + "." + key;
-                    Y v = value(p, child, issues);
+                    Y v = value(p, child, issues, aliases, depth + 1);
                     Entry first = entries.stream().filter(e -> e.key().equals(key)).findFirst().orElse(null);
                     if (first != null) {
                         issues.add(new Issue(keyLoc, child, "duplicate field '" + key + "' (first at line "
@@ -136,10 +161,13 @@ public final class YamlTree {
             case START_ARRAY -> {
                 List<Y> items = new ArrayList<>();
                 int i = 0;
-                while (p.nextToken() != JsonToken.END_ARRAY) items.add(value(p, path + "[" + i++ + "]", issues));
+                while (p.nextToken() != JsonToken.END_ARRAY) items.add(value(p, path + "[" + i++ + "]", issues, aliases, depth + 1));
                 return new YList(loc, items);
             }
             case VALUE_STRING -> {
+                if (p.isCurrentAlias() && ++aliases[0] > MAX_ALIASES) {
+                    throw new SyntaxError(loc, "too many aliases (allowed: at most " + MAX_ALIASES + ")");
+                }
                 return new YScalar(loc, p.isCurrentAlias() ? ScalarKind.ALIAS : ScalarKind.STRING, p.getText());
             }
             case VALUE_NUMBER_INT -> { return new YScalar(loc, ScalarKind.INT, p.getText()); }
@@ -147,6 +175,39 @@ public final class YamlTree {
             case VALUE_TRUE, VALUE_FALSE -> { return new YScalar(loc, ScalarKind.BOOL, p.getText()); }
             case VALUE_NULL -> { return new YScalar(loc, ScalarKind.NULL, null); }
             default -> { return new YScalar(loc, ScalarKind.STRING, p.getText()); }
+        }
+    }
+
+    /**
+     * Jackson's YAML factory with SnakeYAML's limits set and a linear-time reader for the text; the parser it makes
+     * is Jackson's own.
+     */
+    private static final class LinearFactory extends YAMLFactory {
+        LinearFactory() {
+            super(YAMLFactory.builder().loaderOptions(loaderOptions()));
+        }
+
+        private static LoaderOptions loaderOptions() {
+            LoaderOptions o = new LoaderOptions();
+            o.setCodePointLimit(MAX_CODE_POINTS);
+            o.setNestingDepthLimit(MAX_DEPTH);
+            o.setMaxAliasesForCollections(MAX_ALIASES);
+            o.setAllowRecursiveKeys(false);
+            return o;
+        }
+
+        @Override
+        protected YAMLParser _createParser(Reader r, IOContext ctxt) throws IOException {
+            StringWriter text = new StringWriter();
+            r.transferTo(text);
+            return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _objectCodec, r,
+                    new ParserImpl(new WholeTextReader(text.toString()), _loaderOptions));
+        }
+
+        private static final class Parser extends YAMLParser {
+            Parser(IOContext ctxt, int parserFeatures, int formatFeatures, ObjectCodec codec, Reader r, ParserImpl yaml) {
+                super(ctxt, parserFeatures, formatFeatures, codec, r, yaml);
+            }
         }
     }
 
