@@ -29,6 +29,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--boot-timeout", defaultValue = "120", description = "Seconds a boot may take until the guest agent answers (default: ${DEFAULT-VALUE})")
     int bootTimeout;
 
+    @Option(names = "--memory-reserve", defaultValue = dev.vmctl.engine.MemoryBudget.DEFAULT_RESERVE, description = "Memory admission "
+            + "control keeps back for the host: a size (1G), a share of MemTotal (5%%) or both, the larger applying (default: ${DEFAULT-VALUE})")
+    String memoryReserve;
+
     @Override
     public Integer call() throws Exception {
         VmSpec.Accel a = VmSpec.Accel.parse("accel", accel);
@@ -42,7 +46,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("WARNING: listening on " + host + ": every host that can reach this address can create VMs and run"
                     + " commands in them as root (no authentication or TLS yet); use --listen 127.0.0.1 unless this network is yours alone");
         }
-        VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout))).start();
+        try {
+            dev.vmctl.engine.MemoryBudget.Reserve.parse(memoryReserve);
+        } catch (dev.vmctl.model.VmctlException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--memory-reserve: " + e.getMessage() + " (" + e.detail() + ")");
+        }
+        VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout)),
+                new VmctlServer.HostPolicy(memoryReserve)).start();
         System.out.println("vmctl server listening on http://" + host + ":" + server.port() + "  (data dir " + dir.toAbsolutePath() + ")");
         System.out.flush();
         CountDownLatch done = new CountDownLatch(1);

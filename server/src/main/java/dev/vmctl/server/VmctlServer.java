@@ -67,7 +67,22 @@ public final class VmctlServer implements AutoCloseable {
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
+    /**
+     * What the server enforces on the host: {@code memoryReserve}, the memory admission control keeps back for the
+     * host ({@code vmctl serve --memory-reserve}, {@link dev.vmctl.engine.MemoryBudget.Reserve#parse}).
+     */
+    public record HostPolicy(String memoryReserve) {
+        public static HostPolicy defaults() {
+            return new HostPolicy(dev.vmctl.engine.MemoryBudget.DEFAULT_RESERVE);
+        }
+    }
+
     public VmctlServer(Options options) {
+        this(options, HostPolicy.defaults());
+    }
+
+    public VmctlServer(Options options, HostPolicy policy) {
+        dev.vmctl.engine.MemoryBudget.Reserve.parse(policy.memoryReserve()); // a bad value is refused before anything starts
         this.options = options;
         this.dir = new DataDir(options.dataDir()).create();
         this.lock = DataDirLock.acquire(dir.root());
@@ -82,6 +97,7 @@ public final class VmctlServer implements AutoCloseable {
         this.scenarios = new ScenarioService(engine, topologies, events);
         this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
         this.prometheus = new PrometheusExport(engine.metrics(), events);
+        engine.memory().reserve(policy.memoryReserve());
     }
 
     public VmctlServer start() {
@@ -242,7 +258,7 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups());
+                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups(), engine.memory().view());
     }
 
     private HostView.Cgroups cgroups() {
