@@ -99,13 +99,13 @@ class AdmissionIT {
     @Order(2)
     void aVmThatFitsBootsAndOneThatDoesNotIsRefusedLeavingNothing() throws Exception {
         Api.Response ok = f.api.post("/api/v1/vms?wait=true", Map.of("name", "small", "image", "tiny", "memory", "128M", "start", true,
-                "nics", List.of(Map.of("net", "admnet"))));
+                "nics", List.of(Map.of("network", "admnet"))));
         assertThat(ok.status()).as(ok.body()).isEqualTo(201);
         assertThat(ok.json().path("state").asText()).as(ok.body()).isEqualTo("RUNNING");
 
         Footprint before = footprint();
         Api.Response big = f.api.post("/api/v1/vms?wait=true", Map.of("name", "big", "image", "tiny", "memory", "2G", "start", true,
-                "nics", List.of(Map.of("net", "admnet"))));
+                "nics", List.of(Map.of("network", "admnet"))));
         assertRefusedForMemory(big, 2048);
         assertThat(f.api.get("/api/v1/vms/big").status()).isEqualTo(404);
         assertThat(footprint()).isEqualTo(before);
