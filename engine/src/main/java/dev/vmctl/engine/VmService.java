@@ -353,7 +353,9 @@ public final class VmService implements AutoCloseable {
         Path dir = core.dir.vm(r.id()).shareDir();
         try {
             Files.createDirectories(dir);
-            return Files.createTempFile(dir, "upload-", ".part");
+            // readable by the VM's QEMU, which may run as its own user (QemuConfinement) and serves the share to the guest
+            return Files.createTempFile(dir, "upload-", ".part",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
         } catch (IOException e) {
             throw VmctlException.internal("stage upload for vm " + r.name() + ": " + e.getMessage(), e);
         }
