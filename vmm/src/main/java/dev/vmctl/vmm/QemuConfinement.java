@@ -153,14 +153,11 @@ public record QemuConfinement(boolean sandbox, String user, int uid, int gid, St
             Path ram = spec.ramFile();
             if (ram != null && !spec.ramShared()) {
                 if (Files.exists(ram)) {
-                    // a clone maps a snapshot's RAM file (through a link in its folder) copy-on-write; QEMU 7.2 opens it
-                    // read-write all the same
+                    // a clone maps a snapshot's RAM file (a hard link in its folder) copy-on-write; QEMU 7.2 opens it
+                    // read-write all the same: the group may read and write it, the owner stays
                     Path real = ram.toRealPath();
                     Files.setAttribute(real, "unix:gid", gid);
-                    Set<PosixFilePermission> p = EnumSet.copyOf(Files.getPosixFilePermissions(real));
-                    p.add(PosixFilePermission.GROUP_READ);
-                    p.add(PosixFilePermission.GROUP_WRITE);
-                    Files.setPosixFilePermissions(real, p);
+                    addGroup(real, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE);
                 }
             } else if (ram != null && !ram.startsWith(f.dir())) {
                 // the VM's own RAM file on tmpfs: QEMU creates it in vmctl's folder there
@@ -169,14 +166,59 @@ public record QemuConfinement(boolean sandbox, String user, int uid, int gid, St
                 chown(parent);
                 if (Files.exists(ram, LinkOption.NOFOLLOW_LINKS)) chown(ram);
             }
+            // a disk overlay's backing files (the image's rootfs, a snapshot's disk in a 0700 folder): QEMU opens them by path
+            Path disk = f.disk();
+            for (int depth = 0; depth < 8 && disk != null && Files.isRegularFile(disk); depth++) {
+                Path backing = qcow2Backing(disk);
+                if (backing == null) break;
+                if (!backing.isAbsolute()) backing = disk.resolveSibling(backing).normalize();
+                Path dir = backing.getParent();
+                if (dir != null && !dir.startsWith(f.dir()) && Files.isDirectory(dir)
+                        && !Files.getPosixFilePermissions(dir).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    Files.setAttribute(dir, "unix:gid", gid);
+                    addGroup(dir, PosixFilePermission.GROUP_EXECUTE);
+                }
+                disk = backing;
+            }
         } catch (IOException e) {
             throw dev.vmctl.model.VmctlException.internal("confine qemu of vm " + spec.name() + ": give " + user + " its files: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * The VM's folder and what is its own in it become the user's: folders and files with one link. Hard links (a
+     * restored VM's kernel and initrd, a clone's RAM file: the same inodes as the image's, the snapshot's, the kernel
+     * cache's) and symbolic links keep their owner, so a QEMU that runs as the user cannot write what other VMs use.
+     */
     private void chownTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.toList()) chown(p);
+            for (Path p : s.toList()) {
+                if (Files.isSymbolicLink(p)) continue;
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) continue;
+                chown(p);
+            }
+        }
+    }
+
+    private static void addGroup(Path p, PosixFilePermission... add) throws IOException {
+        Set<PosixFilePermission> perms = EnumSet.copyOf(Files.getPosixFilePermissions(p));
+        perms.addAll(List.of(add));
+        Files.setPosixFilePermissions(p, perms);
+    }
+
+    /** The backing file a qcow2 image names in its header (null: none, or not a qcow2). */
+    static Path qcow2Backing(Path image) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(image)) {
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(20);
+            if (ch.read(h, 0) < 20) return null;
+            h.flip();
+            if (h.getInt(0) != 0x514649fb) return null; // "QFI\xfb"
+            long off = h.getLong(8);
+            int len = h.getInt(16);
+            if (off == 0 || len <= 0 || len > 4096) return null;
+            java.nio.ByteBuffer name = java.nio.ByteBuffer.allocate(len);
+            ch.read(name, off);
+            return Path.of(new String(name.array(), 0, name.position(), StandardCharsets.UTF_8));
         }
     }
 
