@@ -130,6 +130,16 @@ public final class Fabric {
         tapOwner = user == null ? List.of() : List.of("user", user, "group", group);
     }
 
+    /** The user a tap belongs to ({@code ip -details}: linkinfo.info_data.user), or null. */
+    private String tapUser(String tap) {
+        CmdResult r = HostCmd.run(ns.ipArgv("-json", "-details", "link", "show", "dev", tap));
+        if (!r.ok()) return null;
+        JsonNode arr = HostCmd.json("show link", tap, r);
+        if (arr.isEmpty()) return null;
+        JsonNode u = arr.get(0).path("linkinfo").path("info_data").path("user");
+        return u.isMissingNode() || u.isNull() ? null : u.asText();
+    }
+
     private List<String> tapAdd(String tap) {
         List<String> a = new ArrayList<>(List.of("tuntap", "add", "dev", tap, "mode", "tap"));
         a.addAll(tapOwner);
@@ -178,8 +188,9 @@ public final class Fabric {
             if (!existing.get().isTap()) {
                 throw VmctlException.conflict("create tap: " + tap + " in " + name() + ": a " + existing.get().kind() + " link has that name", null);
             }
-            if (!tapOwner.isEmpty()) {
-                // a tap left from before (a boot: no QEMU has it open) may belong to another user: made again as QEMU's
+            if (!tapOwner.isEmpty() && !tapOwner.get(1).equals(tapUser(tap))) {
+                // a tap left from before that belongs to another user (made before vmctl confined QEMU, or with
+                // --no-sandbox): made again as QEMU's; a tap QEMU's user owns (a running VM's, re-attached) stays
                 ns.ip("delete tap", tap, "link", "del", "dev", tap);
                 r = HostCmd.run(tapAdd(tap));
                 if (!r.ok()) throw HostCmd.failed("create tap", tap + " in " + name(), r);
