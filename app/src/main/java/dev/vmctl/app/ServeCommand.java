@@ -29,6 +29,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--boot-timeout", defaultValue = "120", description = "Seconds a boot may take until the guest agent answers (default: ${DEFAULT-VALUE})")
     int bootTimeout;
 
+    @Option(names = "--memory-reserve", defaultValue = dev.vmctl.engine.MemoryBudget.DEFAULT_RESERVE, description = "Memory admission "
+            + "control keeps back for the host: a size (1G), a share of MemTotal (5%%) or both, the larger applying (default: ${DEFAULT-VALUE})")
+    String memoryReserve;
+
+    @Option(names = "--no-sandbox", description = "Run QEMU as root without its seccomp filter (default: -sandbox on,… and the user vmctl-qemu)")
+    boolean noSandbox;
+
     @Override
     public Integer call() throws Exception {
         VmSpec.Accel a = VmSpec.Accel.parse("accel", accel);
@@ -42,7 +49,16 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("WARNING: listening on " + host + ": every host that can reach this address can create VMs and run"
                     + " commands in them as root (no authentication or TLS yet); use --listen 127.0.0.1 unless this network is yours alone");
         }
-        VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout))).start();
+        if (noSandbox) {
+            System.err.println("WARNING: --no-sandbox: QEMU runs as root without a seccomp filter; a guest that escapes QEMU owns the host");
+        }
+        try {
+            dev.vmctl.engine.MemoryBudget.Reserve.parse(memoryReserve);
+        } catch (dev.vmctl.model.VmctlException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--memory-reserve: " + e.getMessage() + " (" + e.detail() + ")");
+        }
+        VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout)),
+                new VmctlServer.HostPolicy(memoryReserve, !noSandbox, dev.vmctl.vmm.QemuConfinement.DEFAULT_USER)).start();
         System.out.println("vmctl server listening on http://" + host + ":" + server.port() + "  (data dir " + dir.toAbsolutePath() + ")");
         System.out.flush();
         CountDownLatch done = new CountDownLatch(1);

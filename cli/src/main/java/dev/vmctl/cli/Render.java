@@ -498,6 +498,7 @@ final class Render {
 
     /** {@code dataDir} → {@code data dir}, {@code qemu_version} → {@code qemu version}. */
     static String words(String key) {
+        if (key.endsWith("MiB") && key.length() > 3) return words(key.substring(0, key.length() - 3)) + " MiB"; // freeMiB → free MiB
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < key.length(); i++) {
             char c = key.charAt(i);

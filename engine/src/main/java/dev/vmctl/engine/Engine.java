@@ -86,6 +86,8 @@ public final class Engine implements AutoCloseable {
     public BootSnapshots bootSnapshots() { return boots; }
     public MetricsService metrics() { return metrics; }
     public ResourceLimits limits() { return limits; }
+    /** Admission control for guest memory (the budget {@code GET /api/v1/host} shows). */
+    public MemoryBudget memory() { return core.budget; }
 
     /** Re-writes the cgroup limits of the running VMs from the applied topologies (after an apply). */
     public void refreshLimits() {

@@ -179,6 +179,13 @@ final class GuestDelivery {
     }
 
     private static void linkOrCopy(Path from, Path to) throws IOException {
+        dev.vmctl.vmm.QemuConfinement c = dev.vmctl.vmm.QemuConfinement.active();
+        if (c.user() != null && !Files.getPosixFilePermissions(from).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+            // QEMU serves the share as its own user (QemuConfinement): a file only root may read goes in as a copy of its own
+            Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+            Files.setAttribute(to, "unix:uid", c.uid(), LinkOption.NOFOLLOW_LINKS);
+            return;
+        }
         try {
             Files.createLink(to, from);
         } catch (IOException | UnsupportedOperationException e) {

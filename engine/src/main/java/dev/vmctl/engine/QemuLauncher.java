@@ -32,7 +32,7 @@ public interface QemuLauncher {
 
     /** QEMU in the fabric namespace {@code fabric}, in its own session (a Ctrl-C of the server does not reach it). */
     static QemuLauncher inNamespace(java.util.function.Supplier<String> fabric) {
-        return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", fabric.get(), "setsid"), spec);
+        return inNamespaceOf(spec -> fabric.get());
     }
 
     /**
@@ -40,6 +40,13 @@ public interface QemuLauncher {
      * session.
      */
     static QemuLauncher inNamespaceOf(java.util.function.Function<QemuCommand.Spec, String> namespace) {
-        return spec -> QemuVm.launch(java.util.List.of("ip", "netns", "exec", namespace.apply(spec), "setsid"), spec);
+        return spec -> {
+            // confined (QemuConfinement): as vmctl's QEMU user from its start, its files made that user's first, with seccomp
+            dev.vmctl.vmm.QemuConfinement c = dev.vmctl.vmm.QemuConfinement.active();
+            c.prepare(spec);
+            java.util.List<String> prefix = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", namespace.apply(spec), "setsid"));
+            prefix.addAll(c.prefix());
+            return QemuVm.launch(prefix, spec, c.extraArgs());
+        };
     }
 }

@@ -213,8 +213,11 @@ public final class SnapshotService {
         if (snapshotName == null || snapshotName.isBlank()) throw VmctlException.invalid("snapshot", "missing", "the name of a snapshot (vmctl snapshot ls)");
         VmRow r0 = core.row(key);
         String id = r0.id();
-        snapshots.get(snapshotName); // 404 before any operation
-        Operations.Op op = core.ops.submitAndAccept(new Operations.Spec("vm.restore", VmCore.lane(id),
+        SnapshotManifest sm = snapshots.get(snapshotName); // 404 before any operation
+        long mib = sm.vm() == null ? r0.memoryMiB() : sm.vm().memoryMiB();
+        // admitted as a boot of the snapshot's memory; the VM's own QEMU, which the restore replaces, gives back what it uses
+        Operations.Op op = core.admitted("restore vm " + r0.name() + " from " + snapshotName, id, mib, java.util.Set.of(id),
+                () -> core.ops.submitAndAccept(new Operations.Spec("vm.restore", VmCore.lane(id),
                 List.of(VmCore.lane(id), lane(snapshotName)), true), o -> {
             VmRow r = core.row(id);
             VmOperation.RESTORE.check(r.name(), r.state());
@@ -237,7 +240,7 @@ public final class SnapshotService {
             o.accept();
             core.boot(o, id, new VmCore.FromSnapshot(snap, false));
             return null;
-        });
+        }));
         VmView v = core.view(id);
         return new Accepted<>(op.view(), v);
     }
@@ -275,11 +278,31 @@ public final class SnapshotService {
                     "names of existing networks: " + core.net.networks().stream().map(NetworkView::name).toList());
         }
         boolean start = req.start() == null || req.start();
-        Operations.Op op = core.ops.submitAndAccept(Operations.Spec.of("snapshot.clone", lane(snapshotName)), o -> {
+        // clones that start are admitted all together, before any exists (a 409 naming memory when they do not fit)
+        MemoryBudget.Group budget = start ? core.budget.group("clone " + count + " vm(s) of " + m.memoryMiB() + " MiB from snapshot "
+                + snapshotName, (long) count * m.memoryMiB(), java.util.Set.of()) : null;
+        Operations.Op op;
+        try {
+            op = submitClones(snapshotName, req, names, m, start, budget);
+        } catch (RuntimeException e) {
+            if (budget != null) budget.close();
+            throw e;
+        }
+        if (budget != null) op.whenDone(budget::close);
+        Clones c = (Clones) op.acceptedValue();
+        if (c == null) c = new Clones(List.of(), List.of());
+        return new Accepted<>(op.view(), c);
+    }
+
+    private Operations.Op submitClones(String snapshotName, CloneRequest req, List<String> names, SnapshotManifest.Vm m, boolean start,
+                                       MemoryBudget.Group budget) {
+        return core.ops.submitAndAccept(Operations.Spec.of("snapshot.clone", lane(snapshotName)), o -> {
             VerifiedSnapshot snap = snapshots.verify(snapshotName);
             List<String> ids = new ArrayList<>();
             for (String n : names) {
-                ids.add(createClone(snap.manifest(), n, java.util.Collections.nCopies(m.nics().size(), req.network())).id());
+                String id = createClone(snap.manifest(), n, java.util.Collections.nCopies(m.nics().size(), req.network())).id();
+                if (budget != null) budget.assign(id, m.memoryMiB());
+                ids.add(id);
             }
             List<Operations.Op> boots = new ArrayList<>();
             if (start) {
@@ -300,9 +323,6 @@ public final class SnapshotService {
             }
             return null;
         });
-        Clones c = (Clones) op.acceptedValue();
-        if (c == null) c = new Clones(List.of(), List.of());
-        return new Accepted<>(op.view(), c);
     }
 
     /**
@@ -346,12 +366,15 @@ public final class SnapshotService {
      * the calling operation): it is RUNNING once the guest agent answers and the clone has its own identity.
      */
     Operations.Op bootClone(String id, VerifiedSnapshot snap) {
-        return core.ops.submitAndAccept(VmService.bootSpec("vm.clone", id), b -> {
-            core.transition(id, VmState.PREPARING, null, "cloning");
-            b.accept();
-            core.boot(b, id, new VmCore.FromSnapshot(snap, true));
-            return null;
-        });
+        VmRow r = core.row(id);
+        // admitted unless its caller admitted it already (a clone of N, a deploy, a template's copy: MemoryBudget.Group)
+        return core.admitted("clone vm " + r.name() + " from snapshot " + snap.name(), id, r.memoryMiB(), java.util.Set.of(),
+                () -> core.ops.submitAndAccept(VmService.bootSpec("vm.clone", id), b -> {
+                    core.transition(id, VmState.PREPARING, null, "cloning");
+                    b.accept();
+                    core.boot(b, id, new VmCore.FromSnapshot(snap, true));
+                    return null;
+                }));
     }
 
     // ---------------------------------------------------------------- delete, import

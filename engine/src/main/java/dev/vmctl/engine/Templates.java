@@ -254,6 +254,13 @@ public final class Templates implements AutoCloseable {
         TemplateStore.Row r = row(name);
         int n = warm == null ? -1 : warm;
         if (n < 0 || n > 64) throw VmctlException.invalid("warm", warm == null ? "missing" : String.valueOf(warm), "0-64 ready copies");
+        ConcurrentLinkedDeque<Slot> have = pools.get(name);
+        int more = n - (have == null ? 0 : have.size());
+        if (more > 0) {
+            // the copies to add must fit now (a 409 naming memory); each is admitted again when it is made
+            long each = memoryOf(r).values().stream().mapToLong(Long::longValue).sum();
+            engine.memory().group("template " + name + ": " + more + " more warm copies of " + each + " MiB", more * each, java.util.Set.of()).close();
+        }
         rows.setPool(name, n);
         ConcurrentLinkedDeque<Slot> pool = pools.computeIfAbsent(name, k -> new ConcurrentLinkedDeque<>());
         while (pool.size() > n) {
@@ -486,6 +493,27 @@ public final class Templates implements AutoCloseable {
 
     /** A segment with the template's subnet and its node cloned into it, the template's addresses kept, all RUNNING. */
     private Slot prepare(TemplateStore.Row t, String runId, long deadline, Timer timer) {
+        // the copy's VMs are admitted all together before anything is made (memory: a 503 with Retry-After to the client)
+        MemoryBudget.Group budget;
+        try {
+            budget = engine.memory().group("template " + t.name() + ": a copy of its node", memoryOf(t).values().stream().mapToLong(Long::longValue).sum(),
+                    java.util.Set.of());
+        } catch (VmctlException e) {
+            throw new Refused(503, e.getMessage(), 5, null);
+        }
+        try (budget) {
+            return prepare(t, runId, deadline, timer, budget);
+        }
+    }
+
+    /** The memory (MiB) of each VM of a template's node, from its snapshots. */
+    private Map<String, Long> memoryOf(TemplateStore.Row t) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (TemplateView.Member m : t.members()) out.put(m.vm(), (long) engine.snapshots().store().get(m.snapshot()).vm().memoryMiB());
+        return out;
+    }
+
+    private Slot prepare(TemplateStore.Row t, String runId, long deadline, Timer timer, MemoryBudget.Group budget) {
         String seg = segmentName(runId);
         long ttlS = Math.max(60, t.timeoutMs() / 1000 + 60); // a safety net: the segment goes at its TTL even if vmctl forgot it
         var sv = engine.segments().create(new Segments.CreateRequest(seg, "template." + t.name(), t.subnet(), ttlS + "s", true)).value();
@@ -499,6 +527,7 @@ public final class Templates implements AutoCloseable {
                 TemplateView.Member m = byVm.get(vm);
                 List<NetService.NicRequest> nics = m.ips().stream().map(ip -> new NetService.NicRequest(seg, ip)).toList();
                 VmView v = engine.snapshots().createClone(snaps.get(vm).manifest(), seg + "-" + vm, nics, true);
+                budget.assign(v.id(), snaps.get(vm).manifest().vm().memoryMiB());
                 ids.put(vm, v.id());
             }
         }

@@ -282,7 +282,25 @@ public final class TopologyService {
         }
     }
 
+    /**
+     * Admits the memory of every VM the plan boots, up front and all together (a 409 naming memory, requested and
+     * available, before anything is created or deleted; the VMs the plan deletes give back what they use), then executes it.
+     */
     private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback, String segment) {
+        List<TopologyPlan.Action> boots = plan.phase(TopologyPlan.Phase.CREATE_VMS);
+        long need = boots.stream().mapToLong(a -> vmOf(a).memoryMiB()).sum();
+        java.util.Set<String> replaced = new java.util.HashSet<>();
+        for (TopologyPlan.Action a : plan.actions()) {
+            if (a instanceof TopologyPlan.DeleteVm || a instanceof TopologyPlan.ChangeVm) store.byIdOrName(deployedOld(a)).ifPresent(r -> replaced.add(r.id()));
+        }
+        try (MemoryBudget.Group budget = need == 0 ? null
+                : engine.memory().group("deploy topology " + spec.name() + " (" + boots.size() + " VM(s))", need, replaced)) {
+            return execute(spec, text, fileName, plan, rollback, segment, budget);
+        }
+    }
+
+    private TopologyReport execute(TopologySpec spec, String text, String fileName, TopologyPlan plan, boolean rollback, String segment,
+                                   MemoryBudget.Group budget) {
         long t0 = System.nanoTime();
         String topo = spec.name();
         List<TopologyStep> steps = Collections.synchronizedList(new ArrayList<>());
@@ -341,6 +359,7 @@ public final class TopologyService {
                     VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
                             vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics, vm.artifacts(),
                             vm.run().isEmpty() ? null : vm.run())).value();
+                    if (budget != null) budget.assign(v.id(), vm.memoryMiB()); // admitted with the whole deploy
                     store.saveNode(topo, node);
                     store.label(new Store.Label("vm", v.id(), topo, node, vm.name(), vm.effectiveRole()));
                     undo.add(() -> vms.destroy(v.id(), true));
@@ -799,8 +818,20 @@ public final class TopologyService {
         NodeSnapshotView ns = store.nodeSnapshot(req.snapshot()).orElseThrow(() -> VmctlException.notFound("node snapshot", req.snapshot()));
         String name = req.name();
         List<List<String>> stages = stagesOf(topo, node, members.stream().map(CloneMember::vm).toList());
-        Operations.Op op = ops.submitAndAccept(Operations.Spec.of("node.clone", nodeLane(topo, name)),
-                o -> cloneNow(o, topo, node, ns, name, members, stages));
+        // the clones are admitted all together before any exists (a 409 naming memory when they do not fit)
+        Map<String, Long> mib = new LinkedHashMap<>();
+        for (CloneMember m : members) mib.put(m.vm(), (long) snaps.store().get(m.snapshot()).vm().memoryMiB());
+        MemoryBudget.Group budget = engine.memory().group("clone node " + topo + "/" + node + " as " + topo + "/" + name + " ("
+                + members.size() + " VM(s))", mib.values().stream().mapToLong(Long::longValue).sum(), java.util.Set.of());
+        Operations.Op op;
+        try {
+            op = ops.submitAndAccept(Operations.Spec.of("node.clone", nodeLane(topo, name)),
+                    o -> cloneNow(o, topo, node, ns, name, members, stages, (vm, id) -> budget.assign(id, mib.get(vm))));
+        } catch (RuntimeException e) {
+            budget.close();
+            throw e;
+        }
+        op.whenDone(budget::close);
         if (waitFor != null) {
             op.await(waitFor);
             if (op.state().finished()) {
@@ -927,7 +958,7 @@ public final class TopologyService {
 
     /** The body of {@code node.clone}: create every VM (labelled, held), answer, boot stage by stage; on failure remove it all. */
     private NodeView cloneNow(Operations.Op o, String topo, String node, NodeSnapshotView ns, String name,
-                              List<CloneMember> members, List<List<String>> stages) {
+                              List<CloneMember> members, List<List<String>> stages, java.util.function.BiConsumer<String, String> admitted) {
         String what = "clone node " + topo + "/" + node + " as " + topo + "/" + name;
         checkFree(topo, name, members.stream().map(CloneMember::deployedName).toList());
         Map<String, dev.vmctl.snapshot.VerifiedSnapshot> verified = new LinkedHashMap<>();
@@ -943,6 +974,7 @@ public final class TopologyService {
                 for (String vm : stage) {
                     CloneMember m = byVm.get(vm);
                     VmView v = snaps.createClone(verified.get(vm).manifest(), m.deployedName(), m.networks());
+                    admitted.accept(vm, v.id());
                     ids.put(vm, v.id());
                     ops.hold(VmCore.lane(v.id()), o);
                     store.label(new Store.Label("vm", v.id(), topo, name, vm, m.role()));

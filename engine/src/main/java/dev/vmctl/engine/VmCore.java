@@ -66,6 +66,8 @@ final class VmCore {
     /** Puts QEMU processes into the cgroups of their node's resources and their cpuLimit (set by the Engine). */
     volatile ResourceLimits limits;
     private final Map<String, Object> rowLocks = new ConcurrentHashMap<>();
+    /** Admission control for guest memory ({@link MemoryBudget}): every boot a user asks for is admitted first. */
+    final MemoryBudget budget = MemoryBudget.forHost(this::budgetVms);
 
     VmCore(DataDir dir, Store store, EventBus events, ImageService images, AccelService accel, NetService net, Operations ops,
            Duration bootTimeout, QemuLauncher launcher, BootSnapshots boots) {
@@ -79,6 +81,37 @@ final class VmCore {
         this.net = net;
         this.ops = ops;
         this.bootTimeout = bootTimeout;
+    }
+
+    /** The VMs with a QEMU process, as the memory budget counts them. */
+    private List<MemoryBudget.Vm> budgetVms() {
+        Map<String, Integer> mem = new java.util.HashMap<>();
+        if (runtimes.isEmpty()) return List.of();
+        for (VmRow r : store.all()) mem.put(r.id(), r.memoryMiB());
+        List<MemoryBudget.Vm> out = new ArrayList<>();
+        for (VmRuntime rt : runtimes.values()) {
+            Integer m = mem.get(rt.id);
+            if (m != null) out.add(new MemoryBudget.Vm(rt.id, m, rt.pid()));
+        }
+        return out;
+    }
+
+    /**
+     * Admits the boot of VM {@code id} ({@code mib} of memory; a 409 naming memory, requested and available when it does
+     * not fit, before anything is submitted), then submits its boot operation; the reservation ends with that operation.
+     * {@code exclude}: VMs whose QEMU the boot replaces (a restore).
+     */
+    Operations.Op admitted(String what, String id, long mib, Set<String> exclude, java.util.function.Supplier<Operations.Op> submit) {
+        budget.admit(what, id, mib, exclude);
+        Operations.Op op;
+        try {
+            op = submit.get();
+        } catch (RuntimeException e) {
+            budget.release(id);
+            throw e;
+        }
+        op.whenDone(() -> budget.release(id));
+        return op;
     }
 
     static String lane(String vmId) {

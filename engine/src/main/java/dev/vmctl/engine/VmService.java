@@ -129,7 +129,7 @@ public final class VmService implements AutoCloseable {
         Operations.Op parent = Operations.current();
         if (parent != null) core.ops.hold(VmCore.lane(id), parent);
         Operations.Spec os = new Operations.Spec("vm.create", VmCore.lane(id), List.of(VmCore.lane(id)), req.start());
-        Operations.Op op = core.ops.submitAndAccept(os, o -> {
+        java.util.function.Supplier<Operations.Op> submit = () -> core.ops.submitAndAccept(os, o -> {
             core.store.tx("create vm " + row.name(), db -> {
                 core.store.insert(row);
                 for (NetRows.NicRow nic : nics) core.store.upsertNic(nic);
@@ -149,6 +149,8 @@ public final class VmService implements AutoCloseable {
             core.boot(o, id, new VmCore.Cold(!req.cold()));
             return null;
         });
+        // a VM that starts is admitted first (memory: a 409 before anything exists); one created without start is checked when it starts
+        Operations.Op op = req.start() ? core.admitted("create vm " + spec.name(), id, spec.memoryMiB(), java.util.Set.of(), submit) : submit.get();
         return new Accepted<>(op.view(), viewOrGone(id, row));
     }
 
@@ -160,7 +162,9 @@ public final class VmService implements AutoCloseable {
     public Accepted<VmView> start(String key) {
         VmRow r = core.row(key);
         String id = r.id();
-        Operations.Op op = core.ops.submitAndAccept(bootSpec("vm.start", id), o -> {
+        // on an idle lane the state is checked at once: a 409 for the state comes before one for memory
+        if (core.ops.running(VmCore.lane(id)) == null) VmOperation.START.check(r.name(), r.state());
+        Operations.Op op = core.admitted("start vm " + r.name(), id, r.memoryMiB(), java.util.Set.of(), () -> core.ops.submitAndAccept(bootSpec("vm.start", id), o -> {
             VmRow cur = core.row(id);
             VmOperation.START.check(cur.name(), cur.state());
             boolean first = cur.state() == VmState.REQUESTED;
@@ -168,7 +172,7 @@ public final class VmService implements AutoCloseable {
             o.accept();
             core.boot(o, id, new VmCore.Cold(first));
             return null;
-        });
+        }));
         return new Accepted<>(op.view(), viewOrGone(id, r));
     }
 
@@ -359,7 +363,9 @@ public final class VmService implements AutoCloseable {
         Path dir = core.dir.vm(r.id()).shareDir();
         try {
             Files.createDirectories(dir);
-            return Files.createTempFile(dir, "upload-", ".part");
+            // readable by the VM's QEMU, which may run as its own user (QemuConfinement) and serves the share to the guest
+            return Files.createTempFile(dir, "upload-", ".part",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
         } catch (IOException e) {
             throw VmctlException.internal("stage upload for vm " + r.name() + ": " + e.getMessage(), e);
         }

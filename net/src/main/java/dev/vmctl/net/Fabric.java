@@ -123,6 +123,29 @@ public final class Fabric {
 
     // ---- taps and other ports -------------------------------------------------------------------
 
+    /** The user and group QEMU runs as (vmctl's confinement; null: root): taps are made theirs, so QEMU can open them. */
+    private static volatile List<String> tapOwner = List.of();
+
+    public static void tapOwner(String user, String group) {
+        tapOwner = user == null ? List.of() : List.of("user", user, "group", group);
+    }
+
+    /** The user a tap belongs to ({@code ip -details}: linkinfo.info_data.user), or null. */
+    private String tapUser(String tap) {
+        CmdResult r = HostCmd.run(ns.ipArgv("-json", "-details", "link", "show", "dev", tap));
+        if (!r.ok()) return null;
+        JsonNode arr = HostCmd.json("show link", tap, r);
+        if (arr.isEmpty()) return null;
+        JsonNode u = arr.get(0).path("linkinfo").path("info_data").path("user");
+        return u.isMissingNode() || u.isNull() ? null : u.asText();
+    }
+
+    private List<String> tapAdd(String tap) {
+        List<String> a = new ArrayList<>(List.of("tuntap", "add", "dev", tap, "mode", "tap"));
+        a.addAll(tapOwner);
+        return ns.ipArgv(a.toArray(String[]::new));
+    }
+
     /** Creates a persistent tap (QEMU opens it by name later) unless it exists; leaves it detached. */
     public void createTap(String tap) {
         NetNames.checkIfName("tap", tap);
@@ -133,7 +156,7 @@ public final class Fabric {
             }
             return;
         }
-        CmdResult r = HostCmd.run(ns.ipArgv("tuntap", "add", "dev", tap, "mode", "tap"));
+        CmdResult r = HostCmd.run(tapAdd(tap));
         if (!r.ok() && !ns.hasLink(tap)) throw HostCmd.failed("create tap", tap + " in " + name(), r);
     }
 
@@ -157,13 +180,21 @@ public final class Fabric {
     public boolean ensureTap(String tap, String bridge, Integer vlan, boolean up) {
         NetNames.checkIfName("tap", tap);
         NetNames.checkIfName("bridge", bridge);
-        CmdResult r = HostCmd.run(ns.ipArgv("tuntap", "add", "dev", tap, "mode", "tap"));
+        CmdResult r = HostCmd.run(tapAdd(tap));
         boolean created = r.ok();
         if (!created) {
             var existing = ns.link(tap);
             if (existing.isEmpty()) throw HostCmd.failed("create tap", tap + " in " + name(), r);
             if (!existing.get().isTap()) {
                 throw VmctlException.conflict("create tap: " + tap + " in " + name() + ": a " + existing.get().kind() + " link has that name", null);
+            }
+            if (!tapOwner.isEmpty() && !tapOwner.get(1).equals(tapUser(tap))) {
+                // a tap left from before that belongs to another user (made before vmctl confined QEMU, or with
+                // --no-sandbox): made again as QEMU's; a tap QEMU's user owns (a running VM's, re-attached) stays
+                ns.ip("delete tap", tap, "link", "del", "dev", tap);
+                r = HostCmd.run(tapAdd(tap));
+                if (!r.ok()) throw HostCmd.failed("create tap", tap + " in " + name(), r);
+                created = true;
             }
         }
         if (vlanFiltering || vlan != null) {

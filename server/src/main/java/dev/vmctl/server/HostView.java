@@ -13,7 +13,11 @@ import java.util.Map;
  */
 record HostView(Accel accel, String qemu, String hostKernel, int cpus, String dataDir, List<String> images,
                 String fabricNamespace, Map<String, HostCapabilities.Capability> capabilities,
-                String vlanMechanism, String impairmentMechanism, String partitionMechanism, String vpnMechanism, Cgroups cgroups) {
+                String vlanMechanism, String impairmentMechanism, String partitionMechanism, String vpnMechanism, Cgroups cgroups,
+                dev.vmctl.engine.MemoryBudget.View memory, Confinement confinement) {
+
+    /** How QEMU processes are confined: {@code mode} seccomp+user, seccomp, user or none; the -sandbox value; the user; why. */
+    record Confinement(String mode, String sandbox, String user, String detail) {}
 
     /** How node resources and cpuLimits are applied: {@code mode} v2, v1 or none; where vmctl's groups go; why. */
     record Cgroups(String mode, String cpu, String memory, String detail) {}

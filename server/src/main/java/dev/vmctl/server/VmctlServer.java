@@ -69,7 +69,28 @@ public final class VmctlServer implements AutoCloseable {
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
+    /**
+     * What the server enforces on the host: {@code memoryReserve}, the memory admission control keeps back for the
+     * host ({@code vmctl serve --memory-reserve}, {@link dev.vmctl.engine.MemoryBudget.Reserve#parse}).
+     */
+    public record HostPolicy(String memoryReserve, boolean sandbox, String qemuUser) {
+        public HostPolicy(String memoryReserve) {
+            this(memoryReserve, true, dev.vmctl.vmm.QemuConfinement.DEFAULT_USER);
+        }
+
+        public static HostPolicy defaults() {
+            return new HostPolicy(dev.vmctl.engine.MemoryBudget.DEFAULT_RESERVE);
+        }
+    }
+
+    private final dev.vmctl.vmm.QemuConfinement confinement;
+
     public VmctlServer(Options options) {
+        this(options, HostPolicy.defaults());
+    }
+
+    public VmctlServer(Options options, HostPolicy policy) {
+        dev.vmctl.engine.MemoryBudget.Reserve.parse(policy.memoryReserve()); // a bad value is refused before anything starts
         this.options = options;
         this.dir = new DataDir(options.dataDir()).create();
         this.lock = DataDirLock.acquire(dir.root());
@@ -84,6 +105,27 @@ public final class VmctlServer implements AutoCloseable {
         this.scenarios = new ScenarioService(engine, topologies, events);
         this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
         this.prometheus = new PrometheusExport(engine.metrics(), events);
+        engine.memory().reserve(policy.memoryReserve());
+        // QEMU confined: seccomp and its own user (what the host allows; vmctl doctor says which)
+        this.confinement = dev.vmctl.vmm.QemuConfinement.detect(policy.sandbox(), policy.qemuUser());
+        dev.vmctl.vmm.QemuConfinement.activate(confinement);
+        dev.vmctl.net.Fabric.tapOwner(confinement.user(), confinement.user() == null ? null : Integer.toString(confinement.gid()));
+        if (confinement.user() != null) {
+            privateFiles(dir.root());
+            confinement.openDataDir(dir.root());
+        }
+    }
+
+    /** The server's own files stay its own when the data directory is opened to QEMU's group for traversal. */
+    private static void privateFiles(Path root) {
+        for (String f : List.of("vmctl.db", "vmctl.db-wal", "vmctl.db-shm", "server.lock", "host-probe.json")) {
+            Path p = root.resolve(f);
+            try {
+                if (Files.exists(p)) Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException | UnsupportedOperationException e) {
+                log.warn("{}: make it private: {}", p, e.getMessage());
+            }
+        }
     }
 
     public VmctlServer start() {
@@ -292,7 +334,9 @@ public final class VmctlServer implements AutoCloseable {
                         ? "netem on the host (egress on an ifb of the tap, ingress at the tap's root)"
                         : "netem inside the guest through the agent (host kernel has no netem): egress at the root of its interface,"
                         + " ingress on an ifb fed by the interface's ingress; rate with tbf on the host",
-                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups());
+                nets.host().partitionMechanism(), engine.segments().vpnMechanism(), cgroups(), engine.memory().view(),
+                new HostView.Confinement(confinement.mode(), confinement.sandbox() ? dev.vmctl.vmm.QemuConfinement.SANDBOX : null,
+                        confinement.user(), confinement.detail()));
     }
 
     private HostView.Cgroups cgroups() {

@@ -82,7 +82,11 @@ class ContractJsonTest {
                 "detail":"ip link add type bridge"}},"vlanMechanism":"bridge VLAN filtering","impairmentMechanism":"netem on the host",\
                 "partitionMechanism":"nftables bridge-family forward chain in the fabric namespace",\
                 "vpnMechanism":"wireguard-go",\
-                "cgroups":{"mode":"v1","cpu":"/sys/fs/cgroup/cpu/vmctl-fab-1a2b","memory":"/sys/fs/cgroup/memory/vmctl-fab-1a2b","detail":"cgroup v1"}}""";
+                "cgroups":{"mode":"v1","cpu":"/sys/fs/cgroup/cpu/vmctl-fab-1a2b","memory":"/sys/fs/cgroup/memory/vmctl-fab-1a2b","detail":"cgroup v1"},\
+                "memory":{"totalMiB":24105,"availableMiB":20000,"reserve":"512M,5%","reserveMiB":1205,"committedMiB":300,"reservedMiB":128,\
+                "freeMiB":18367,"source":"/proc/meminfo"},\
+                "confinement":{"mode":"seccomp+user","sandbox":"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",\
+                "user":"vmctl-qemu","detail":"seccomp; QEMU runs as vmctl-qemu"}}""";
         HostView.Accel notProbed = new HostView.Accel("auto", null, "not probed yet", false, null, null);
         HostView.Accel probed = new HostView.Accel("auto", "tcg", "no /dev/kvm", false, "2026-11-28T10:00:00Z", 1830L);
 
@@ -96,7 +100,10 @@ class ContractJsonTest {
     private static HostView host(HostView.Accel accel, Map<String, HostCapabilities.Capability> caps) {
         return new HostView(accel, null, "6.1.0-28-amd64", 2, "/var/lib/vmctl", List.of(), "vmctl-fab-1a2b", caps,
                 "bridge VLAN filtering", "netem on the host", "nftables bridge-family forward chain in the fabric namespace", "wireguard-go",
-                new HostView.Cgroups("v1", "/sys/fs/cgroup/cpu/vmctl-fab-1a2b", "/sys/fs/cgroup/memory/vmctl-fab-1a2b", "cgroup v1"));
+                new HostView.Cgroups("v1", "/sys/fs/cgroup/cpu/vmctl-fab-1a2b", "/sys/fs/cgroup/memory/vmctl-fab-1a2b", "cgroup v1"),
+                new dev.vmctl.engine.MemoryBudget.View(24105, 20000, "512M,5%", 1205, 300, 128, 18367, "/proc/meminfo"),
+                new HostView.Confinement("seccomp+user", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny", "vmctl-qemu",
+                        "seccomp; QEMU runs as vmctl-qemu"));
     }
 
     @Test

@@ -119,6 +119,7 @@ public final class QemuMigration {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             Files.deleteIfExists(ms.path()); // a stale socket file from a killed run
             server.bind(UnixDomainSocketAddress.of(ms.path()));
+            ownedLikeQemu(ms.path(), qmp.socket()); // a confined QEMU connects as its own user
             sink = compress ? new ZstdSink(file) : new FileSink(file);
             Sink s = sink;
             CompletableFuture<Long> received = new CompletableFuture<>();
@@ -396,6 +397,22 @@ public final class QemuMigration {
     }
 
     /** Where the migration socket lives, and the temporary directory to remove afterwards (if any). */
+    /**
+     * Gives {@code p} the owner of the VM's QMP socket, which QEMU created: a QEMU that runs as an unprivileged user
+     * (vmctl's confinement) can then connect to a socket this JVM bound, or bind in a folder this JVM made.
+     */
+    static void ownedLikeQemu(Path p, Path qmpSocket) {
+        try {
+            int uid = (Integer) Files.getAttribute(qmpSocket, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            int gid = (Integer) Files.getAttribute(qmpSocket, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (uid == (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+            Files.setAttribute(p, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(p, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            // no QMP socket file (a test's stand-in) or not allowed: the QEMU runs as this JVM's user anyway
+        }
+    }
+
     private record MigrationSocket(Path path, Path tempDir) {
         static MigrationSocket of(QmpClient qmp, Path requested) {
             Path p = requested != null ? requested.toAbsolutePath().normalize()
@@ -406,6 +423,7 @@ public final class QemuMigration {
             }
             try {
                 Path dir = Files.createTempDirectory("vmctl-mig-"); // 0700
+                ownedLikeQemu(dir, qmp.socket()); // a confined QEMU binds (restore) or connects (save) here
                 return new MigrationSocket(dir.resolve(SOCKET_NAME), dir);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -36,9 +36,9 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
         this.cli = null;
     }
 
-    private Fixture(Path dataDir, List<String> jvmArgs) throws Exception {
+    private Fixture(Path dataDir, List<String> jvmArgs, List<String> serveArgs) throws Exception {
         this.dataDir = dataDir;
-        this.server = new ServerProcess(dataDir, jvmArgs).start();
+        this.server = new ServerProcess(dataDir, jvmArgs, serveArgs).start();
         this.api = new Api(server.url());
         this.cli = new Cli(server.url());
     }
@@ -49,7 +49,12 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
 
     /** A fixture whose server gets extra JVM options (system properties). */
     static Fixture create(String prefix, List<String> jvmArgs) throws Exception {
-        Fixture f = new Fixture(Files.createTempDirectory(prefix), jvmArgs);
+        return create(prefix, jvmArgs, List.of());
+    }
+
+    /** A fixture whose server gets extra JVM options and extra {@code vmctl serve} options. */
+    static Fixture create(String prefix, List<String> jvmArgs, List<String> serveArgs) throws Exception {
+        Fixture f = new Fixture(Files.createTempDirectory(prefix), jvmArgs, serveArgs);
         try {
             f.buildImage();
         } catch (RuntimeException | Error e) {

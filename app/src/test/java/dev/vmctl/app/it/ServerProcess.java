@@ -25,6 +25,7 @@ final class ServerProcess implements AutoCloseable {
     private Process process;
     private final Path log;
     private final List<String> jvmArgs;
+    private final List<String> serveArgs;
 
     ServerProcess(Path dataDir) throws IOException {
         this(dataDir, List.of());
@@ -32,8 +33,14 @@ final class ServerProcess implements AutoCloseable {
 
     /** With extra JVM options (system properties such as -Dvmctl.vpn.netns=…). */
     ServerProcess(Path dataDir, List<String> jvmArgs) throws IOException {
+        this(dataDir, jvmArgs, List.of());
+    }
+
+    /** With extra JVM options and extra options of {@code vmctl serve} (such as --memory-reserve). */
+    ServerProcess(Path dataDir, List<String> jvmArgs, List<String> serveArgs) throws IOException {
         this.dataDir = dataDir;
         this.jvmArgs = List.copyOf(jvmArgs);
+        this.serveArgs = List.copyOf(serveArgs);
         try (ServerSocket s = new ServerSocket(0)) {
             this.port = s.getLocalPort();
         }
@@ -51,6 +58,7 @@ final class ServerProcess implements AutoCloseable {
         List<String> argv = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED"));
         argv.addAll(jvmArgs);
         argv.addAll(List.of("-jar", JAR.toString(), "serve", "--data-dir", dataDir.toString(), "--port", Integer.toString(port)));
+        argv.addAll(serveArgs);
         process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         Process started = process;

@@ -484,6 +484,11 @@ public final class Operations {
             progress = message;
         }
 
+        /** Runs once the operation has ended, whichever way (at once when it already has). */
+        public void whenDone(Runnable hook) {
+            done.whenComplete((o, e) -> hook.run());
+        }
+
         /** Runs when the operation is asked to cancel (at once when it already was). */
         public void onCancel(Runnable hook) {
             cancelHooks.add(hook);
