@@ -22,7 +22,7 @@ const edges: FlowEdgeLike[] = [
   { id: 'nic:db-a:eth0', source: 'vm:db-a', target: 'net:internal', label: 'eth0 up ⚡ cut', upward: true },
 ];
 
-describe('layout of a topology', () => {
+describe('layout of a topology', { timeout: 60_000 }, () => {
   it('places no two boxes and no two labels on each other, every VM inside its frame', async () => {
     const r = await layoutGraph(flowToLayout(nodes, edges));
     const boxes = Object.entries(r.boxes);

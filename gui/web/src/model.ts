@@ -208,6 +208,11 @@ export function designToJson(design: Design): string {
   return JSON.stringify(designToTopology(design).doc, null, 2) + '\n';
 }
 
+/** Whether a topology file's text carries the designer's layout comment. */
+export function hasLayout(text: string): boolean {
+  return text.split('\n').some(l => l.startsWith(LAYOUT_MARK));
+}
+
 /** Parse a topology file (YAML or JSON) into a design, laid out automatically unless the file carries a layout. */
 export function topologyToDesign(text: string): Design {
   const doc = YAML.parse(text) as TopologyDoc;
