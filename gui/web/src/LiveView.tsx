@@ -5,7 +5,7 @@ import type { LiveState } from './live';
 import { aggregateState, impairText, linkState, stateColor } from './model';
 import { faultMarks, nicFaults, type LinkFault } from './scenario';
 import { StateBadge } from './Dashboard';
-import { go } from './router';
+import { go, nodeHref } from './router';
 import { edgeTypes, FitOnChange, useLayout, type RoutedEdge } from './flow';
 import { flowPositions, flowRoute, flowToLayout } from './layout';
 
@@ -82,7 +82,7 @@ function LiveTopology({ name, topo, live, refresh }: { name: string; topo: Topol
   const nodes: Node<LiveData>[] = [];
   topo.nodes.forEach(node => {
     nodes.push({ id: `node:${node.name}`, type: 'group', position: { x: 0, y: 0 }, selectable: false, draggable: false,
-      data: { kind: 'frame', label: `node ${node.name}`, sub: '', state: node.state, testid: `live-node-${node.name}`, href: `#/node/${encodeURIComponent(name)}/${encodeURIComponent(node.name)}` } });
+      data: { kind: 'frame', label: `node ${node.name}`, sub: '', state: node.state, testid: `live-node-${node.name}`, href: nodeHref(name, node.name) } });
   });
   topo.networks.forEach(n => {
     const net = live.networks.find(x => x.name === deployed(n) || x.name === n);
