@@ -171,7 +171,8 @@ export function designToTopology(design: Design): Conversion {
       vms: byNode.get(node)!.map((vm, vi) => {
         paths[`nodes[${ni}].vms[${vi}]`] = vm.id;
         if (!gid && vi === 0) paths[`nodes[${ni}]`] = vm.id;
-        const out: Record<string, unknown> = { name: vm.props.name, role: vm.props.role ?? '', image: vm.props.image ?? '' };
+        // role is optional (the file's VM name stands for it): an empty one is left out, not sent as '' (no valid role)
+        const out: Record<string, unknown> = { name: vm.props.name, ...(vm.props.role?.trim() ? { role: vm.props.role } : {}), image: vm.props.image ?? '' };
         if (vm.props.cpus && vm.props.cpus.trim()) out.cpus = intOrText(vm.props.cpus);
         if (vm.props.memory && vm.props.memory.trim()) out.memory = vm.props.memory.trim();
         const nics = design.edges.filter(e => { const n = nicEnds(design, e); return n && n.vm.id === vm.id; });
