@@ -34,7 +34,7 @@ function VmNode({ data, selected }: NodeProps<Node<ElData>>) {
     <div className={`dn boxed dn-vm${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-vm-${el.props.name}`}>
       <Handle type="source" position={Position.Top} id="h" data-testid={`handle-${el.props.name}`} />
       <div className="title">VM {el.props.name}</div>
-      <div className="sub">{el.props.role} · {el.props.image} · {el.props.memory}</div>
+      <div className="sub">{[el.props.role, el.props.image, el.props.memory].filter(x => x && x.trim()).join(' · ')}</div>
     </div>
   );
 }
