@@ -135,8 +135,8 @@ function LiveTopology({ name, topo, live, refresh }: { name: string; topo: Topol
       });
     }
   }
-  // ELK lays the graph out again when a box or a label changes; the view fits itself only when the boxes do (a
-  // link going down keeps the zoom). ELK lays the graph out (VMs in their node's frame, networks above, routers above them); NIC edges point up
+  // ELK lays the graph out (VMs in their node's frame, networks above, routers above them; NIC edges point up), again
+  // when a box or a label changes; the view fits itself only when the boxes do (a link going down keeps the zoom)
   const flowEdges = edges.map(e => ({ id: e.id, source: e.source, target: e.target, label: e.data?.text, upward: e.id.startsWith('nic:') }));
   const layout = useLayout(flowToLayout(nodes, flowEdges));
   const laid = layout.layout;
