@@ -506,6 +506,18 @@ class GuiIT {
             assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
             assertLaidOut("d-vm-", "d-node-", Map.of("web", List.of("a", "b"), "db", List.of("c")));
             screenshot("designer-opened-deployed");
+            // moving a node box moves its VMs with it; a VM dragged out past its box's border stays in it (the box grows)
+            BoundingBox c0 = page.getByTestId("d-vm-c").boundingBox();
+            dragBy(page.getByTestId("d-node-db"), 20, 8, 0, 120);
+            BoundingBox c1 = page.getByTestId("d-vm-c").boundingBox();
+            assertThat(c1.y - c0.y).as("VM c moved with its node box").isCloseTo(120, org.assertj.core.data.Offset.offset(3.0));
+            assertThat(c1.x - c0.x).isCloseTo(0, org.assertj.core.data.Offset.offset(3.0));
+            BoundingBox a0 = page.getByTestId("d-vm-a").boundingBox();
+            dragBy(page.getByTestId("d-vm-a"), 30, 40, -90, 0);
+            assertThat(page.getByTestId("d-vm-a").boundingBox().x - a0.x).isCloseTo(-90, org.assertj.core.data.Offset.offset(3.0));
+            assertLaidOut("d-vm-", "d-node-", Map.of("web", List.of("a", "b"), "db", List.of("c")));
+            assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+            screenshot("designer-moved");
 
             // a scenario run: under its timeline the charts of the VMs it touches, its fault shaded
             var started = send("POST", "/api/v1/scenario-runs", JSON.writeValueAsString(Map.of("text", """
@@ -536,6 +548,15 @@ class GuiIT {
         } finally {
             send("DELETE", "/api/v1/topologies/" + LAY_TOPO, null, Duration.ofMinutes(2));
         }
+    }
+
+    /** Drags with the mouse from (x, y) inside the element by (dx, dy) screen pixels. */
+    private static void dragBy(Locator l, double x, double y, double dx, double dy) {
+        BoundingBox b = l.boundingBox();
+        page.mouse().move(b.x + x, b.y + y);
+        page.mouse().down();
+        page.mouse().move(b.x + x + dx, b.y + y + dy, new com.microsoft.playwright.Mouse.MoveOptions().setSteps(12));
+        page.mouse().up();
     }
 
     /** VM boxes (test ids prefix + name) pairwise apart, each inside the frame of its node (frame prefix + node). */
