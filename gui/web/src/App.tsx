@@ -4,6 +4,7 @@ import { Dashboard } from './Dashboard';
 import { Designer } from './Designer';
 import { LiveView } from './LiveView';
 import { VmDetail } from './VmDetail';
+import { NodeDetail } from './NodeDetail';
 import { Scenarios } from './Scenarios';
 import { Templates } from './Templates';
 
@@ -33,6 +34,7 @@ export function App() {
         {route === 'designer' && <Designer live={live} refresh={refresh} onEvent={onEvent} />}
         {route === 'live' && <LiveView name={arg} live={live} refresh={refresh} />}
         {route === 'vm' && <VmDetail id={arg} live={live} refresh={refresh} />}
+        {route === 'node' && <NodeDetail arg={arg} live={live} refresh={refresh} />}
         {route === 'scenarios' && <Scenarios name={arg} live={live} runs={runs} onEvent={onEvent} />}
         {route === 'templates' && <Templates name={arg} live={live} onEvent={onEvent} />}
       </main>

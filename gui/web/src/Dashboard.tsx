@@ -4,6 +4,7 @@ import type { LiveState } from './live';
 import { countByState, stateColor, VM_STATES } from './model';
 import { Sparkline } from './metrics/Chart';
 import { useCpuHistory } from './metrics/useLatestMetrics';
+import { nodeHref } from './router';
 
 export function StateBadge({ state, testid }: { state: string; testid?: string }) {
   return <span className="badge" data-testid={testid} data-state={state} style={{ background: stateColor(state) }}>{state}</span>;
@@ -64,7 +65,7 @@ export function Dashboard({ live, refresh }: { live: LiveState; refresh: () => v
           <tbody>
             {live.nodes.map(n => (
               <tr key={n.topology + '/' + n.name} data-testid={`node-row-${n.topology}-${n.name}`}>
-                <td>{n.topology}</td><td>{n.name}</td><td><StateBadge state={n.state} /></td>
+                <td>{n.topology}</td><td><a data-testid={`node-link-${n.topology}-${n.name}`} href={nodeHref(n.topology, n.name)}>{n.name}</a></td><td><StateBadge state={n.state} /></td>
                 <td>{n.vms.map(v => <span key={v.vm} className="chip">{v.name} <StateBadge state={v.state} /></span>)}</td>
                 <td>
                   <button data-testid={`node-start-${n.topology}-${n.name}`} onClick={() => act(() => api.nodeAction(n.topology, n.name, 'start'))}>start</button>

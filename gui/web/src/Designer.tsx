@@ -4,10 +4,13 @@ import {
   type Connection, type Edge, type EdgeChange, type Node, type NodeChange, type NodeProps,
 } from '@xyflow/react';
 import { api, ApiError, type Report, type ServerEvent } from './api';
+import { edgeTypes, FitOnChange, type RoutedEdge } from './flow';
+import { flowToLayout, layoutGraph, type LayoutResult } from './layout';
+import { applyLayout, designFlow, elementSize, frameOf, frames, keptPlaces } from './designLayout';
 import type { LiveState } from './live';
 import {
   canConnect, defaultProps, designToJson, designToTopology, designToYaml, emptyDesign, mapProblems, newId, nextIndex,
-  nicEnds, nodeOf, groupAt, topologyToDesign, type Design, type DesignElement, type ElementKind, type Problem,
+  nicEnds, nodeOf, groupAt, hasLayout, topologyToDesign, type Design, type DesignElement, type ElementKind, type Problem,
 } from './model';
 import { go } from './router';
 
@@ -28,17 +31,17 @@ type ElData = { el: DesignElement; problems: Problem[] };
 function VmNode({ data, selected }: NodeProps<Node<ElData>>) {
   const { el, problems } = data;
   return (
-    <div className={`dn dn-vm${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-vm-${el.props.name}`}>
+    <div className={`dn boxed dn-vm${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-vm-${el.props.name}`}>
       <Handle type="source" position={Position.Top} id="h" data-testid={`handle-${el.props.name}`} />
       <div className="title">VM {el.props.name}</div>
-      <div className="sub">{el.props.role} · {el.props.image} · {el.props.memory}</div>
+      <div className="sub">{[el.props.role, el.props.image, el.props.memory].filter(x => x && x.trim()).join(' · ')}</div>
     </div>
   );
 }
 function NetNode({ data, selected }: NodeProps<Node<ElData>>) {
   const { el, problems } = data;
   return (
-    <div className={`dn dn-net${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-network-${el.props.name}`}>
+    <div className={`dn boxed dn-net${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-network-${el.props.name}`}>
       <Handle type="source" position={Position.Top} id="t" data-testid={`handle-${el.props.name}-top`} />
       <Handle type="source" position={Position.Bottom} id="b" data-testid={`handle-${el.props.name}`} />
       <div className="title">net {el.props.name}</div>
@@ -49,7 +52,7 @@ function NetNode({ data, selected }: NodeProps<Node<ElData>>) {
 function RouterNode({ data, selected }: NodeProps<Node<ElData>>) {
   const { el, problems } = data;
   return (
-    <div className={`dn dn-router${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-router-${el.props.name}`}>
+    <div className={`dn boxed dn-router${selected ? ' sel' : ''}${problems.length ? ' invalid' : ''}`} data-testid={`d-router-${el.props.name}`}>
       <Handle type="source" position={Position.Bottom} id="h" data-testid={`handle-${el.props.name}`} />
       <div className="title">router {el.props.name}</div>
     </div>
@@ -58,8 +61,7 @@ function RouterNode({ data, selected }: NodeProps<Node<ElData>>) {
 function GroupNode({ data, selected }: NodeProps<Node<ElData>>) {
   const { el } = data;
   return (
-    <div className={`dn-group${selected ? ' sel' : ''}`} data-testid={`d-node-${el.props.name}`}
-         style={{ width: Number(el.props.w) || 320, height: Number(el.props.h) || 220 }}>
+    <div className={`dn-group${selected ? ' sel' : ''}`} data-testid={`d-node-${el.props.name}`} style={{ width: '100%', height: '100%' }}>
       <div className="title">node {el.props.name}</div>
     </div>
   );
@@ -97,6 +99,10 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
   const [report, setReport] = useState<Report | null>(null);
   const [opError, setOpError] = useState<string | null>(null);
   const [localPick, setLocalPick] = useState('');
+  /** the last auto-layout: its routes, and where it put every element (a route is drawn while its ends stay there) */
+  const [routes, setRoutes] = useState<{ result: LayoutResult; at: Record<string, { x: number; y: number }> } | null>(null);
+  const [fitToken, setFitToken] = useState<string | null>(null);
+  const [laying, setLaying] = useState(false);
   const flow = useReactFlow();
   const wrapper = useRef<HTMLDivElement>(null);
   const conv = useMemo(() => designToTopology(design), [design]);
@@ -157,19 +163,40 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
     addElement(kind, Math.round(p.x - 60), Math.round(p.y - 20));
   };
 
-  const nodes: Node<ElData>[] = design.elements.map(el => ({
-    id: el.id, type: el.kind, position: { x: el.x, y: el.y }, selected: selected === el.id,
-    zIndex: el.kind === 'group' ? -1 : 1,
-    data: { el, problems: problems.filter(p => p.target === el.id) },
-  }));
-  const edges: Edge[] = design.edges.map(e => {
+  // node boxes first (React Flow wants a parent before its children), each as large as it must be to hold its VMs;
+  // a VM in a node box is its child (moving the box moves its VMs), placed relative to it
+  const frameRects = frames(design);
+  const nodes: Node<ElData>[] = [
+    ...design.elements.filter(el => el.kind === 'group'),
+    ...design.elements.filter(el => el.kind !== 'group'),
+  ].map(el => {
+    const parent = el.kind === 'vm' ? frameOf(design, el) : undefined;
+    const f = el.kind === 'group' ? frameRects[el.id] : undefined;
+    const pf = parent ? frameRects[parent.id] : undefined;
+    const size = f ? { width: f.width, height: f.height } : elementSize(el);
+    return {
+      id: el.id, type: el.kind, selected: selected === el.id, ...size,
+      position: f ? { x: f.x, y: f.y } : pf ? { x: el.x - pf.x, y: el.y - pf.y } : { x: el.x, y: el.y },
+      ...(parent ? { parentId: parent.id } : {}),
+      zIndex: el.kind === 'group' ? -1 : 1,
+      data: { el, problems: problems.filter(p => p.target === el.id) },
+    };
+  });
+  // after an auto-layout, an edge follows the route ELK found while both its ends stay where ELK put them
+  const edges: RoutedEdge[] = design.edges.map(e => {
     const n = nicEnds(design, e);
     const bad = problems.some(p => p.target === e.id);
+    const route = routes && routes.result.edges[e.id] && [e.source, e.target].every(id => {
+      const el = design.elements.find(x => x.id === id);
+      const at = routes.at[id];
+      return el && at && at.x === el.x && at.y === el.y;
+    }) ? routes.result.edges[e.id] : null;
     return {
       // VMs hang below networks (network handle b), routers sit above them (network handle t)
-      id: e.id, source: e.source, target: e.target, selected: selected === e.id,
+      id: e.id, type: 'routed', source: e.source, target: e.target, selected: selected === e.id,
       sourceHandle: handleOf(design, e.source, n ? 'b' : 't'), targetHandle: handleOf(design, e.target, n ? 'b' : 't'),
-      label: n ? (e.ip ? e.ip : 'auto') : 'port', className: bad ? 'invalid' : '',
+      className: bad ? 'invalid' : '',
+      data: { text: n ? (e.ip ? e.ip : 'auto') : 'port', points: route?.points, labelBox: route?.label, testid: `d-edge-label-${e.id}`, onLabelClick: () => setSelected(e.id) },
     };
   });
 
@@ -177,7 +204,24 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
     for (const c of changes) {
       if (c.type === 'position' && c.position) {
         const { x, y } = c.position;
-        update(d => { const el = d.elements.find(e => e.id === c.id); if (el) { el.x = Math.round(x); el.y = Math.round(y); } return d; });
+        update(d => {
+          const el = d.elements.find(e => e.id === c.id);
+          if (!el) return d;
+          const fr = frames(d);
+          if (el.kind === 'group') {
+            // React Flow moves the drawn box: move the node box and its VMs by as much
+            const f = fr[el.id];
+            const dx = Math.round(x - f.x), dy = Math.round(y - f.y);
+            for (const m of d.elements) {
+              if (m.id === el.id || (m.kind === 'vm' && frameOf(d, m)?.id === el.id)) { m.x += dx; m.y += dy; }
+            }
+          } else {
+            const parent = el.kind === 'vm' ? frameOf(d, el) : undefined;
+            const pf = parent ? fr[parent.id] : undefined;
+            el.x = Math.round(x + (pf?.x ?? 0)); el.y = Math.round(y + (pf?.y ?? 0));
+          }
+          return d;
+        });
       } else if (c.type === 'select' && c.selected) {
         setSelected(c.id);
       } else if (c.type === 'remove') {
@@ -242,11 +286,39 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
     try { setReport(await api.destroy(design.name)); } catch (e) { setOpError(e instanceof ApiError ? e.text : String(e)); }
     finally { setBusy(null); refresh(); }
   };
-  const loadFile = async (f: File) => {
+  /** Lays the design out with ELK: VMs in their node boxes, none on another, labels apart; then shows all of it. */
+  const autoLayout = async (d: Design) => {
+    setLaying(true);
     try {
-      const d = topologyToDesign(await f.text());
-      setDesign(d); setSelected(null); setOpError(null);
-    } catch (e) { setOpError(`cannot read ${f.name}: ${(e as Error).message}`); }
+      const { nodes: fn, edges: fe } = designFlow(d);
+      const result = await layoutGraph(flowToLayout(fn, fe));
+      const next = applyLayout(d, result);
+      setDesign(next);
+      setRoutes({ result, at: Object.fromEntries(next.elements.map(e => [e.id, { x: e.x, y: e.y }])) });
+      setFitToken(`layout-${Date.now()}`);
+    } catch (e) {
+      setOpError(`auto-layout: ${(e as Error).message ?? e}`);
+      setDesign(d);
+    } finally { setLaying(false); }
+  };
+  /** A design read from a topology file: its own layout if it carries one, else where a kept design had it, else ELK's. */
+  const openText = async (text: string, what: string) => {
+    let d: Design;
+    try { d = topologyToDesign(text); } catch (e) { setOpError(`cannot read ${what}: ${(e as Error).message}`); return; }
+    setSelected(null); setOpError(null); setReport(null); setRoutes(null);
+    if (hasLayout(text)) { setDesign(d); setFitToken(`open-${Date.now()}`); return; }
+    const kept = keptPlaces(d, savedDesigns()[d.name]);
+    if (kept) { setDesign(kept); setFitToken(`open-${Date.now()}`); return; }
+    await autoLayout(d);
+  };
+  const loadFile = async (f: File) => openText(await f.text(), f.name);
+  const openDeployed = async (name: string) => {
+    setOpError(null);
+    try {
+      const t = await api.topology(name);
+      if (!t.spec) { setOpError(`topology ${name}: the server has no spec for it`); return; }
+      await openText(t.spec, `topology ${name}`);
+    } catch (e) { setOpError(e instanceof ApiError ? e.text : String(e)); }
   };
   const deployed = live.topologies.find(t => t.name === design.name);
   const saved = savedDesigns();
@@ -271,6 +343,11 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
           <option value="">load kept design…</option>
           {Object.keys(saved).map(k => <option key={k} value={k}>{k}</option>)}
         </select>
+        <select data-testid="select-open-deployed" value="" onChange={e => { const v = e.target.value; if (v) void openDeployed(v); }}>
+          <option value="">open deployed topology…</option>
+          {live.topologies.map(t => <option key={t.name} value={t.name}>{t.name}</option>)}
+        </select>
+        <button data-testid="btn-auto-layout" disabled={laying || design.elements.length === 0} onClick={() => void autoLayout(design)}>{laying ? 'laying out…' : 'auto-layout'}</button>
         <label className="file">load file <input data-testid="input-load-file" type="file" accept=".yaml,.yml,.json"
           onChange={e => { const f = e.target.files?.[0]; if (f) void loadFile(f); e.target.value = ''; }} /></label>
         <span className="spacer" />
@@ -289,13 +366,14 @@ function DesignerInner({ live, refresh, onEvent }: { live: LiveState; refresh: (
           ))}
           <p className="hint">Drag onto the canvas. Draw an edge from a VM to a network to add a NIC, from a router to a network for a port. Drop VMs into a node box to group them. Del removes the selection.</p>
         </div>
-        <div className="canvas" ref={wrapper} data-testid="designer-canvas" onDragOver={e => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }} onDrop={onDrop}>
-          <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} connectionMode={ConnectionMode.Loose}
+        <div className="canvas" ref={wrapper} data-testid="designer-canvas" data-layout={laying ? 'pending' : routes ? 'done' : 'none'} onDragOver={e => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }} onDrop={onDrop}>
+          <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} connectionMode={ConnectionMode.Loose}
             onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect} onNodeDragStop={onNodeDragStop}
             onPaneClick={() => setSelected(null)} isValidConnection={c => canConnect(design, c.source!, c.target!)}
             deleteKeyCode={['Delete']} fitView={design.elements.length > 0} fitViewOptions={{ maxZoom: 1 }} minZoom={0.2}>
             <Background />
             <Controls />
+            <FitOnChange token={fitToken} />
           </ReactFlow>
         </div>
         <div className="side" data-testid="side-panel">

@@ -1,43 +1,52 @@
-import { useRef, useState } from 'react';
-import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, MarkerType, ConnectionMode, type Edge, type Node, type NodeProps } from '@xyflow/react';
-import { api, ApiError, type Nic, type NicPatch, type Vm } from './api';
+import { useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
+import { ReactFlow, ReactFlowProvider, Background, Controls, Handle, Position, MarkerType, ConnectionMode, type Node, type NodeProps } from '@xyflow/react';
+import { api, ApiError, type Nic, type NicPatch, type Topology, type Vm } from './api';
 import type { LiveState } from './live';
 import { aggregateState, impairText, linkState, stateColor } from './model';
 import { faultMarks, nicFaults, type LinkFault } from './scenario';
-import { savedDesigns } from './Designer';
 import { StateBadge } from './Dashboard';
-import { go } from './router';
+import { go, nodeHref } from './router';
+import { edgeTypes, FitOnChange, useLayout, type RoutedEdge } from './flow';
+import { flowPositions, flowRoute, flowToLayout } from './layout';
 
-type LiveData = { label: string; sub: string; state?: string; kind: string; testid: string; faults?: string[] };
+type LiveData = { label: string; sub: string; state?: string; kind: string; testid: string; faults?: string[]; href?: string };
+
+/** How large a box is drawn (and so laid out): VMs one size (a line more per fault held), networks and routers as wide as their title. */
+export function boxSize(kind: 'vm' | 'net' | 'router', lines: string[], faults = 0): { width: number; height: number } {
+  const text = (min: number, max: number, px: number) => Math.min(max, Math.max(min, Math.ceil(Math.max(0, ...lines.map(l => l.length)) * px) + 30));
+  if (kind === 'vm') return { width: 210, height: 76 + 22 * faults };
+  if (kind === 'net') return { width: text(200, 380, 7.6), height: 50 };
+  return { width: text(160, 340, 7.6), height: 40 };
+}
 
 function LiveNode({ data, selected }: NodeProps<Node<LiveData>>) {
   const color = data.state ? stateColor(data.state) : undefined;
   return (
-    <div className={`dn dn-${data.kind}${selected ? ' sel' : ''}`} data-testid={data.testid} data-state={data.state ?? ''}
+    <div className={`dn boxed dn-${data.kind}${selected ? ' sel' : ''}`} data-testid={data.testid} data-state={data.state ?? ''}
          style={color ? { borderColor: color, background: color + '22' } : undefined}>
       <Handle type="source" position={data.kind === 'vm' ? Position.Top : Position.Bottom} id="h" isConnectable={false} />
       {data.kind === 'net' && <Handle type="source" position={Position.Top} id="t" isConnectable={false} />}
-      <div className="title">{data.label}</div>
-      <div className="sub">{data.sub}</div>
+      <div className="title" title={data.label}>{data.label}</div>
+      {data.sub && <div className="sub" title={data.sub}>{data.sub}</div>}
       {data.state && <StateBadge state={data.state} />}
-      {data.faults?.map(f => <span key={f} className="badge fault-badge" data-testid={`${data.testid}-fault`}>{f}</span>)}
+      {data.faults?.map(f => <div key={f}><span className="badge fault-badge" data-testid={`${data.testid}-fault`}>{f}</span></div>)}
     </div>
   );
 }
-const nodeTypes = { live: LiveNode };
+/** A node of the topology: a frame around its VMs, its title a link to the node's page. */
+function LiveFrame({ data }: NodeProps<Node<LiveData>>) {
+  return (
+    <div className="frame" data-testid={data.testid} data-state={data.state ?? ''}>
+      <div className="frame-title"><a className="nodrag" data-testid={`${data.testid}-link`} href={data.href}>{data.label}</a> {data.state && <StateBadge state={data.state} />}</div>
+    </div>
+  );
+}
+const nodeTypes = { live: LiveNode, group: LiveFrame };
 
 type Menu = { x: number; y: number; vm: Vm; nic?: Nic };
 
 export function LiveView({ name, live, refresh }: { name: string; live: LiveState; refresh: () => void }) {
   const topo = live.topologies.find(t => t.name === name);
-  const [sel, setSel] = useState<{ vm: string; nic?: string } | null>(null);
-  const [menu, setMenu] = useState<Menu | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  const [imp, setImp] = useState({ delay: '50ms', loss: '', rate: '' });
-  // node objects that did not change keep their identity between renders: React Flow then keeps their measured
-  // handles, and the edges attached to them do not vanish while the live state refreshes (every event refreshes it)
-  const stable = useRef(new Map<string, { key: string; node: Node<LiveData> }>());
-
   if (!name || !topo) {
     return (
       <div data-testid="live-view">
@@ -46,52 +55,65 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
       </div>
     );
   }
+  return <LiveTopology name={name} topo={topo} live={live} refresh={refresh} />;
+}
+
+function LiveTopology({ name, topo, live, refresh }: { name: string; topo: Topology; live: LiveState; refresh: () => void }) {
+  const [sel, setSel] = useState<{ vm: string; nic?: string } | null>(null);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [imp, setImp] = useState({ delay: '50ms', loss: '', rate: '' });
+  // node objects that did not change keep their identity between renders: React Flow then keeps their measured
+  // handles, and the edges attached to them do not vanish while the live state refreshes (every event refreshes it)
+  const stable = useRef(new Map<string, { key: string; node: Node<LiveData> }>());
+
   // the topology view names networks, routers and node VMs by their names in the file (vm) and VMs also by
   // their deployed names (name): deployed networks and routers are <topology>-<name>
   const deployed = (local: string) => `${name}-${local}`;
   const vmNames = new Set(topo.nodes.flatMap(n => n.vms.map(v => v.name)));
   const vms = live.vms.filter(v => vmNames.has(v.name));
-  const design = savedDesigns()[name];
-  const pos = (kind: string, n: string): { x: number; y: number } | undefined => {
-    const el = design?.elements.find(e => e.kind === kind && e.props.name === n);
-    return el ? { x: el.x, y: el.y } : undefined;
-  };
   // what scenario runs hold on this topology now (from their journals, which the scenario.* events keep)
   const marks = faultMarks(live.runs.runs, topo);
   const short = (full: string) => full.startsWith(name + '-') ? full.slice(name.length + 1) : full;
   const netId = (n: string) => `net:${short(n)}`;
 
+  // the boxes, each as large as it is drawn (the layout places exactly these sizes): frames (one per node) first,
+  // since React Flow wants a parent before its children
   const nodes: Node<LiveData>[] = [];
-  topo.networks.forEach((n, i) => {
+  topo.nodes.forEach(node => {
+    nodes.push({ id: `node:${node.name}`, type: 'group', position: { x: 0, y: 0 }, selectable: false, draggable: false,
+      data: { kind: 'frame', label: `node ${node.name}`, sub: '', state: node.state, testid: `live-node-${node.name}`, href: nodeHref(name, node.name) } });
+  });
+  topo.networks.forEach(n => {
     const net = live.networks.find(x => x.name === deployed(n) || x.name === n);
-    nodes.push({ id: netId(n), type: 'live', position: pos('network', n) ?? { x: 40 + i * 260, y: 40 },
-      data: { kind: 'net', label: `net ${net?.name ?? deployed(n)}`, sub: `${net?.subnet ?? ''}${net?.vlan ? ' · VLAN ' + net.vlan : ''}`, testid: `live-net-${n}` } });
+    const label = `net ${net?.name ?? deployed(n)}`, sub = `${net?.subnet ?? ''}${net?.vlan ? ' · VLAN ' + net.vlan : ''}`;
+    nodes.push({ id: netId(n), type: 'live', position: { x: 0, y: 0 }, ...boxSize('net', [label, sub]),
+      data: { kind: 'net', label, sub, testid: `live-net-${n}` } });
   });
-  topo.routers.forEach((r, i) => {
-    nodes.push({ id: `router:${r}`, type: 'live', position: pos('router', r) ?? { x: 160 + i * 260, y: -100 },
-      data: { kind: 'router', label: `router ${deployed(r)}`, sub: '', testid: `live-router-${r}` } });
+  topo.routers.forEach(r => {
+    const label = `router ${deployed(r)}`;
+    nodes.push({ id: `router:${r}`, type: 'live', position: { x: 0, y: 0 }, ...boxSize('router', [label]),
+      data: { kind: 'router', label, sub: '', testid: `live-router-${r}` } });
   });
-  let k = 0;
   topo.nodes.forEach(node => {
     node.vms.forEach(nv => {
       const vm = vms.find(v => v.name === nv.name);
-      nodes.push({ id: `vm:${nv.name}`, type: 'live', position: pos('vm', nv.vm) ?? { x: 40 + k * 220, y: 240 }, selected: sel?.vm === nv.name && !sel.nic,
-        data: { kind: 'vm', label: `VM ${nv.vm}`, sub: `${node.name} · ${nv.role ?? ''} · ${(vm?.nics ?? []).map(n => n.ip ?? '').join(' ')}`,
-          state: vm?.state ?? nv.state, testid: `live-vm-${nv.name}`,
-          faults: marks.vms[nv.name]?.map(m => `${m.label} (${m.fault.fault})`) } });
-      k++;
+      const faults = marks.vms[nv.name]?.map(m => `${m.label} (${m.fault.fault})`);
+      nodes.push({ id: `vm:${nv.name}`, type: 'live', parentId: `node:${node.name}`, position: { x: 0, y: 0 }, selected: sel?.vm === nv.name && !sel.nic,
+        ...boxSize('vm', [], faults?.length ?? 0),
+        data: { kind: 'vm', label: `VM ${nv.vm}`, sub: `${nv.role ?? ''} · ${(vm?.nics ?? []).map(n => n.ip ?? '').join(' ')}`,
+          state: vm?.state ?? nv.state, testid: `live-vm-${nv.name}`, faults } });
     });
   });
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i];
-    const key = JSON.stringify([n.position, n.data, n.selected ?? false]);
-    const before = stable.current.get(n.id);
-    if (before && before.key === key) nodes[i] = before.node;
-    else stable.current.set(n.id, { key, node: n });
-  }
-  const edges: Edge[] = [];
-  for (const r of live.routers.filter(r => topo.routers.some(x => deployed(x) === r.name))) {
-    for (const p of r.networks) edges.push({ id: `port:${r.name}:${p.network}`, source: `router:${short(r.name)}`, target: netId(p.network), sourceHandle: 'h', targetHandle: 't', label: p.address, className: 'link-up' });
+  const edges: RoutedEdge[] = [];
+  const menuFor = (vm: Vm, nic: Nic) => (ev: ReactMouseEvent) => { ev.preventDefault(); ev.stopPropagation(); setMenu({ x: ev.clientX, y: ev.clientY, vm, nic }); };
+  const routers = live.routers.filter(r => topo.routers.some(x => deployed(x) === r.name));
+  for (const r of routers) {
+    for (const p of r.networks) {
+      const id = `port:${r.name}:${p.network}`;
+      edges.push({ id, type: 'routed', source: `router:${short(r.name)}`, target: netId(p.network), sourceHandle: 'h', targetHandle: 't', className: 'link-up',
+        data: { text: p.address, testid: `edge-label-${id}` } });
+    }
   }
   for (const vm of vms) {
     for (const nic of vm.nics) {
@@ -101,16 +123,39 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
       const worst: LinkFault | null = held.find(f => f.kind !== 'impair')?.kind ?? held[0]?.kind ?? null;
       const red = ls === 'down' || worst === 'down' || worst === 'partition';
       const orange = !red && (ls === 'impaired' || worst === 'impair');
+      const id = `nic:${vm.name}:${nic.name}`;
       edges.push({
-        id: `nic:${vm.name}:${nic.name}`, source: `vm:${vm.name}`, target: netId(nic.network), sourceHandle: 'h', targetHandle: 'h',
-        label: `${nic.name} ${ls}${ls === 'impaired' ? ' ' + impairText(nic.impair) : ''}${held.length ? ' ⚡ ' + held.map(f => f.fault.fault).join(', ') : ''}`,
+        id, type: 'routed', source: `vm:${vm.name}`, target: netId(nic.network), sourceHandle: 'h', targetHandle: 'h',
         className: `link-${ls}${worst ? ` scenario-fault fault-${worst}` : ''}`,
         animated: orange, selected: sel?.vm === vm.name && sel.nic === nic.name,
         style: { stroke: red ? '#d33' : orange ? '#e07b00' : '#2e9d4f', strokeWidth: worst ? 3 : 2, strokeDasharray: red ? '6 4' : undefined },
         markerEnd: { type: MarkerType.Arrow },
+        data: { text: `${nic.name} ${ls}${ls === 'impaired' ? ' ' + impairText(nic.impair) : ''}${held.length ? ' ⚡ ' + held.map(f => f.fault.fault).join(', ') : ''}`,
+          testid: `edge-label-${id}`, onLabelClick: () => setSel({ vm: vm.name, nic: nic.name }), onLabelContextMenu: menuFor(vm, nic) },
       });
     }
   }
+  // ELK lays the graph out (VMs in their node's frame, networks above, routers above them; NIC edges point up), again
+  // when a box or a label changes; the view fits itself only when the boxes do (a link going down keeps the zoom)
+  const flowEdges = edges.map(e => ({ id: e.id, source: e.source, target: e.target, label: e.data?.text, upward: e.id.startsWith('nic:') }));
+  const layout = useLayout(flowToLayout(nodes, flowEdges));
+  const laid = layout.layout;
+  const at = laid ? flowPositions(nodes, laid) : {};
+  const placed: Node<LiveData>[] = [];
+  for (const n0 of nodes) {
+    const p = at[n0.id];
+    if (!p) continue; // new since the last layout: drawn once the next one is ready
+    const n: Node<LiveData> = { ...n0, position: { x: p.x, y: p.y }, ...(p.width !== undefined ? { width: p.width, height: p.height } : {}) };
+    const key = JSON.stringify([n.position, n.width, n.height, n.data, n.selected ?? false]);
+    const before = stable.current.get(n.id);
+    if (before && before.key === key) placed.push(before.node);
+    else { stable.current.set(n.id, { key, node: n }); placed.push(n); }
+  }
+  const shown = new Set(placed.map(n => n.id));
+  const routed = edges.map((e, i) => {
+    const route = laid ? flowRoute(flowEdges[i], laid) : null;
+    return route ? { ...e, data: { ...e.data!, points: route.points, labelBox: route.label } } : e;
+  }).filter(e => shown.has(e.source) && shown.has(e.target));
 
   const act = async (f: () => Promise<unknown>) => {
     setErr(null); setMenu(null);
@@ -155,10 +200,11 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
       </div>
       {err && <pre className="error" data-testid="live-error">{err}</pre>}
       <div className="live-body">
-        <div className="canvas" data-testid="live-canvas">
+        <div className="canvas" data-testid="live-canvas" data-layout={laid ? 'done' : layout.error ? 'failed' : 'pending'}>
+          {layout.error && <pre className="error" data-testid="layout-error">layout: {layout.error}</pre>}
           <ReactFlowProvider>
-            <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }} minZoom={0.2}
-              nodesConnectable={false} nodesDraggable connectionMode={ConnectionMode.Loose}
+            <ReactFlow nodes={placed} edges={routed} nodeTypes={nodeTypes} edgeTypes={edgeTypes} fitView fitViewOptions={{ maxZoom: 1 }} minZoom={0.2}
+              nodesConnectable={false} nodesDraggable={false} connectionMode={ConnectionMode.Loose}
               onNodeClick={(_, n) => { if (n.id.startsWith('vm:')) setSel({ vm: n.id.slice(3) }); }}
               onEdgeClick={(_, e) => { const m = /^nic:(.+):([^:]+)$/.exec(e.id); if (m) setSel({ vm: m[1], nic: m[2] }); }}
               onNodeContextMenu={(ev, n) => { ev.preventDefault(); const vm = vms.find(v => `vm:${v.name}` === n.id); if (vm) setMenu({ x: ev.clientX, y: ev.clientY, vm }); }}
@@ -168,7 +214,8 @@ export function LiveView({ name, live, refresh }: { name: string; live: LiveStat
                 if (vm) setMenu({ x: ev.clientX, y: ev.clientY, vm, nic: vm.nics.find(n => n.name === m![2]) });
               }}>
               <Background />
-              <Controls />
+              <Controls showInteractive={false} />
+              <FitOnChange token={laid ? Object.keys(laid.boxes).sort().join(' ') : null} />
             </ReactFlow>
           </ReactFlowProvider>
           {menu && (

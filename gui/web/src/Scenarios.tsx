@@ -7,6 +7,7 @@ import type { LiveState, RunsControl } from './live';
 import { go } from './router';
 import { CodeEditor, type Jump } from './CodeEditor';
 import { StepTable, Timeline, VerdictBadge } from './ScenarioTimeline';
+import { RunCharts } from './metrics/RunCharts';
 import { nameInText, nowMs, parseVars, problemsByLine, problemsFromError, templateFor, topologyInText } from './scenario';
 
 /** The editor's draft, kept in the browser so that leaving the page (or reloading it) loses nothing. */
@@ -212,6 +213,7 @@ export function Scenarios({ name, live, runs, onEvent }: { name: string; live: L
                 {Object.keys(shown.vars).length > 0 && ` · vars ${Object.entries(shown.vars).map(([k, v]) => `${k}=${v}`).join(' ')}`}</div>
               {shown.error && <pre className="error" data-testid="scn-run-error">{shown.error}</pre>}
               <Timeline run={shown} now={() => nowMs(live.runs, shown)} />
+              <RunCharts run={shown} topo={live.topologies.find(t => t.name === shown.topology)} now={() => nowMs(live.runs, shown)} />
               <StepTable run={shown} />
             </section>
           ) : <p className="muted">Run a scenario, or pick a run below, to see its timeline.</p>}

@@ -37,6 +37,11 @@ nodes:
 `;
 
 describe('design → topology', () => {
+  it('leaves an empty role out (a file without roles opens and converts back the same)', () => {
+    const text = 'apiVersion: vmctl/v1\nkind: Topology\nname: lay\nnetworks:\n  - {name: n, subnet: 198.18.9.0/24}\nnodes:\n  - name: web\n    vms:\n      - {name: a, image: tiny, memory: 96M, nics: [n]}\n';
+    expect(designToTopology(topologyToDesign(text)).doc).toEqual(YAML.parse(text));
+  });
+
   it('converts two VMs on one network, in either edge direction, with a fixed IP', () => {
     const { doc, paths } = designToTopology(twoVms());
     expect(doc).toEqual({

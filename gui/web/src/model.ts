@@ -171,7 +171,8 @@ export function designToTopology(design: Design): Conversion {
       vms: byNode.get(node)!.map((vm, vi) => {
         paths[`nodes[${ni}].vms[${vi}]`] = vm.id;
         if (!gid && vi === 0) paths[`nodes[${ni}]`] = vm.id;
-        const out: Record<string, unknown> = { name: vm.props.name, role: vm.props.role ?? '', image: vm.props.image ?? '' };
+        // role is optional (the file's VM name stands for it): an empty one is left out, not sent as '' (no valid role)
+        const out: Record<string, unknown> = { name: vm.props.name, ...(vm.props.role?.trim() ? { role: vm.props.role } : {}), image: vm.props.image ?? '' };
         if (vm.props.cpus && vm.props.cpus.trim()) out.cpus = intOrText(vm.props.cpus);
         if (vm.props.memory && vm.props.memory.trim()) out.memory = vm.props.memory.trim();
         const nics = design.edges.filter(e => { const n = nicEnds(design, e); return n && n.vm.id === vm.id; });
@@ -206,6 +207,11 @@ export function designToYaml(design: Design): string {
 
 export function designToJson(design: Design): string {
   return JSON.stringify(designToTopology(design).doc, null, 2) + '\n';
+}
+
+/** Whether a topology file's text carries the designer's layout comment. */
+export function hasLayout(text: string): boolean {
+  return text.split('\n').some(l => l.startsWith(LAYOUT_MARK));
 }
 
 /** Parse a topology file (YAML or JSON) into a design, laid out automatically unless the file carries a layout. */

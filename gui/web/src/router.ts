@@ -1,4 +1,4 @@
-// The app's routes: the URL fragment (#/dashboard, #/designer, #/live/NAME, #/vm/ID, #/scenarios[/NAME], #/templates[/NAME]). Pages
+// The app's routes: the URL fragment (#/dashboard, #/designer, #/live/NAME, #/vm/ID, #/node/TOPOLOGY/NODE, #/scenarios[/NAME], #/templates[/NAME]). Pages
 // import this module to navigate, not App (no import cycle between App and its pages).
 import { useEffect, useState } from 'react';
 
@@ -22,4 +22,14 @@ export function go(hash: string) {
 export function parseRoute(hash: string): [string, string] {
   const m = /^#\/([a-z]+)(?:\/(.*))?$/.exec(hash);
   return m ? [m[1], m[2] ? decodeURIComponent(m[2]) : ''] : ['dashboard', ''];
+}
+
+/** '#/node/shop/svc' carries 'shop/svc': the topology, then the node (names have no '/'). */
+export function nodeRoute(arg: string): { topology: string; node: string } {
+  const i = arg.indexOf('/');
+  return i < 0 ? { topology: arg, node: '' } : { topology: arg.slice(0, i), node: arg.slice(i + 1) };
+}
+
+export function nodeHref(topology: string, node: string): string {
+  return `#/node/${encodeURIComponent(topology)}/${encodeURIComponent(node)}`;
 }

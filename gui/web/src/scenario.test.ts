@@ -26,7 +26,7 @@ const event = (type: ServerEvent['type'], data: ScenarioRun | ScenarioStepResult
 });
 
 const topo: Topology = {
-  name: 'lab', file: null, appliedAt: null, state: 'RUNNING', networks: ['net1'], routers: [],
+  name: 'lab', file: null, appliedAt: null, state: 'RUNNING', networks: ['net1'], routers: [], spec: null,
   nodes: [{ topology: 'lab', name: 'main', state: 'RUNNING', vms: [
     { name: 'lab-main-a', vm: 'a', role: null, state: 'RUNNING', ips: ['198.18.9.10'], error: null },
     { name: 'lab-main-b', vm: 'b', role: null, state: 'RUNNING', ips: ['198.18.9.11'], error: null },

@@ -6,29 +6,68 @@ import type { Columns } from './series';
 
 export interface SeriesSpec { label: string; stroke: string; fill?: string }
 
-export function Chart({ title, series, data, unit, testid, width = 420, height = 160 }:
-  { title: string; series: SeriesSpec[]; data: Columns; unit: string; testid: string; width?: number; height?: number }) {
+/** A span of x shaded behind the series (a scenario's fault while it was held), with its name at the top. */
+export interface Shade { from: number; to: number; label: string; color?: string }
+
+export function Chart({ title, series, data, unit, testid, width = 420, height = 160, shade, xRange, xLabel }:
+  { title: string; series: SeriesSpec[]; data: Columns; unit: string; testid: string; width?: number; height?: number;
+    /** spans shaded behind the lines (drawn by a uPlot draw hook) */
+    shade?: Shade[];
+    /** a fixed x range (else uPlot fits the data); given, x is plain seconds (not clock time) */
+    xRange?: [number, number]; xLabel?: string }) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const shadeRef = useRef<Shade[]>(shade ?? []);
+  const rangeRef = useRef<[number, number] | undefined>(xRange);
+  shadeRef.current = shade ?? [];
+  rangeRef.current = xRange;
+  const fixedX = xRange !== undefined;
 
   useEffect(() => {
     if (!el.current) return;
     const opts: uPlot.Options = {
       title, width, height,
-      series: [{}, ...series.map(s => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 1.5, spanGaps: true }))],
-      axes: [{}, { label: unit, size: 50 }],
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      series: [{ label: xLabel }, ...series.map(s => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 1.5, spanGaps: true }))],
+      axes: [fixedX ? { label: xLabel, size: 36 } : {}, { label: unit, size: 50 }],
+      scales: {
+        x: fixedX ? { time: false, range: (_u, min, max) => rangeRef.current ?? [min, max] } : { time: true },
+        y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+      },
       legend: { show: true },
+      hooks: {
+        // the shaded spans under the series: drawn after the axes and grid, before the lines
+        drawAxes: [u => {
+          const ctx = u.ctx;
+          ctx.save();
+          for (const b of shadeRef.current) {
+            const x0 = u.valToPos(b.from, 'x', true), x1 = u.valToPos(b.to, 'x', true);
+            const left = Math.max(u.bbox.left, Math.min(x0, x1)), right = Math.min(u.bbox.left + u.bbox.width, Math.max(x0, x1));
+            if (right <= left) continue;
+            ctx.fillStyle = b.color ?? 'rgba(221, 51, 51, 0.14)';
+            ctx.fillRect(left, u.bbox.top, Math.max(1, right - left), u.bbox.height);
+            ctx.fillStyle = '#b42318';
+            ctx.font = `${Math.round(10 * devicePixelRatio)}px sans-serif`;
+            ctx.fillText(b.label, left + 3 * devicePixelRatio, u.bbox.top + 11 * devicePixelRatio);
+          }
+          ctx.restore();
+        }],
+      },
     };
     plot.current = new uPlot(opts, data as uPlot.AlignedData, el.current);
     return () => { plot.current?.destroy(); plot.current = null; };
-    // the chart's shape is fixed per mount; data changes go through setData below
+    // the chart's shape is fixed per mount; data, shading and range changes go through setData/redraw below
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [title, unit, width, height, series.length]);
+  }, [title, unit, width, height, series.length, fixedX]);
 
   useEffect(() => { plot.current?.setData(data as uPlot.AlignedData); }, [data]);
+  const shadeKey = JSON.stringify([shade ?? [], xRange ?? null]);
+  useEffect(() => {
+    const u = plot.current;
+    if (!u) return;
+    if (rangeRef.current) u.setScale('x', { min: rangeRef.current[0], max: rangeRef.current[1] }); else u.redraw();
+  }, [shadeKey]);
 
-  return <div className="metric-chart" data-testid={testid} data-points={data[0].length} ref={el} />;
+  return <div className="metric-chart" data-testid={testid} data-points={data[0].length} data-shaded={(shade ?? []).length} ref={el} />;
 }
 
 /** A small line without axes or legend (the dashboard's VM rows). */

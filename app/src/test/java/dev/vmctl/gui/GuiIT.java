@@ -205,7 +205,8 @@ class GuiIT {
         screenshot("link-up");
 
         // impair through the edge's right-click menu, then clear
-        edge1.click(new Locator.ClickOptions().setButton(com.microsoft.playwright.options.MouseButton.RIGHT));
+        // (the edge is routed by ELK with bends: the centre of its box need not lie on the line; its label opens the same menu)
+        page.getByTestId("edge-label-nic:" + VM1 + ":eth0").click(new Locator.ClickOptions().setButton(com.microsoft.playwright.options.MouseButton.RIGHT));
         assertThat(page.getByTestId("context-menu")).isVisible();
         page.getByTestId("menu-impair-" + VM1 + "-eth0").click();
         assertThat(page.getByTestId("link-" + VM1 + "-eth0")).hasAttribute("data-link-state", "impaired");
@@ -433,6 +434,171 @@ class GuiIT {
             send("DELETE", "/api/v1/templates/gui-echo", null, Duration.ofMinutes(2));
             send("DELETE", "/api/v1/topologies/" + topo, null, Duration.ofMinutes(2));
         }
+    }
+
+    private static final String LAY_TOPO = "guilay";
+
+    /**
+     * One 2-node topology (web: a, b; db: c) for the live view's layout, the node page's charts, the designer's
+     * "open deployed topology", and a scenario run's charts with its fault shaded.
+     */
+    @Test
+    void laidOutLiveViewNodeChartsDeployedSpecAndRunMetrics() throws Exception {
+        int octet = ThreadLocalRandom.current().nextInt(100, 250);
+        var up = send("POST", "/api/v1/topologies?file=" + LAY_TOPO + ".yaml", """
+                apiVersion: vmctl/v1
+                kind: Topology
+                name: %s
+                networks:
+                  - {name: net1, subnet: 198.18.%d.0/24}
+                nodes:
+                  - name: web
+                    vms:
+                      - {name: a, image: tiny, memory: 96M, nics: [net1]}
+                      - {name: b, image: tiny, memory: 96M, nics: [net1]}
+                  - name: db
+                    vms:
+                      - {name: c, image: tiny, memory: 96M, nics: [net1]}
+                """.formatted(LAY_TOPO, octet), Duration.ofMinutes(4));
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        assertThat(JSON.readTree(up.body()).path("ok").asBoolean()).as(up.body()).isTrue();
+        Map<String, List<String>> byNode = Map.of("web", List.of(LAY_TOPO + "-web-a", LAY_TOPO + "-web-b"), "db", List.of(LAY_TOPO + "-db-c"));
+        try {
+            // the spec it was applied from comes back with the topology (and not in the list)
+            JsonNode topo = JSON.readTree(send("GET", "/api/v1/topologies/" + LAY_TOPO, null, Duration.ofSeconds(10)).body());
+            assertThat(topo.path("spec").asText()).contains("name: " + LAY_TOPO).contains("{name: c, image: tiny");
+            for (JsonNode t : JSON.readTree(send("GET", "/api/v1/topologies", null, Duration.ofSeconds(10)).body())) assertThat(t.path("spec").isNull()).isTrue();
+
+            // live view: laid out by ELK, a frame per node around its VMs, no two VM boxes and no two edge labels on each other
+            page.navigate(gui.uri() + "/#/live/" + LAY_TOPO);
+            for (List<String> vms : byNode.values()) {
+                for (String vm : vms) assertThat(page.getByTestId("live-vm-" + vm)).hasAttribute("data-state", "RUNNING", longWait());
+            }
+            assertThat(page.getByTestId("live-canvas")).hasAttribute("data-layout", "done");
+            assertThat(page.locator("[data-testid^='edge-label-nic:']")).hasCount(3);
+            assertThat(page.locator("[data-testid^='edge-label-nic:'][data-routed=true]")).hasCount(3);
+            assertLaidOut("live-vm-", "live-node-", byNode);
+            List<BoundingBox> labels = boxes(page.locator("[data-testid^='edge-label-']"));
+            assertNoOverlaps(labels, "edge labels");
+            screenshot("live-laid-out");
+
+            // the node page, from the frame's title: the node's charts (sums over its VMs) with samples
+            page.getByTestId("live-node-web-link").click();
+            assertThat(page.getByTestId("node-detail")).isVisible();
+            assertThat(page.getByTestId("node-detail-state")).hasText("RUNNING");
+            assertThat(page.getByTestId("node-vm-" + LAY_TOPO + "-web-b")).isVisible();
+            assertThat(page.getByTestId("node-chart-cpu").locator("canvas")).hasCount(1);
+            assertThat(page.getByTestId("node-chart-memory").locator("canvas")).hasCount(1);
+            assertThat(page.getByTestId("node-chart-nic").locator("canvas")).hasCount(1);
+            assertThat(page.getByTestId("node-chart-cpu")).hasAttribute("data-points", java.util.regex.Pattern.compile("^[1-9]\\d*$"), longWait());
+            screenshot("node-page");
+
+            // the designer opens the deployed topology from the server's spec, laid out with its node boxes
+            page.getByTestId("tab-designer").click();
+            page.getByTestId("select-open-deployed").selectOption(LAY_TOPO);
+            assertThat(page.getByTestId("design-name")).hasValue(LAY_TOPO);
+            assertThat(page.getByTestId("designer-canvas")).hasAttribute("data-layout", "done");
+            for (String vm : List.of("a", "b", "c")) assertThat(page.getByTestId("d-vm-" + vm)).isVisible();
+            assertThat(page.getByTestId("d-node-web")).isVisible();
+            assertThat(page.getByTestId("d-node-db")).isVisible();
+            assertThat(page.getByTestId("d-network-net1")).isVisible();
+            assertThat(page.locator(".react-flow__edge")).hasCount(3);
+            assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+            assertLaidOut("d-vm-", "d-node-", Map.of("web", List.of("a", "b"), "db", List.of("c")));
+            screenshot("designer-opened-deployed");
+            // moving a node box moves its VMs with it; a VM dragged out past its box's border stays in it (the box grows)
+            // (React Flow starts a drag once the mouse has moved a little: the box moves by a bit less than the mouse)
+            BoundingBox c0 = page.getByTestId("d-vm-c").boundingBox(), db0 = page.getByTestId("d-node-db").boundingBox();
+            dragBy(page.getByTestId("d-node-db"), 20, 8, 0, 120);
+            BoundingBox c1 = page.getByTestId("d-vm-c").boundingBox(), db1 = page.getByTestId("d-node-db").boundingBox();
+            assertThat(db1.y - db0.y).as("the node box moved").isGreaterThan(60);
+            assertThat(c1.y - c0.y).as("VM c moved as far as its node box").isCloseTo(db1.y - db0.y, org.assertj.core.data.Offset.offset(1.5));
+            assertThat(c1.x - c0.x).isCloseTo(db1.x - db0.x, org.assertj.core.data.Offset.offset(1.5));
+            BoundingBox a0 = page.getByTestId("d-vm-a").boundingBox(), web0 = page.getByTestId("d-node-web").boundingBox();
+            dragBy(page.getByTestId("d-vm-a"), 30, 40, -90, 0);
+            BoundingBox a1 = page.getByTestId("d-vm-a").boundingBox();
+            assertThat(a1.x - a0.x).as("VM a moved left").isLessThan(-40);
+            assertThat(a1.x).as("past its box's old left border").isLessThan(web0.x);
+            assertLaidOut("d-vm-", "d-node-", Map.of("web", List.of("a", "b"), "db", List.of("c")));
+            assertThat(page.getByTestId("validation-status")).hasAttribute("data-status", "valid");
+            screenshot("designer-moved");
+
+            // a scenario run: under its timeline the charts of the VMs it touches, its fault shaded
+            var started = send("POST", "/api/v1/scenario-runs", JSON.writeValueAsString(Map.of("text", """
+                    apiVersion: vmctl/v1
+                    kind: Scenario
+                    name: gui-metrics
+                    topology: %s
+                    steps:
+                      - {at: 0s, fault: {name: cut, duration: 4s, link.down: {vm: web/a, nic: eth0}}}
+                      - {at: 500ms, check: {name: reach, timeout: 5s, ping: {from: web/b, to: db/c}}}
+                    """.formatted(LAY_TOPO))), Duration.ofSeconds(30));
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            String run = JSON.readTree(started.body()).path("id").asText();
+            JsonNode done = JSON.readTree(send("GET", "/api/v1/scenario-runs/" + run + "?wait=120", null, Duration.ofMinutes(3)).body());
+            assertThat(done.path("verdict").asText()).as(done.toString()).isEqualTo("pass");
+            page.navigate(gui.uri() + "/#/scenarios");
+            page.getByTestId("scn-run-row-" + run).click();
+            assertThat(page.getByTestId("scn-current")).hasAttribute("data-run", run);
+            assertThat(page.getByTestId("scn-timeline")).isVisible();
+            Locator charts = page.getByTestId("run-charts");
+            assertThat(charts).hasAttribute("data-vms", LAY_TOPO + "-web-a " + LAY_TOPO + "-web-b " + LAY_TOPO + "-db-c");
+            assertThat(page.getByTestId("run-chart-cpu").locator("canvas")).hasCount(1);
+            assertThat(page.getByTestId("run-chart-nic").locator("canvas")).hasCount(1);
+            assertThat(page.getByTestId("run-chart-cpu")).hasAttribute("data-shaded", "1");
+            assertThat(page.getByTestId("run-chart-cpu")).hasAttribute("data-points", java.util.regex.Pattern.compile("^[1-9]\\d*$"), longWait());
+            charts.scrollIntoViewIfNeeded();
+            screenshot("scenario-run-metrics");
+        } finally {
+            send("DELETE", "/api/v1/topologies/" + LAY_TOPO, null, Duration.ofMinutes(2));
+        }
+    }
+
+    /** Drags with the mouse from (x, y) inside the element by (dx, dy) screen pixels. */
+    private static void dragBy(Locator l, double x, double y, double dx, double dy) {
+        BoundingBox b = l.boundingBox();
+        page.mouse().move(b.x + x, b.y + y);
+        page.mouse().down();
+        page.mouse().move(b.x + x + dx, b.y + y + dy, new com.microsoft.playwright.Mouse.MoveOptions().setSteps(12));
+        page.mouse().up();
+    }
+
+    /** VM boxes (test ids prefix + name) pairwise apart, each inside the frame of its node (frame prefix + node). */
+    private static void assertLaidOut(String vmPrefix, String framePrefix, Map<String, List<String>> byNode) {
+        List<BoundingBox> all = new java.util.ArrayList<>();
+        for (var e : byNode.entrySet()) {
+            BoundingBox frame = page.getByTestId(framePrefix + e.getKey()).boundingBox();
+            assertThat(frame).as("frame of node " + e.getKey()).isNotNull();
+            for (String vm : e.getValue()) {
+                BoundingBox b = page.getByTestId(vmPrefix + vm).boundingBox();
+                assertThat(b).as(vm).isNotNull();
+                assertThat(b.x >= frame.x - 0.5 && b.y >= frame.y - 0.5 && b.x + b.width <= frame.x + frame.width + 0.5
+                        && b.y + b.height <= frame.y + frame.height + 0.5).as(vm + " inside the frame of " + e.getKey()).isTrue();
+                all.add(b);
+            }
+        }
+        assertNoOverlaps(all, vmPrefix + " boxes");
+    }
+
+    private static List<BoundingBox> boxes(Locator l) {
+        List<BoundingBox> out = new java.util.ArrayList<>();
+        for (int i = 0; i < l.count(); i++) out.add(l.nth(i).boundingBox());
+        return out;
+    }
+
+    private static void assertNoOverlaps(List<BoundingBox> boxes, String what) {
+        assertThat(boxes).as(what).hasSizeGreaterThan(1);
+        for (int i = 0; i < boxes.size(); i++) {
+            for (int j = i + 1; j < boxes.size(); j++) {
+                BoundingBox a = boxes.get(i), b = boxes.get(j);
+                boolean overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+                assertThat(overlap).as(what + " #" + i + " " + box(a) + " and #" + j + " " + box(b) + " overlap").isFalse();
+            }
+        }
+    }
+
+    private static String box(BoundingBox b) {
+        return String.format("[%.0f,%.0f %.0fx%.0f]", b.x, b.y, b.width, b.height);
     }
 
     private static com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions longWait() {

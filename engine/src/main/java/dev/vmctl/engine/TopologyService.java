@@ -585,19 +585,26 @@ public final class TopologyService {
         }
     }
 
+    /** Every deployed topology, without their specs. */
     public List<TopologyView> topologies() {
-        return store.topologies().stream().map(t -> view(t.name())).toList();
+        return store.topologies().stream().map(t -> view(t, false)).toList();
     }
 
+    /** One deployed topology with the text of the file it was last applied from. */
     public TopologyView view(String topo) {
         Store.TopologyRow row = store.topologies().stream().filter(t -> t.name().equals(topo)).findFirst()
                 .orElseThrow(() -> VmctlException.notFound("topology", topo));
+        return view(row, true);
+    }
+
+    private TopologyView view(Store.TopologyRow row, boolean withSpec) {
+        String topo = row.name();
         List<Store.Label> labels = store.labels(topo);
         List<String> networks = labels.stream().filter(l -> l.kind().equals("network")).map(Store.Label::localName).toList();
         List<String> routers = labels.stream().filter(l -> l.kind().equals("router")).map(Store.Label::localName).toList();
         List<NodeView> nodes = nodes(topo);
         String state = nodes.isEmpty() ? "EMPTY" : aggregate(nodes.stream().map(NodeView::state).toList());
-        return new TopologyView(topo, row.file(), row.appliedAt(), state, networks, routers, nodes);
+        return new TopologyView(topo, row.file(), row.appliedAt(), state, networks, routers, nodes, withSpec ? row.spec() : null);
     }
 
     public List<NodeView> nodes(String topo) {

@@ -60,7 +60,11 @@ class ContractJsonTest {
         assertThat(Api.toJson(t)).isEqualTo("""
                 {"name":"shop","file":null,"appliedAt":"2026-11-28T10:00:00Z","state":"RUNNING","networks":["public"],\
                 "routers":[],"nodes":[{"topology":"shop","name":"svc","state":"RUNNING","vms":[{"name":"shop-svc-api",\
-                "vm":"api","role":null,"state":"RUNNING","ips":["198.18.1.2",null],"error":null}]}]}""");
+                "vm":"api","role":null,"state":"RUNNING","ips":["198.18.1.2",null],"error":null}]}],"spec":null}""");
+        TopologyView one = new TopologyView("shop", "shop.yaml", null, "EMPTY", List.of(), List.of(), List.of(), "name: shop\n");
+        assertThat(Api.toJson(one)).isEqualTo("""
+                {"name":"shop","file":"shop.yaml","appliedAt":null,"state":"EMPTY","networks":[],"routers":[],"nodes":[],\
+                "spec":"name: shop\\n"}""");
 
         Map<String, String> members = new LinkedHashMap<>();
         members.put("api", "s1-api");
