@@ -19,11 +19,12 @@ public enum GuestProfile {
     BUSYBOX(QemuCommand.SHARE_CMDLINE, false, true, List.of()),
     /**
      * Images with a root file system (Debian 12/13): vmctl's initramfs mounts the VM's qcow2 overlay as / and
-     * switch_root's to systemd; the agent is vmctl-agent.service. No boot snapshots yet (a warm start would need the
-     * disk as of the snapshot): these VMs boot cold. {@code net.ifnames=0}: the kernel's eth names stay (vmctl
-     * renames NICs by MAC itself; udev is masked anyway).
+     * switch_root's to systemd; the agent is vmctl-agent.service. Boot snapshots carry the disk as of the snapshot
+     * (each warm VM gets its own copy of that overlay); no resident vmctl-identity (the initramfs is gone after
+     * switch_root): a warm VM's identity goes through the agent's identity script, its NICs through the network
+     * script. {@code net.ifnames=0}: the kernel's eth names stay (vmctl renames NICs by MAC itself; udev is masked anyway).
      */
-    SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, false,
+    SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, true,
             List.of("/sbin/resize2fs", "/dev/vda"));
 
     private final String extraCmdline;
@@ -60,7 +61,16 @@ public enum GuestProfile {
 
     /** Whether boot snapshots (warm starts) can serve this profile; null when they can, else why not. */
     public String noBootSnapshots() {
-        return bootSnapshots ? null : "VMs that boot from a disk have no boot snapshots yet (they boot cold)";
+        return bootSnapshots ? null : "this guest has no boot snapshots (it boots cold)";
+    }
+
+    /**
+     * Whether a restored guest of this profile has vmctl-identity waiting on its FIFO (the busybox init starts it
+     * before the agent); false: identity and NICs go through the agent's scripts ({@link GuestScripts#IDENTITY},
+     * {@link GuestScripts#NETWORK}).
+     */
+    public boolean residentIdentityHelper() {
+        return !rootDisk;
     }
 
     /** The guest command that writes the guest's dirty pages to its disk before a hard reset or kill; empty: no disk. */

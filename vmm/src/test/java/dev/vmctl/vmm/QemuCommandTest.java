@@ -47,8 +47,11 @@ class QemuCommandTest {
                 .doesNotContain("-drive");
         assertThat(GuestProfile.ofCmdline(GuestProfile.SYSTEMD.extraCmdline())).isEqualTo(GuestProfile.SYSTEMD);
         assertThat(GuestProfile.ofCmdline(QemuCommand.SHARE_CMDLINE)).isEqualTo(GuestProfile.BUSYBOX);
-        assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNotNull();
+        // both profiles have boot snapshots (the systemd one carries the disk); only busybox has the resident helper
+        assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNull();
         assertThat(GuestProfile.BUSYBOX.noBootSnapshots()).isNull();
+        assertThat(GuestProfile.SYSTEMD.residentIdentityHelper()).isFalse();
+        assertThat(GuestProfile.BUSYBOX.residentIdentityHelper()).isTrue();
     }
 
     @Test
