@@ -224,6 +224,7 @@ final class VmCore {
             if (!warm) waitForAgent(op, rt); // a warm start has waited and applied the VM's identity already
             if (growRoot) VmDisks.growFileSystem(rt, img, r.name());
             if (record != null) {
+                settleBeforeRecording(op, rt, img, r.name());
                 // before vmctl names the NICs, sets addresses or lets anyone exec in the guest: nothing of this VM's own
                 long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
                 if (paused >= 0) progress(op, id, r.name(), "boot snapshot " + record.shape().snapshotName() + " saved (vm paused " + paused + " ms)");
@@ -327,10 +328,11 @@ final class VmCore {
             // MAC, given its own, named ethN, addressed, announced; the default route
             Map<Integer, String> templateMacs = new java.util.HashMap<>();
             for (var n : snap.manifest().vm().nics()) templateMacs.put(n.index(), n.mac());
-            if (profile.residentIdentityHelper()) {
+            boolean helper = boots.carriesIdentityHelper(img); // tiny: always (else no boot snapshots); Debian: built since it has one
+            if (helper) {
                 CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, templateMacs)), Duration.ofSeconds(30));
             } else {
-                // no resident helper (systemd guests): the identity script through the agent gives the host name,
+                // no resident helper (a Debian image built before its initramfs had one): the identity script through the agent gives the host name,
                 // machine-id, clock, entropy and each NIC (found by the boot snapshot's MAC) its own MAC; the network
                 // script then names and addresses the NICs by those MACs (and applies guest-side netem)
                 List<CloneIdentity.Nic> macs = net.guestNics(id, templateMacs).stream()
@@ -341,7 +343,7 @@ final class VmCore {
             long t4 = System.nanoTime();
             rt.trial = false;
             if (!rt.alive()) throw new IllegalStateException("qemu exited during the warm start");
-            if (profile.residentIdentityHelper()) net.applyGuestNetem(id, rt.agent());
+            if (helper) net.applyGuestNetem(id, rt.agent());
             if (profile.rootDisk()) VmDisks.warmSucceeded(files);
             log.info("vm {}: warm start from {}: qemu up {} ms, state loaded {} ms, agent {} ms, identity and NICs {} ms", r.name(),
                     snap.name(), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
@@ -362,6 +364,24 @@ final class VmCore {
             if (files != null && profile.rootDisk()) VmDisks.warmFailed(files);
             boots.discard(snap.name(), "a warm boot from it failed: " + e.getMessage());
             return null;
+        }
+    }
+
+    /**
+     * Before a boot snapshot is recorded: waits (at most 2 minutes) until the guest's own boot has finished
+     * ({@link GuestProfile#settleArgv}), so that warm copies start idle. A failure only means an earlier snapshot.
+     */
+    private void settleBeforeRecording(Operations.Op op, VmRuntime rt, ImageInfo img, String vmName) {
+        List<String> argv = GuestProfile.of(img).settleArgv();
+        GuestAgentClient agent = rt.agent();
+        if (argv.isEmpty() || agent == null) return;
+        progress(op, rt.id, vmName, "waiting for the guest's boot to finish before its boot snapshot is recorded");
+        long t0 = System.nanoTime();
+        try {
+            var res = agent.exec(argv, null, Duration.ofMinutes(2));
+            log.info("vm {}: guest boot finished ({}) after {} ms more", vmName, res.stdout().strip(), ms(System.nanoTime() - t0));
+        } catch (RuntimeException e) {
+            log.info("vm {}: waiting for the guest's boot: {}", vmName, e.getMessage());
         }
     }
 

@@ -495,6 +495,10 @@ public final class DebianImageBuilder {
             Files.createSymbolicLink(p, Path.of("/bin/busybox"));
         }
         write(root, "init", resource("rootdisk-init.sh"), "rwxr-xr-x");
+        // the init runs it from a copy in the disk's /run (clones' and warm VMs' identity without fork or exec)
+        Path helper = root.resolve(IdentityHelper.GUEST_PATH);
+        Files.write(helper, IdentityHelper.binary());
+        Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwxr-xr-x"));
         try (CpioWriter w = new CpioWriter(Files.newOutputStream(initrd))) {
             w.writeTree(root);
             w.charDevice("dev/console", 0600, 5, 1);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of vmctl's initramfs for images with a root disk (Debian: systemd). Installed as /init by
 # DebianImageBuilder. It mounts the VM's disk read-write, gives the guest its host name (and a machine-id
-# when the disk has none yet), starts the disk's guest agent (chrooted: it answers while systemd boots), then
+# when the disk has none yet), starts vmctl-identity (for clones and warm VMs) and the disk's guest agent (chrooted:
+# it answers while systemd boots), then
 # switch_root's to systemd: ~2 s faster under TCG than Debian's own initrd.
 #
 # Kernel command-line parameters (the kernel ignores "vmctl.*"):
@@ -69,6 +70,15 @@ mount --move /dev /newroot/dev || fail "cannot move /dev"
 mount -t proc -o nosuid,nodev,noexec proc /newroot/proc
 mount -t sysfs -o nosuid,nodev,noexec sysfs /newroot/sys
 [ -s /newroot/etc/hostname ] && hostname "$(cat /newroot/etc/hostname)"
+# /run is a tmpfs from here on (systemd keeps a /run it finds mounted). vmctl-identity waits on its FIFO there for the
+# identity of a VM restored from a snapshot of this one (boot snapshots are taken once systemd has booted): chrooted
+# into the disk, from a copy in /run (a disk need not carry it), so it is already running, blocked in read(), in
+# every boot snapshot and a warm VM gets its host name, machine-id, clock, entropy and NICs without a fork or exec.
+if mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /newroot/run && [ -x /usr/sbin/vmctl-identity ] &&
+    cp /usr/sbin/vmctl-identity /newroot/run/.vmctl-identity && mkfifo -m 600 /newroot/run/vmctl-identity; then
+    # a session of its own: systemd hangs up the console's session when it takes the console over (SIGHUP)
+    setsid chroot /newroot /run/.vmctl-identity --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 &
+fi
 # The disk's guest agent starts now, chrooted into the disk, so that it answers while systemd boots (under TCG
 # systemd needs seconds before its units run): vmctl-agent.service takes over when it ends. The port's name arrives
 # shortly after virtio_console has probed it; without it (or without qemu-ga) the unit starts the agent.

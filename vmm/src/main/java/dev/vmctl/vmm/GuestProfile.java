@@ -20,9 +20,10 @@ public enum GuestProfile {
     /**
      * Images with a root file system (Debian 12/13): vmctl's initramfs mounts the VM's qcow2 overlay as / and
      * switch_root's to systemd; the agent is vmctl-agent.service. Boot snapshots carry the disk as of the snapshot
-     * (each warm VM gets its own copy of that overlay); no resident vmctl-identity (the initramfs is gone after
-     * switch_root): a warm VM's identity goes through the agent's identity script, its NICs through the network
-     * script. {@code net.ifnames=0}: the kernel's eth names stay (vmctl renames NICs by MAC itself; udev is masked anyway).
+     * (each warm VM gets its own copy of that overlay) and are recorded once systemd has booted ({@link #settleArgv});
+     * the initramfs starts vmctl-identity chrooted into the disk (an image built before that: a warm VM's identity goes
+     * through the agent's identity script and its NICs through the network script). {@code net.ifnames=0}: the kernel's
+     * eth names stay (vmctl renames NICs by MAC itself; udev is masked anyway).
      */
     SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, true,
             List.of("/sbin/resize2fs", "/dev/vda"));
@@ -65,12 +66,15 @@ public enum GuestProfile {
     }
 
     /**
-     * Whether a restored guest of this profile has vmctl-identity waiting on its FIFO (the busybox init starts it
-     * before the agent); false: identity and NICs go through the agent's scripts ({@link GuestScripts#IDENTITY},
-     * {@link GuestScripts#NETWORK}).
+     * The guest command that returns once the guest's own boot has finished, run before its boot snapshot is
+     * recorded: a systemd guest's agent answers while systemd still starts units (seconds under TCG), and a warm copy
+     * restored from that moment would go on booting while vmctl gives it its identity. Empty: the guest is idle when
+     * the agent answers (busybox). Its exit status is not a failure (systemd says "degraded" with exit 1).
      */
-    public boolean residentIdentityHelper() {
-        return !rootDisk;
+    public List<String> settleArgv() {
+        // the early agent answers before systemd is PID 1 (then systemctl says "offline"): wait for it first (≤ 60 s)
+        return rootDisk ? List.of("/bin/sh", "-c", "i=0; while [ ! -d /run/systemd/system ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; "
+                + "exec /bin/systemctl is-system-running --wait") : List.of();
     }
 
     /** The guest command that writes the guest's dirty pages to its disk before a hard reset or kill; empty: no disk. */

@@ -47,11 +47,11 @@ class QemuCommandTest {
                 .doesNotContain("-drive");
         assertThat(GuestProfile.ofCmdline(GuestProfile.SYSTEMD.extraCmdline())).isEqualTo(GuestProfile.SYSTEMD);
         assertThat(GuestProfile.ofCmdline(QemuCommand.SHARE_CMDLINE)).isEqualTo(GuestProfile.BUSYBOX);
-        // both profiles have boot snapshots (the systemd one carries the disk); only busybox has the resident helper
+        // both profiles have boot snapshots (the systemd one carries the disk and waits for systemd before recording)
         assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNull();
         assertThat(GuestProfile.BUSYBOX.noBootSnapshots()).isNull();
-        assertThat(GuestProfile.SYSTEMD.residentIdentityHelper()).isFalse();
-        assertThat(GuestProfile.BUSYBOX.residentIdentityHelper()).isTrue();
+        assertThat(GuestProfile.SYSTEMD.settleArgv()).isNotEmpty();
+        assertThat(GuestProfile.BUSYBOX.settleArgv()).isEmpty();
     }
 
     @Test
