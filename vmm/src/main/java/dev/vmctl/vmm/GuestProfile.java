@@ -72,8 +72,10 @@ public enum GuestProfile {
      * the agent answers (busybox). Its exit status is not a failure (systemd says "degraded" with exit 1).
      */
     public List<String> settleArgv() {
-        // the early agent answers before systemd is PID 1 (then systemctl says "offline"): wait for it first (≤ 60 s)
-        return rootDisk ? List.of("/bin/sh", "-c", "i=0; while [ ! -d /run/systemd/system ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; "
+        // the early agent answers before systemd is PID 1 (then systemctl says "offline"): wait for it first (≤ 60 s);
+        // an imported disk whose init is not systemd has nothing to wait for
+        return rootDisk ? List.of("/bin/sh", "-c", "case $(readlink -f /sbin/init) in */systemd) ;; *) exit 0 ;; esac; "
+                + "i=0; while [ ! -d /run/systemd/system ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; "
                 + "exec /bin/systemctl is-system-running --wait") : List.of();
     }
 
