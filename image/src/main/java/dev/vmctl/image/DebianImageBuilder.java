@@ -324,7 +324,7 @@ public final class DebianImageBuilder {
         return Math.max(DebianRecipe.MIN_SIZE_MIB, mib * 13 / 10 + 128);
     }
 
-    private static long autoSizeMiB(Path tree) throws IOException {
+    static long autoSizeMiB(Path tree) throws IOException {
         long[] total = {0};
         try (var s = Files.walk(tree)) {
             s.forEach(p -> {
