@@ -76,8 +76,8 @@ mount -t sysfs -o nosuid,nodev,noexec sysfs /newroot/sys
 # every boot snapshot and a warm VM gets its host name, machine-id, clock, entropy and NICs without a fork or exec.
 if mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /newroot/run && [ -x /usr/sbin/vmctl-identity ] &&
     cp /usr/sbin/vmctl-identity /newroot/run/.vmctl-identity && mkfifo -m 600 /newroot/run/vmctl-identity; then
-    # a session of its own: systemd hangs up the console's session when it takes the console over (SIGHUP)
-    setsid chroot /newroot /run/.vmctl-identity --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 &
+    # a session of its own (systemd hangs up the console's session when it takes the console over); /dev is the disk's now
+    setsid chroot /newroot /run/.vmctl-identity --serve /run/vmctl-identity </newroot/dev/null >/newroot/dev/null 2>&1 &
 fi
 # The disk's guest agent starts now, chrooted into the disk, so that it answers while systemd boots (under TCG
 # systemd needs seconds before its units run): vmctl-agent.service takes over when it ends. The port's name arrives
