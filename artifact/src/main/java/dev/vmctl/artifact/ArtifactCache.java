@@ -169,6 +169,23 @@ public final class ArtifactCache {
         return new Cached(sha, type, name, size, files, commit, p, List.copyOf(sources), fetchedAt);
     }
 
+    /**
+     * Removes the entry {@code sha256} (its file or tree and its metadata); the source keys that named it then find
+     * nothing and a later fetch downloads again. Empty when there is no such entry.
+     */
+    public synchronized Optional<Cached> remove(String sha256) {
+        Optional<Cached> c = get(sha256);
+        if (c.isEmpty()) return c;
+        try {
+            Files.deleteIfExists(root.resolve("meta").resolve(sha256 + ".json")); // first: a half-removed entry is not listed
+            if (c.get().type() == Type.FILE) Files.deleteIfExists(blob(sha256));
+            else FileTree.delete(tree(sha256));
+        } catch (IOException e) {
+            throw new UncheckedIOException("remove artifact " + sha256 + ": " + e.getMessage(), e);
+        }
+        return c;
+    }
+
     /** Every entry, newest first. */
     public List<Cached> list() {
         List<Cached> out = new ArrayList<>();

@@ -6,8 +6,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "artifact", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
-        description = "The host's artifact cache: fetch a source into it, list it.",
-        subcommands = {ArtifactFetchCommand.class, ArtifactListCommand.class})
+        description = "The host's artifact cache: fetch a source into it, list it, remove an entry.",
+        subcommands = {ArtifactFetchCommand.class, ArtifactListCommand.class, ArtifactRemoveCommand.class})
 final class ArtifactCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -52,8 +52,7 @@ final class ImageShowCommand implements Callable<Integer> {
         if (i.recipe() != null) f.put("recipe", i.recipe());
         Render.keyValues(ctx.out(), f, "");
         if (d.bootSnapshots().isEmpty()) {
-            ctx.out().println(i.rootfs() != null ? "boot snapshots: none (VMs that boot from a disk boot cold)"
-                    : "boot snapshots: none (the first cold boot of each VM shape records one)");
+            ctx.out().println("boot snapshots: none (the first cold boot of each VM shape records one)");
             ctx.out().flush();
             return 0;
         }

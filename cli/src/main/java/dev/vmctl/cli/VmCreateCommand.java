@@ -23,8 +23,19 @@ final class VmCreateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "lower-case letters, digits and '-'")
     String name;
 
-    @Option(names = "--image", paramLabel = "IMAGE", description = "the image to boot, e.g. tiny (server default if omitted)")
+    @Option(names = "--image", paramLabel = "IMAGE|PATH", description = {"the image to boot, e.g. tiny (server default if omitted);"
+            + " or a path: a rootfs file (ext4, raw, qcow2, a rootfs .tar) or a directory holding one and a kernel, imported on the"
+            + " fly as image file-HASH (content-addressed: the same files are imported once)"})
     String image;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "with --image PATH: the kernel to boot it with (vmlinux or"
+            + " bzImage; default: one in the directory, else vmctl's kernel for systemd guests)")
+    java.nio.file.Path kernel;
+
+    @Option(names = "--snapshot", paramLabel = "SNAPSHOT", description = "create the VM as a clone of this snapshot (the same as"
+            + " 'vmctl vm clone SNAPSHOT --name NAME'): it gets the snapshot's shape and disk and its own identity; --nic net=NET"
+            + " names the network its NICs join")
+    String snapshot;
 
     @Option(names = "--cpus", paramLabel = "N", description = "virtual CPUs (server default: 1)")
     Integer cpus;
@@ -97,6 +108,12 @@ final class VmCreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (snapshot != null) return fromSnapshot();
+        if (kernel != null && !ImagePath.isPath(image)) throw CliException.usage("--kernel goes with --image PATH (a rootfs file or directory)");
+        if (ImagePath.isPath(image)) {
+            PrintWriter say = output.json() ? ctx.err() : ctx.out();
+            image = ImagePath.ensureImported(ctx.api(), ImagePath.resolve(image, kernel), say);
+        }
         long startNanos = System.nanoTime();
         // artifacts are fetched into the server's cache before it answers (a Maven download, a clone): give it time
         JsonNode json = ctx.api().post("/api/v1/vms", body(), artifacts.isEmpty() ? ApiClient.DEFAULT_TIMEOUT : Duration.ofMinutes(30));
@@ -112,6 +129,50 @@ final class VmCreateCommand implements Callable<Integer> {
         } else {
             VmView vm = Json.as(json, VmView.class);
             ctx.out().println("created vm " + vm.name() + " (id " + vm.id() + ")  " + Render.state(vm));
+            ctx.out().flush();
+        }
+        return 0;
+    }
+
+    /** {@code --snapshot}: a clone of the snapshot named NAME (POST /api/v1/snapshots/SNAPSHOT/clone, count 1). */
+    private Integer fromSnapshot() {
+        List<String> clash = new ArrayList<>();
+        if (image != null) clash.add("--image");
+        if (kernel != null) clash.add("--kernel");
+        if (cpus != null) clash.add("--cpus");
+        if (memory != null) clash.add("--memory");
+        if (accel != null) clash.add("--accel");
+        if (disk != null) clash.add("--disk");
+        if (cold) clash.add("--cold");
+        if (!artifacts.isEmpty()) clash.add("--artifact");
+        if (!clash.isEmpty()) {
+            throw CliException.usage("--snapshot takes the snapshot's image, shape and disk: it cannot go with " + String.join(", ", clash));
+        }
+        if (wait && !start) throw CliException.usage("--wait goes with --start");
+        List<String> nets = nics.stream().map(NetOptions.NicSpec::network).distinct().toList();
+        if (nets.size() > 1) throw CliException.usage("--snapshot: the clone's NICs join one network (--nic net=NET once), got " + nets);
+        if (nics.stream().anyMatch(n -> n.ip() != null)) {
+            throw CliException.usage("--snapshot: a clone's addresses come from the network (--nic net=NET without ip=)");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("count", 1);
+        body.put("name", name);
+        if (!nets.isEmpty()) body.put("network", nets.getFirst());
+        body.put("start", start);
+        long startNanos = System.nanoTime();
+        JsonNode json = ctx.api().post("/api/v1/snapshots/" + ApiClient.seg(snapshot) + "/clone", body, VmCloneCommand.REQUEST_TIMEOUT);
+        JsonNode vm = json.isArray() && !json.isEmpty() ? json.get(0) : json;
+        PrintWriter progress = output.json() ? ctx.err() : ctx.out();
+        if (start && wait) {
+            vm = new VmWaiter(ctx.api(), progress, CliContext.POLL_INTERVAL).await(vm, VmWaiter.Goal.START, timeout, startNanos, "cloning");
+            if (output.json()) OutputOption.printJson(ctx.out(), vm);
+            return 0;
+        }
+        if (output.json()) {
+            OutputOption.printJson(ctx.out(), vm);
+        } else {
+            VmView v = Json.as(vm, VmView.class);
+            ctx.out().println("created vm " + v.name() + " (id " + v.id() + ") from snapshot " + snapshot + "  " + Render.state(v));
             ctx.out().flush();
         }
         return 0;

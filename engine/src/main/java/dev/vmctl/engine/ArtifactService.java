@@ -57,6 +57,31 @@ public final class ArtifactService {
         return new Accepted<>(a.op(), a.value().view());
     }
 
+    /**
+     * Removes an entry of the cache ({@code artifact.delete} on the artifact's lane): 400 for a malformed digest, 404
+     * when the cache has none, 409 while VMs hold it (their next boot would need it again).
+     */
+    public Accepted<ArtifactView> remove(String sha256) {
+        if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
+            throw VmctlException.invalid("sha256", sha256 == null ? "missing" : "'" + sha256 + "'", "64 lower-case hex digits (vmctl artifact ls)");
+        }
+        ArtifactCache.Cached c = fetcher.cache().get(sha256)
+                .orElseThrow(() -> VmctlException.notFound("artifact", sha256));
+        return core.ops.run(Operations.Spec.of("artifact.delete", "artifact:" + sha256), Duration.ofMinutes(5), o -> {
+            List<String> holders = new ArrayList<>();
+            for (VmRow r : core.store.all()) {
+                if (rows.rows(r.id()).stream().anyMatch(x -> sha256.equals(x.sha256()))) holders.add(r.name());
+            }
+            if (!holders.isEmpty()) {
+                throw VmctlException.conflict("remove artifact " + sha256 + ": vm(s) " + String.join(", ", holders.stream().sorted().toList())
+                        + " hold it", "remove those VMs first (vmctl vm rm)");
+            }
+            o.progress("removing " + c.name() + " (" + sha256 + ")");
+            fetcher.cache().remove(sha256);
+            return c.view();
+        });
+    }
+
     public List<ArtifactView> list() {
         return fetcher.cache().list().stream().map(ArtifactCache.Cached::view).toList();
     }

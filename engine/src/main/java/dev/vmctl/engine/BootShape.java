@@ -27,16 +27,28 @@ import java.util.List;
  * @param qemu      QEMU's version (its migration stream)
  * @param layout    {@link #layoutOf}: the QEMU command line of this shape with the per-VM names and paths
  *                  left out — devices, machine options, the kernel command line's fixed flags (and the host's
- *                  TSC frequency under TCG)
+ *                  TSC frequency under TCG; the root disk of an image that has one)
+ * @param diskMiB   the size of the VM's root disk (images with a root file system: the guest's kernel and file
+ *                  system know it), 0 for VMs without one
  */
-public record BootShape(String image, String build, int cpus, int memoryMiB, String accel, int nics, String qemu, String layout) {
+public record BootShape(String image, String build, int cpus, int memoryMiB, String accel, int nics, String qemu, String layout,
+                        long diskMiB) {
     /** Bumped when what a boot snapshot holds changes in a way the fields above do not show. */
     static final int VERSION = 1;
 
-    /** The shape of a VM about to boot from {@code img} under {@code accel} with {@code nics} NICs. */
+    /** The shape of a VM without a root disk about to boot from {@code img} under {@code accel} with {@code nics} NICs. */
     public static BootShape of(ImageInfo img, int cpus, int memoryMiB, String accel, int nics, String qemu) {
+        return of(img, cpus, memoryMiB, accel, nics, qemu, 0);
+    }
+
+    /**
+     * The shape of a VM about to boot from {@code img}; {@code diskMiB}: its root disk's size (0: none). The device
+     * layout follows the image's guest profile (a root disk is one more device).
+     */
+    public static BootShape of(ImageInfo img, int cpus, int memoryMiB, String accel, int nics, String qemu, long diskMiB) {
+        String extra = dev.vmctl.vmm.GuestProfile.of(img).extraCmdline();
         return new BootShape(img.name(), buildOf(img), cpus, memoryMiB, accel, nics, qemu,
-                layoutOf(cpus, memoryMiB, "kvm".equals(accel), nics));
+                layoutOf(cpus, memoryMiB, "kvm".equals(accel), nics, extra), diskMiB);
     }
 
     /** An image build: 16 hex digits of SHA-256 over the kernel and initrd checksums and the build time. */
@@ -52,11 +64,16 @@ public record BootShape(String image, String build, int cpus, int memoryMiB, Str
      * server restart.
      */
     static String layoutOf(int cpus, int memoryMiB, boolean kvm, int nics) {
+        return layoutOf(cpus, memoryMiB, kvm, nics, QemuCommand.SHARE_CMDLINE);
+    }
+
+    /** {@link #layoutOf(int, int, boolean, int)} for a guest booted with {@code extraCmdline} (its profile's: it selects the devices). */
+    static String layoutOf(int cpus, int memoryMiB, boolean kvm, int nics, String extraCmdline) {
         List<QemuCommand.Nic> n = new ArrayList<>();
         for (int i = 0; i < nics; i++) n.add(new QemuCommand.Nic(i, "tap" + i, "52:54:00:00:00:0" + i));
         Path dir = Path.of("/vmctl/vm");
         List<String> argv = QemuCommand.argv(new QemuCommand.Spec("id", "name", cpus, memoryMiB, kvm, "/vmctl/kernel", "/vmctl/initrd",
-                QemuCommand.SHARE_CMDLINE, new VmFiles(dir), n, dir.resolve("ram"), true, false));
+                extraCmdline, new VmFiles(dir), n, dir.resolve("ram"), true, false));
         List<String> layout = new ArrayList<>(argv);
         int append = layout.indexOf("-append");
         if (append >= 0) layout.subList(append, append + 2).clear();
@@ -65,8 +82,10 @@ public record BootShape(String image, String build, int cpus, int memoryMiB, Str
 
     /** 32 hex digits naming this shape: equal shapes, equal keys. */
     public String key() {
-        return sha256(String.join("\n", "v" + VERSION, image, build, Integer.toString(cpus), Integer.toString(memoryMiB), accel,
-                Integer.toString(nics), qemu, layout)).substring(0, 32);
+        List<String> parts = new ArrayList<>(List.of("v" + VERSION, image, build, Integer.toString(cpus), Integer.toString(memoryMiB), accel,
+                Integer.toString(nics), qemu, layout));
+        if (diskMiB > 0) parts.add("disk " + diskMiB); // VMs without a disk keep the keys they had before disks existed
+        return sha256(String.join("\n", parts)).substring(0, 32);
     }
 
     /** The boot snapshot's name: {@code IMAGE-KEY16} (the image's name cut to fit a snapshot name). */
@@ -81,9 +100,10 @@ public record BootShape(String image, String build, int cpus, int memoryMiB, Str
         return prefix + "-" + key().substring(0, 16);
     }
 
-    /** "1 vCPU, 128 MiB, 0 NICs, tcg" */
+    /** "1 vCPU, 128 MiB, 0 NICs, tcg" (", disk 1536 MiB" for a VM with a root disk) */
     public String describe() {
-        return cpus + " vCPU" + (cpus == 1 ? "" : "s") + ", " + memoryMiB + " MiB, " + nics + " NIC" + (nics == 1 ? "" : "s") + ", " + accel;
+        return cpus + " vCPU" + (cpus == 1 ? "" : "s") + ", " + memoryMiB + " MiB, " + nics + " NIC" + (nics == 1 ? "" : "s") + ", " + accel
+                + (diskMiB > 0 ? ", disk " + diskMiB + " MiB" : "");
     }
 
     private static String sha256(String s) {

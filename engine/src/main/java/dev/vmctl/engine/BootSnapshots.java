@@ -130,12 +130,22 @@ public final class BootSnapshots {
         }
     }
 
-    /** The plan for a start of {@code r} from {@code img} under {@code accelName} with NICs numbered {@code nicIndexes}. */
+    /** {@link #plan(VmRow, ImageInfo, String, List, long, boolean)} of a VM without a root disk. */
     Plan plan(VmRow r, ImageInfo img, String accelName, List<Integer> nicIndexes, boolean mayRestore) {
-        String why = dev.vmctl.vmm.GuestProfile.of(img).noBootSnapshots();
-        if (why == null) why = ineligible(r.name(), nicIndexes, carriesIdentityHelper(img));
+        return plan(r, img, accelName, nicIndexes, 0, mayRestore);
+    }
+
+    /**
+     * The plan for a start of {@code r} from {@code img} under {@code accelName} with NICs numbered {@code nicIndexes}
+     * and a root disk of {@code diskMiB} (0: none).
+     */
+    Plan plan(VmRow r, ImageInfo img, String accelName, List<Integer> nicIndexes, long diskMiB, boolean mayRestore) {
+        dev.vmctl.vmm.GuestProfile profile = dev.vmctl.vmm.GuestProfile.of(img);
+        String why = profile.noBootSnapshots();
+        // a guest with a root disk reseeds with the disk's own vmctl-identity (DebianImageBuilder puts it there)
+        if (why == null) why = ineligible(r.name(), nicIndexes, profile.rootDisk() || carriesIdentityHelper(img));
         if (why != null) return Plan.none(why);
-        BootShape shape = BootShape.of(img, r.cpus(), r.memoryMiB(), accelName, nicIndexes.size(), qemuVersion.get());
+        BootShape shape = BootShape.of(img, r.cpus(), r.memoryMiB(), accelName, nicIndexes.size(), qemuVersion.get(), diskMiB);
         String name = shape.snapshotName();
         boolean busy = recording.contains(name);
         VerifiedSnapshot snap = null;
@@ -205,9 +215,15 @@ public final class BootSnapshots {
         boolean background = false;
         try {
             if (store.exists(name) || rt.qmp() == null) return -1;
+            dev.vmctl.vmm.GuestProfile profile = dev.vmctl.vmm.GuestProfile.of(img);
+            // a VM with a root disk: its overlay as of this moment (consistent with the RAM: both are copied while paused),
+            // backed by the image's rootfs
+            Snapshotter.Disk disk = profile.rootDisk()
+                    ? new Snapshotter.Disk(rt.files().disk(), Path.of(img.rootfs()), img.rootfs().endsWith(".qcow2") ? "qcow2" : "raw")
+                    : null;
             var src = new Snapshotter.Source(r.name(), img.name(), Path.of(img.kernel()), img.kernelSha256(), Path.of(img.initrd()),
-                    img.initrdSha256(), r.cpus(), r.memoryMiB(), "kvm".equals(shape.accel()), dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE,
-                    nics.stream().map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList(), rt.files().ramFile(), null);
+                    img.initrdSha256(), r.cpus(), r.memoryMiB(), "kvm".equals(shape.accel()), profile.extraCmdline(),
+                    nics.stream().map(n -> new SnapshotManifest.Nic(n.index(), n.mac())).toList(), rt.files().ramFile(), disk);
             Snapshotter.Capture c = Snapshotter.capture(store, name, rt.qmp(), src, new Snapshotter.Options(false, true, null, CAPTURE_TIMEOUT));
             background = true;
             log.info("vm {}: boot snapshot {} saved, the vm was paused {} ms", r.name(), name, c.pausedMillis());
@@ -288,7 +304,14 @@ public final class BootSnapshots {
     private boolean current(SnapshotManifest m) {
         Optional<ImageInfo> img = images.list().stream().filter(i -> i.name().equals(m.vm().image())).findFirst();
         if (img.isEmpty()) return false;
-        BootShape s = BootShape.of(img.get(), m.vm().cpus(), m.vm().memoryMiB(), m.vm().accel(), m.vm().nics().size(), qemuVersion.get());
+        long diskMiB = 0;
+        if (m.disk() != null) {
+            long bytes = dev.vmctl.snapshot.DiskOverlay.qcow2VirtualSize(store.dir(m.name()).resolve(m.disk().file()));
+            if (bytes <= 0) return false;
+            diskMiB = (bytes + (1 << 20) - 1) >> 20;
+        }
+        BootShape s = BootShape.of(img.get(), m.vm().cpus(), m.vm().memoryMiB(), m.vm().accel(), m.vm().nics().size(), qemuVersion.get(),
+                diskMiB);
         return s.snapshotName().equals(m.name());
     }
 

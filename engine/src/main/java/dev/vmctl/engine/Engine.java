@@ -54,7 +54,7 @@ public final class Engine implements AutoCloseable {
         this.segments = new Segments(new SegmentService(store, events, net, segmentHost, dir.root(), segmentPool), ops, vms, core);
         this.reconciler = new Reconciler(core);
         this.artifacts = new ArtifactService(core, new dev.vmctl.artifact.ArtifactFetcher(
-                new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), System.getenv("VMCTL_MAVEN_REPO")));
+                new dev.vmctl.artifact.ArtifactCache(dir.root().resolve("artifacts")), defaultMavenRepo()));
         core.artifacts = artifacts;
         this.metrics = new MetricsService(core);
         this.limits = new ResourceLimits(new dev.vmctl.host.Cgroups(dev.vmctl.host.Cgroups.detect(dev.vmctl.net.NetNames.fabric(dir.root()))), store);
@@ -156,5 +156,15 @@ public final class Engine implements AutoCloseable {
         artifacts.close();
         // VMs outlive the server; an empty folder of RAM files (no VM left) does not
         core.dir.ramFiles().removeFolderIfEmpty();
+    }
+
+    /**
+     * The repository of {@code maven=} artifacts that name none: {@code VMCTL_MAVEN_REPO}, else the mirror of Central in
+     * the Maven settings ({@code VMCTL_MAVEN_SETTINGS} or {@code ~/.m2/settings.xml}), else Maven Central.
+     */
+    static String defaultMavenRepo() {
+        String env = System.getenv("VMCTL_MAVEN_REPO");
+        if (env != null && !env.isBlank()) return env;
+        return dev.vmctl.artifact.MavenSettings.centralMirror(dev.vmctl.artifact.MavenSettings.defaultFile()).orElse(null);
     }
 }

@@ -77,8 +77,15 @@ public final class ImageService {
         if (BUILDABLE.contains(name)) {
             throw VmctlException.invalid("name", "'" + name + "' is the name of an image vmctl builds", "another name");
         }
+        Path k = path("kernel", kernel);
+        if (k == null) {
+            // no kernel given: vmctl's kernel for systemd guests (the Debian images'; from its cache, built once per host)
+            if (rootfs == null || rootfs.isBlank()) throw VmctlException.invalid("rootfs", "missing", "the path of an ext4, qcow2 or rootfs .tar");
+            k = new dev.vmctl.image.KernelBuilder(dev.vmctl.image.KernelBuilder.defaultCacheDir(), dev.vmctl.image.KernelBuilder.systemdFragment())
+                    .build(progress).vmlinux();
+        }
         ImageInfo info = new dev.vmctl.image.ImageImporter(dir.imagesDir(), catalog).importImage(new dev.vmctl.image.ImageImporter.Request(
-                name, path("kernel", kernel), path("rootfs", rootfs), initrd == null || initrd.isBlank() ? null : path("initrd", initrd), os),
+                name, k, path("rootfs", rootfs), initrd == null || initrd.isBlank() ? null : path("initrd", initrd), os),
                 progress);
         events.publishData(dev.vmctl.model.EventType.IMAGE_BUILT, null, name, null, null, "imported", info);
         return info;

@@ -99,6 +99,8 @@ final class Reconciler {
         log.info("vm {}: the server restarted during its warm start: booting it cold", r.name());
         Procs.terminate(r.pid(), Duration.ofSeconds(2));
         core.clearProcess(r.id());
+        // a VM with a root disk gets back the fresh overlay its warm start had set aside (VmDisks.forWarmStart)
+        if (java.nio.file.Files.exists(VmDisks.coldDisk(core.dir.vm(r.id())))) VmDisks.warmFailed(core.dir.vm(r.id()));
         String id = r.id();
         core.ops.submit(VmService.bootSpec("vm.reattach", id), o -> {
             core.boot(o, id, new VmCore.Cold(false));

@@ -358,7 +358,7 @@ public final class TopologyService {
                             .map(n -> new NetService.NicRequest(spec.networkName(n.network()), n.ip(), n.rate())).toList();
                     VmView v = vms.create(new VmService.CreateRequest(a.deployedName(), vm.image(), vm.effectiveCpus(),
                             vm.memoryMiB() + "M", vm.effectiveAccel().cli(), false, nics, vm.artifacts(),
-                            vm.run().isEmpty() ? null : vm.run())).value();
+                            vm.run().isEmpty() ? null : vm.run(), false, vm.disk())).value();
                     if (budget != null) budget.assign(v.id(), vm.memoryMiB()); // admitted with the whole deploy
                     store.saveNode(topo, node);
                     store.label(new Store.Label("vm", v.id(), topo, node, vm.name(), vm.effectiveRole()));

@@ -201,9 +201,9 @@ final class VmCore {
                     img = images.usable(r.image());
                     AccelService.Decision d = accel.decide(VmSpec.Accel.parse("accel", r.accel()), img);
                     BootSnapshots.Plan bp = boots.plan(r, img, d.accel(), store.nics(id).stream().map(NetRows.NicRow::index).toList(),
-                            c.mayRestore());
+                            VmDisks.shapeMiB(img, dir.vm(id)), c.mayRestore());
                     if (bp.choice() == BootSnapshots.Choice.RESTORE) {
-                        rt = startWarm(op, r, bp.snapshot());
+                        rt = startWarm(op, r, img, bp.snapshot());
                         warm = rt != null;
                         if (!warm) bp = new BootSnapshots.Plan(BootSnapshots.Choice.RECORD, bp.shape(), null, "the warm boot failed");
                     }
@@ -257,6 +257,7 @@ final class VmCore {
             if (!warm) waitForAgent(op, rt); // a warm start has waited and applied the VM's identity already
             if (growRoot) VmDisks.growFileSystem(rt, img, r.name());
             if (record != null) {
+                settleBeforeRecording(op, rt, img, r.name());
                 // before vmctl names the NICs, sets addresses or lets anyone exec in the guest: nothing of this VM's own
                 long paused = boots.record(record.shape(), row(id), img, rt, store.nics(id));
                 if (paused >= 0) progress(op, id, r.name(), "boot snapshot " + record.shape().snapshotName() + " saved (vm paused " + paused + " ms)");
@@ -332,14 +333,19 @@ final class VmCore {
      * by the boot snapshot's), names, addresses and the default route — no fork or exec in the guest. Returns the running
      * VM, or null when any of it failed (the boot snapshot is then deleted and the caller boots cold); a cancel is thrown on.
      */
-    private VmRuntime startWarm(Operations.Op op, VmRow r, VerifiedSnapshot snap) {
+    private VmRuntime startWarm(Operations.Op op, VmRow r, ImageInfo img, VerifiedSnapshot snap) {
         String id = r.id();
         VmRuntime rt = null;
         setBoot(id, VmRow.WARM, snap.name());
+        VmFiles files = null;
+        GuestProfile profile = GuestProfile.of(img);
         try {
             progress(op, id, r.name(), "launching qemu (warm: boot snapshot " + snap.name() + ")");
-            VmFiles files = dir.vmForBoot(id, r.memoryMiB());
+            files = dir.vmForBoot(id, r.memoryMiB());
             prepareFiles(files, true);
+            // a VM with a root disk: its own copy of the disk as the boot snapshot holds it (the guest's page cache in
+            // the snapshot's RAM matches it); the VM's fresh overlay is kept aside in case this start falls back to cold
+            if (profile.rootDisk()) VmDisks.forWarmStart(snap, files);
             List<QemuCommand.Nic> nics = net.prepareTaps(id);
             QemuCommand.Spec spec = snap.linkedCloneSpec(id, r.name(), files, nics, bootLinks(files));
             long t0 = System.nanoTime();
@@ -355,11 +361,23 @@ final class VmCore {
             // MAC, given its own, named ethN, addressed, announced; the default route
             Map<Integer, String> templateMacs = new java.util.HashMap<>();
             for (var n : snap.manifest().vm().nics()) templateMacs.put(n.index(), n.mac());
-            CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, templateMacs)), Duration.ofSeconds(30));
+            boolean helper = boots.carriesIdentityHelper(img); // tiny: always (else no boot snapshots); Debian: built since it has one
+            if (helper) {
+                CloneIdentity.applyThroughHelper(rt.vm, CloneIdentity.Spec.of(r.name(), net.guestNics(id, templateMacs)), Duration.ofSeconds(30));
+            } else {
+                // no resident helper (a Debian image built before its initramfs had one): the identity script through the agent gives the host name,
+                // machine-id, clock, entropy and each NIC (found by the boot snapshot's MAC) its own MAC; the network
+                // script then names and addresses the NICs by those MACs (and applies guest-side netem)
+                List<CloneIdentity.Nic> macs = net.guestNics(id, templateMacs).stream()
+                        .map(n -> new CloneIdentity.Nic(n.device(), n.mac(), null, null, n.fromMac())).toList();
+                CloneIdentity.apply(rt.agent(), CloneIdentity.Spec.of(r.name(), macs), Duration.ofSeconds(30));
+                net.configureGuest(id, rt.agent());
+            }
             long t4 = System.nanoTime();
             rt.trial = false;
             if (!rt.alive()) throw new IllegalStateException("qemu exited during the warm start");
-            net.applyGuestNetem(id, rt.agent());
+            if (helper) net.applyGuestNetem(id, rt.agent());
+            if (profile.rootDisk()) VmDisks.warmSucceeded(files);
             log.info("vm {}: warm start from {}: qemu up {} ms, state loaded {} ms, agent {} ms, identity and NICs {} ms", r.name(),
                     snap.name(), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
             return rt;
@@ -376,8 +394,27 @@ final class VmCore {
                 VmRow now = row(id);
                 store.update(now.withProcess(null, null, now.runAccel()));
             }
+            if (files != null && profile.rootDisk()) VmDisks.warmFailed(files);
             boots.discard(snap.name(), "a warm boot from it failed: " + e.getMessage());
             return null;
+        }
+    }
+
+    /**
+     * Before a boot snapshot is recorded: waits (at most 2 minutes) until the guest's own boot has finished
+     * ({@link GuestProfile#settleArgv}), so that warm copies start idle. A failure only means an earlier snapshot.
+     */
+    private void settleBeforeRecording(Operations.Op op, VmRuntime rt, ImageInfo img, String vmName) {
+        List<String> argv = GuestProfile.of(img).settleArgv();
+        GuestAgentClient agent = rt.agent();
+        if (argv.isEmpty() || agent == null) return;
+        progress(op, rt.id, vmName, "waiting for the guest's boot to finish before its boot snapshot is recorded");
+        long t0 = System.nanoTime();
+        try {
+            var res = agent.exec(argv, null, Duration.ofMinutes(2));
+            log.info("vm {}: guest boot finished ({}) after {} ms more", vmName, res.stdout().strip(), ms(System.nanoTime() - t0));
+        } catch (RuntimeException e) {
+            log.info("vm {}: waiting for the guest's boot: {}", vmName, e.getMessage());
         }
     }
 

@@ -93,6 +93,63 @@ final class VmDisks {
         }
     }
 
+    /**
+     * The size of the disk a VM of {@code img} boots with, in MiB, for its boot shape: its overlay's when it has one
+     * (read from the qcow2 header, no qemu-img), else the image's rootfs's (the overlay a cold boot creates); 0 for
+     * images without a root disk.
+     */
+    static long shapeMiB(ImageInfo img, VmFiles files) {
+        if (img == null || !img.hasRootDisk()) return 0;
+        long bytes = DiskOverlay.qcow2VirtualSize(files.disk());
+        if (bytes < 0) {
+            Path base = Path.of(img.rootfs());
+            bytes = img.rootfs().endsWith(".qcow2") ? DiskOverlay.qcow2VirtualSize(base) : base.toFile().length();
+        }
+        return bytes <= 0 ? 0 : (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    /** Where a warm start keeps the VM's own fresh overlay while it tries the boot snapshot's disk. */
+    static Path coldDisk(VmFiles files) {
+        return files.dir().resolve("disk.cold.qcow2");
+    }
+
+    /**
+     * Before a warm start from a boot snapshot with a disk: the VM's disk becomes its own copy of the snapshot's overlay
+     * (holes kept: the writes of the recording boot, a few MiB; backed by the image's rootfs like any VM's overlay,
+     * so the VM does not depend on the boot snapshot afterwards); its fresh overlay is kept aside for
+     * {@link #warmFailed}. Nothing for a boot snapshot without a disk.
+     */
+    static void forWarmStart(VerifiedSnapshot snap, VmFiles files) {
+        if (snap.diskFile() == null) return;
+        try {
+            Files.createDirectories(files.dir());
+            Files.deleteIfExists(coldDisk(files));
+            if (Files.exists(files.disk())) Files.move(files.disk(), coldDisk(files));
+        } catch (IOException e) {
+            throw new UncheckedIOException("set aside disk " + files.disk() + ": " + e.getMessage(), e);
+        }
+        SnapshotFiles.copySparse(snap.diskFile(), files.disk());
+    }
+
+    /** After a warm start: the fresh overlay kept aside is not needed any more. */
+    static void warmSucceeded(VmFiles files) {
+        try {
+            Files.deleteIfExists(coldDisk(files));
+        } catch (IOException e) {
+            log.warn("remove {}: {}", coldDisk(files), e.getMessage());
+        }
+    }
+
+    /** A warm start failed: the VM gets back the fresh overlay it had (the cold boot must not start from the snapshot's disk). */
+    static void warmFailed(VmFiles files) {
+        try {
+            if (Files.exists(coldDisk(files))) Files.move(coldDisk(files), files.disk(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            else Files.deleteIfExists(files.disk()); // it had none: the cold boot creates it
+        } catch (IOException e) {
+            log.warn("restore the fresh disk of {}: {}", files.dir(), e.getMessage());
+        }
+    }
+
     /** Before a restore or clone from {@code snap}: the VM's disk as of the snapshot (a clone: an overlay on it). */
     static void fromSnapshot(VerifiedSnapshot snap, VmFiles files, boolean asClone) {
         if (snap.diskFile() == null) return;

@@ -121,6 +121,24 @@ class BootSnapshotsTest {
         assertThat(s.describe()).isEqualTo("1 vCPU, 128 MiB, 0 NICs, tcg");
     }
 
+    /**
+     * An image with a root disk: its layout has the disk device (not tiny's), and the disk's size is part of the shape
+     * (the guest's kernel and file system know it); VMs without a disk keep the keys they had before disks existed.
+     */
+    @Test
+    void aRootDiskIsInTheLayoutAndItsSizeInTheKey() {
+        String qemu = "QEMU emulator version 7.2.0";
+        ImageInfo t = tiny();
+        ImageInfo deb = new ImageInfo("debian-12", "Debian 12", "6.1", t.kernel(), t.kernelSha256(), t.initrd(), t.initrdSha256(),
+                "/cache/rootfs.ext4", "cc", 1, t.builtAt());
+        BootShape d1 = BootShape.of(deb, 1, 256, "tcg", 1, qemu, 1536);
+        assertThat(d1.layout()).isNotEqualTo(BootShape.of(t, 1, 256, "tcg", 1, qemu).layout());
+        assertThat(d1.key()).isNotEqualTo(BootShape.of(deb, 1, 256, "tcg", 1, qemu, 4096).key());
+        assertThat(d1.describe()).isEqualTo("1 vCPU, 256 MiB, 1 NIC, tcg, disk 1536 MiB");
+        assertThat(BootShape.of(t, 1, 128, "tcg", 0, qemu, 0)).isEqualTo(BootShape.of(t, 1, 128, "tcg", 0, qemu));
+        assertThat(BootShape.layoutOf(1, 128, false, 1, dev.vmctl.vmm.QemuCommand.SHARE_CMDLINE)).isEqualTo(BootShape.layoutOf(1, 128, false, 1));
+    }
+
     /** The layout is the device side of QEMU's command line: the kernel command line (host name, TSC rate) is not in it. */
     @Test
     void theLayoutFollowsTheDevicesNotTheKernelCommandLine() {

@@ -324,7 +324,7 @@ public final class DebianImageBuilder {
         return Math.max(DebianRecipe.MIN_SIZE_MIB, mib * 13 / 10 + 128);
     }
 
-    private static long autoSizeMiB(Path tree) throws IOException {
+    static long autoSizeMiB(Path tree) throws IOException {
         long[] total = {0};
         try (var s = Files.walk(tree)) {
             s.forEach(p -> {
@@ -495,6 +495,10 @@ public final class DebianImageBuilder {
             Files.createSymbolicLink(p, Path.of("/bin/busybox"));
         }
         write(root, "init", resource("rootdisk-init.sh"), "rwxr-xr-x");
+        // the init runs it from a copy in the disk's /run (clones' and warm VMs' identity without fork or exec)
+        Path helper = root.resolve(IdentityHelper.GUEST_PATH);
+        Files.write(helper, IdentityHelper.binary());
+        Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwxr-xr-x"));
         try (CpioWriter w = new CpioWriter(Files.newOutputStream(initrd))) {
             w.writeTree(root);
             w.charDevice("dev/console", 0600, 5, 1);

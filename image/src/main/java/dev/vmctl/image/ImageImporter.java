@@ -36,7 +36,7 @@ public final class ImageImporter {
     public record Request(String name, Path kernel, Path rootfs, Path initrd, String os) {}
 
     /** What a rootfs file is. */
-    public enum RootfsFormat { EXT4, QCOW2 }
+    public enum RootfsFormat { EXT4, QCOW2, TAR }
 
     private static final byte[] QCOW2_MAGIC = {'Q', 'F', 'I', (byte) 0xfb};
     private static final int EXT4_MAGIC_OFFSET = 1024 + 0x38;
@@ -80,12 +80,14 @@ public final class ImageImporter {
         if (head.length >= EXT4_MAGIC_OFFSET + 2 && (head[EXT4_MAGIC_OFFSET] & 0xff) == 0x53 && (head[EXT4_MAGIC_OFFSET + 1] & 0xff) == 0xef) {
             return RootfsFormat.EXT4;
         }
+        // a POSIX/GNU tar: "ustar" at 257 of the first header (a root file system as a tree: made into an ext4 on import)
+        if (head.length >= 262 && new String(head, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) return RootfsFormat.TAR;
         if (head.length >= 512 && (head[510] & 0xff) == 0x55 && (head[511] & 0xff) == 0xaa) {
             throw VmctlException.invalid("rootfs", rootfs + " is a partitioned raw disk (an MBR/GPT boot sector): vmctl mounts the whole "
                     + "disk as /", "an ext4 file system image (raw, no partition table) or a qcow2 holding one");
         }
-        throw VmctlException.invalid("rootfs", rootfs + " is neither an ext4 file system nor a qcow2 image (no ext4 superblock magic "
-                + "0xEF53 at 1080, no 'QFI\\xfb')", "an ext4 file system image (raw) or a qcow2 holding one");
+        throw VmctlException.invalid("rootfs", rootfs + " is neither an ext4 file system, a qcow2 image nor a tar (no ext4 superblock magic "
+                + "0xEF53 at 1080, no 'QFI\\xfb', no 'ustar' at 257)", "an ext4 file system image (raw), a qcow2 holding one, or an uncompressed rootfs .tar");
     }
 
     public ImageInfo importImage(Request req, Consumer<String> progress) {
@@ -132,8 +134,12 @@ public final class ImageImporter {
                 say.accept("writing vmctl's root-disk initramfs");
                 DebianImageBuilder.writeRootDiskInitramfs(initrd, work.resolve("initramfs"));
             }
-            say.accept("copying rootfs " + req.rootfs());
-            Files.copy(req.rootfs(), root);
+            if (fmt == RootfsFormat.TAR) {
+                tarToExt4(req.rootfs(), work.resolve("tree"), root, say);
+            } else {
+                say.accept("copying rootfs " + req.rootfs());
+                Files.copy(req.rootfs(), root);
+            }
             Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("r--r--r--"));
             say.accept("computing checksums");
             ImageInfo info = new ImageInfo(req.name(), req.os() == null || req.os().isBlank() ? "imported" : req.os().strip(), "imported",
@@ -157,6 +163,32 @@ public final class ImageImporter {
                 }
             }
         }
+    }
+
+    /**
+     * A rootfs .tar becomes an ext4 image: unpacked as it is (owners, modes, links; no absolute or {@code ..} names —
+     * GNU tar refuses those by default) into {@code tree}, checked for an init and the guest agent, then written by
+     * {@code mkfs.ext4 -d} (no loop mount) at the tree's size plus room to write ({@link DebianImageBuilder#autoSizeMiB}).
+     */
+    static void tarToExt4(Path tar, Path tree, Path img, Consumer<String> say) throws IOException {
+        if (!Cmd.available("tar")) throw new VmctlException(Kind.UNAVAILABLE, "tar is not installed", "install the Debian package tar");
+        if (!Cmd.available("mkfs.ext4")) throw new VmctlException(Kind.UNAVAILABLE, "mkfs.ext4 is not installed", "install the Debian package e2fsprogs");
+        Files.createDirectories(tree);
+        say.accept("unpacking rootfs " + tar);
+        CmdResult x = Cmd.run(List.of("tar", "-x", "-p", "--numeric-owner", "-f", tar.toString(), "-C", tree.toString()), null, null,
+                Duration.ofMinutes(20));
+        if (!x.ok()) throw VmctlException.invalid("rootfs", tar + " cannot be unpacked: " + x.stderrTail(), "an uncompressed tar of a root file system");
+        for (String[] need : new String[][]{{"sbin/init", "an init (/sbin/init; e.g. systemd-sysv)"},
+                {"usr/sbin/qemu-ga", "the QEMU guest agent (/usr/sbin/qemu-ga, Debian package qemu-guest-agent)"}}) {
+            Path p = tree.resolve(need[0]);
+            boolean there = Files.exists(p, LinkOption.NOFOLLOW_LINKS) || Files.exists(tree.resolve("usr").resolve(need[0]), LinkOption.NOFOLLOW_LINKS);
+            if (!there) throw VmctlException.invalid("rootfs", tar + " has no /" + need[0], need[1]);
+        }
+        long mib = DebianImageBuilder.autoSizeMiB(tree);
+        say.accept("writing ext4 (" + mib + " MiB, mkfs.ext4 -d, no loop mount)");
+        CmdResult r = Cmd.run(DebianImageBuilder.mkfsArgv(tree, img, mib), null, null, Duration.ofMinutes(20));
+        if (!r.ok()) throw new VmctlException(Kind.INTERNAL, "mkfs.ext4 failed (exit " + r.exitCode() + "): " + r.stderrTail(), null);
+        FileTree.delete(tree);
     }
 
     /** An ext4 rootfs must hold an init and a guest agent (read with debugfs, no mount). */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of vmctl's initramfs for images with a root disk (Debian: systemd). Installed as /init by
 # DebianImageBuilder. It mounts the VM's disk read-write, gives the guest its host name (and a machine-id
-# when the disk has none yet), starts the disk's guest agent (chrooted: it answers while systemd boots), then
+# when the disk has none yet), prepares vmctl-identity's /run (for clones and warm VMs), starts the disk's guest agent
+# (chrooted: it answers while systemd boots), then
 # switch_root's to systemd: ~2 s faster under TCG than Debian's own initrd.
 #
 # Kernel command-line parameters (the kernel ignores "vmctl.*"):
@@ -69,6 +70,13 @@ mount --move /dev /newroot/dev || fail "cannot move /dev"
 mount -t proc -o nosuid,nodev,noexec proc /newroot/proc
 mount -t sysfs -o nosuid,nodev,noexec sysfs /newroot/sys
 [ -s /newroot/etc/hostname ] && hostname "$(cat /newroot/etc/hostname)"
+# /run is a tmpfs from here on (systemd keeps a /run it finds mounted), holding a copy of vmctl-identity (a disk need
+# not carry it) and its FIFO: before a boot snapshot is recorded vmctl starts it there (GuestProfile.settleArgv), so
+# it waits, blocked in read(), in every boot snapshot and a warm VM gets its host name, machine-id, clock, entropy
+# and NICs without a fork or exec. (Started from here, before switch_root, it did not survive systemd's start.)
+if mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /newroot/run && [ -x /usr/sbin/vmctl-identity ]; then
+    cp /usr/sbin/vmctl-identity /newroot/run/.vmctl-identity && mkfifo -m 600 /newroot/run/vmctl-identity
+fi
 # The disk's guest agent starts now, chrooted into the disk, so that it answers while systemd boots (under TCG
 # systemd needs seconds before its units run): vmctl-agent.service takes over when it ends. The port's name arrives
 # shortly after virtio_console has probed it; without it (or without qemu-ga) the unit starts the agent.
@@ -76,7 +84,7 @@ port=
 i=0
 while [ -z "$port" ] && [ $i -lt 100 ]; do
     for d in /newroot/sys/class/virtio-ports/*; do
-        read -r n <"$d/name" 2>/dev/null || continue
+        read -r n <"$d/name" 2>/newroot/dev/null || continue
         [ "$n" = org.qemu.guest_agent.0 ] && port=/dev/${d##*/}
     done
     [ -n "$port" ] || { usleep 10000; i=$((i + 1)); }

@@ -37,6 +37,37 @@ class ImageImporterTest {
         assertThatThrownBy(() -> ImageImporter.kernelKind(Path.of("relative/vmlinux"))).hasMessageContaining("not an absolute path");
     }
 
+    /**
+     * A rootfs .tar: recognised by its header, unpacked with owners and modes and written as an ext4 by mkfs.ext4 -d
+     * (read back with debugfs); one without an agent is refused naming rootfs and what is missing.
+     */
+    @Test
+    void aRootfsTarBecomesAnExt4(@TempDir Path d) throws Exception {
+        Assumptions.assumeTrue(Cmd.available("mkfs.ext4") && Cmd.available("debugfs") && Cmd.available("tar"), "e2fsprogs and tar");
+        Path tree = d.resolve("src");
+        Files.createDirectories(tree.resolve("sbin"));
+        Files.createDirectories(tree.resolve("usr/sbin"));
+        Files.createDirectories(tree.resolve("etc"));
+        Files.writeString(tree.resolve("sbin/init"), "#!/bin/sh\n");
+        Files.writeString(tree.resolve("etc/motd"), "hello from a tar\n");
+        Files.setPosixFilePermissions(tree.resolve("sbin/init"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Cmd.check("tar", "-c", "-f", d.resolve("noagent.tar").toString(), "-C", tree.toString(), ".");
+        assertThat(ImageImporter.rootfsFormat(d.resolve("noagent.tar"))).isEqualTo(ImageImporter.RootfsFormat.TAR);
+        assertThatThrownBy(() -> ImageImporter.tarToExt4(d.resolve("noagent.tar"), d.resolve("t1"), d.resolve("x.ext4"), s -> { }))
+                .isInstanceOf(VmctlException.class).hasMessageContaining("rootfs").hasMessageContaining("usr/sbin/qemu-ga");
+        Files.writeString(tree.resolve("usr/sbin/qemu-ga"), "agent");
+        Cmd.check("tar", "-c", "-f", d.resolve("root.tar").toString(), "-C", tree.toString(), ".");
+        Path img = d.resolve("rootfs.ext4");
+        ImageImporter.tarToExt4(d.resolve("root.tar"), d.resolve("t2"), img, s -> { });
+        assertThat(ImageImporter.rootfsFormat(img)).isEqualTo(ImageImporter.RootfsFormat.EXT4);
+        assertThat(Files.exists(d.resolve("t2"))).as("the unpacked tree is removed").isFalse();
+        assertThat(Cmd.check("debugfs", "-R", "cat /etc/motd", img.toString()).stdout()).contains("hello from a tar");
+        assertThat(Cmd.check("debugfs", "-R", "stat /sbin/init", img.toString()).stdout()).contains("Mode:  0750");
+        ImageImporter.checkExt4Tree(img); // the import's own check passes on it
+        Files.write(d.resolve("not.tar"), new byte[1024]);
+        assertThatThrownBy(() -> ImageImporter.rootfsFormat(d.resolve("not.tar"))).hasMessageContaining("rootfs").hasMessageContaining("tar");
+    }
+
     @Test
     void rootfsFormats(@TempDir Path d) throws Exception {
         byte[] ext4 = new byte[4096];

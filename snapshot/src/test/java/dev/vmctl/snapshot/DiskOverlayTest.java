@@ -38,6 +38,20 @@ class DiskOverlayTest {
         assertThat(DiskOverlay.info(base).format()).isEqualTo("raw");
     }
 
+    /** The header read agrees with qemu-img, also after a resize; a raw file or a missing one is -1. */
+    @Test
+    void virtualSizeFromTheHeader() {
+        Path base = tmp.resolve("base.img");
+        Cmd.check("qemu-img", "create", "-q", "-f", "raw", base.toString(), "16M");
+        Path o = tmp.resolve("o.qcow2");
+        DiskOverlay.create(base, "raw", o);
+        assertThat(DiskOverlay.qcow2VirtualSize(o)).isEqualTo(16L << 20);
+        Cmd.check("qemu-img", "resize", "-q", "-f", "qcow2", o.toString(), "40M");
+        assertThat(DiskOverlay.qcow2VirtualSize(o)).isEqualTo(40L << 20).isEqualTo(DiskOverlay.info(o).virtualSize());
+        assertThat(DiskOverlay.qcow2VirtualSize(base)).isEqualTo(-1);
+        assertThat(DiskOverlay.qcow2VirtualSize(tmp.resolve("missing"))).isEqualTo(-1);
+    }
+
     @Test
     void refusals() {
         Path base = tmp.resolve("base.img");

@@ -29,6 +29,8 @@ final class Rules {
     static final String RATE = "a rate: 8kbit..10gbit in tc units, e.g. 500kbit, 10mbit, 1gbit (bps, kbps, mbps: bytes/s)";
     static final String CPU_LIMIT = "cores, a number from 0.01 to 64 (a fraction allowed), e.g. 0.5";
     static final String NODE_MEMORY = "a size from 64M to 1048576M (M, MB, MiB, G, GB, GiB), e.g. 512M; at least the node's VMs' memory plus 64M each for QEMU";
+    static final String DISK = "a size from 64M to 1048576M (M, G), e.g. 4G, at least the image's root file system; only for images with a"
+            + " root disk (debian-12, debian-13, imported ones), not tiny";
     static final String RUN = "a command as a list of strings, program first, e.g. [httpd, -f, -p, '8080']";
 
     /** The kinds of mapping in a topology file: their fields (= the record components) and the required ones. */
@@ -70,7 +72,7 @@ final class Rules {
             case "ROUTER.routes" -> "a list of routes: {to, via}";
             case "ROUTE.to" -> ROUTE_TO;
             case "ROUTE.via" -> "an address on one of the router's networks";
-            case "NODE.vms" -> "a list of VMs: {name, image, role?, cpus?, memory?, accel?, nics?, startBefore?, artifacts?, run?}";
+            case "NODE.vms" -> "a list of VMs: {name, image, role?, cpus?, memory?, accel?, nics?, startBefore?, artifacts?, run?, cpuLimit?, disk?}";
             case "VM.image" -> IMAGE;
             case "VM.cpus" -> CPUS;
             case "VM.memory" -> MEMORY;
@@ -80,6 +82,7 @@ final class Rules {
             case "VM.artifacts" -> "a list of artifacts: {src|url|maven|git, dest, mode?, owner?, sha256?, ref?, repo?}";
             case "VM.run" -> RUN;
             case "VM.cpuLimit" -> CPU_LIMIT;
+            case "VM.disk" -> DISK;
             case "NODE.resources" -> "{cpu: <cores>, memory: <size>, egress: <rate>}, e.g. {cpu: 0.5, memory: 512M, egress: 100mbit}";
             case "RESOURCES.cpu" -> CPU_LIMIT;
             case "RESOURCES.memory" -> NODE_MEMORY;

@@ -63,7 +63,7 @@ final class SpecReader {
         Obj o = obj(y, path, Shape.VM);
         return new TopologySpec.Vm(o.name("name"), o.str("role"), o.name("image"), o.integer("cpus"), o.str("memory"),
                 o.str("accel"), o.list("nics", this::nic), o.list("startBefore", this::name), o.list("artifacts", this::artifact),
-                o.list("run", this::word), o.number("cpuLimit"));
+                o.list("run", this::word), o.number("cpuLimit"), o.str("disk"));
     }
 
     private TopologySpec.Resources resources(Y y, String path) {

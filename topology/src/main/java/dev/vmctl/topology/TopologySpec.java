@@ -71,7 +71,8 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Vm(String name, String role, String image, Integer cpus, String memory, String accel,
-                     List<Nic> nics, List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run, Double cpuLimit) {
+                     List<Nic> nics, List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run, Double cpuLimit,
+                     String disk) {
         public static final int DEFAULT_CPUS = 1;
         public static final int DEFAULT_MEMORY_MIB = 128;
 
@@ -80,6 +81,12 @@ public record TopologySpec(String apiVersion, String kind, String name, List<Net
             startBefore = copy(startBefore);
             artifacts = copy(artifacts);
             run = copy(run);
+        }
+
+        /** Without a disk size ({@code disk}: the VM's own disk, images with a root file system; null: the image's rootfs size). */
+        public Vm(String name, String role, String image, Integer cpus, String memory, String accel, List<Nic> nics,
+                  List<String> startBefore, List<ArtifactSpec> artifacts, List<String> run, Double cpuLimit) {
+            this(name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit, null);
         }
 
         public Vm(String name, String role, String image, Integer cpus, String memory, String accel, List<Nic> nics,

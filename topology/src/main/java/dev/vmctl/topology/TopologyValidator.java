@@ -231,6 +231,12 @@ final class TopologyValidator {
                 problem(vp + ".memory", v.memory() + " (" + mib + " MiB) is out of range", Rules.MEMORY);
             }
         }
+        if (v.disk() != null) {
+            long mib = Sizes.parseMiB(v.disk());
+            if (mib < 0) problem(vp + ".disk", "'" + v.disk() + "' is not a size", Rules.DISK);
+            else if (mib < 64 || mib > 1024 * 1024) problem(vp + ".disk", v.disk() + " (" + mib + " MiB) is out of range", Rules.DISK);
+            else if ("tiny".equals(v.image())) problem(vp + ".disk", "image tiny has no root disk to size", Rules.DISK);
+        }
         if (v.cpuLimit() != null && !cores(v.cpuLimit())) {
             problem(vp + ".cpuLimit", v.cpuLimit() + " is out of range", Rules.CPU_LIMIT);
         }

@@ -173,16 +173,31 @@ class TopologyParserTest {
                 .contains("unknown field 'speed' in a NIC (allowed: network, ip, rate)");
     }
 
+    /** disk: a size for images with a root disk; checked like memory, and refused for tiny (which has no disk). */
+    @Test
+    void vmDisk() {
+        String deb = SHOP.replace("role: db-cache,    image: tiny, memory: 128M", "role: db-cache,    image: debian-12, memory: 128M, disk: 4G");
+        TopologySpec s = TopologyParser.parse(deb, "shop.yaml");
+        assertThat(s.nodes().getFirst().vm("cache").disk()).isEqualTo("4G");
+        assertThat(s.nodes().getFirst().vm("api").disk()).isNull();
+        assertThat(fail(deb.replace("disk: 4G", "disk: lots")).getMessage())
+                .contains("nodes[0].vms[1].disk: 'lots' is not a size (allowed: a size from 64M to 1048576M");
+        assertThat(fail(deb.replace("disk: 4G", "disk: 2048G")).getMessage())
+                .contains("nodes[0].vms[1].disk: 2048G (2097152 MiB) is out of range");
+        assertThat(fail(SHOP.replace("role: db-cache,    image: tiny, memory: 128M", "role: db-cache,    image: tiny, memory: 128M, disk: 4G"))
+                .getMessage()).contains("nodes[0].vms[1].disk: image tiny has no root disk to size (allowed:").contains("not tiny");
+    }
+
     @Test
     void unknownFieldListsTheAllowedOnes() {
         TopologyException e = fail(SHOP.replace("memory: 128M, nics: [public]}", "memry: 128M, nics: [public]}"));
         assertThat(e.getMessage()).isEqualTo("shop.yaml:12:57: nodes[0].vms[2].memry: unknown field 'memry' in a VM "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit, disk)");
         assertThat(fail(SHOP + "labels: {a: b}\n").getMessage()).isEqualTo("shop.yaml:13:1: labels: unknown field 'labels' "
                 + "in a topology (allowed: apiVersion, kind, name, networks, routers, nodes)");
         assertThat(fail(SHOP.replace("startBefore", "startbefore")).getMessage()).isEqualTo("shop.yaml:11:89: "
                 + "nodes[0].vms[1].startbefore: unknown field 'startbefore' in a VM (did you mean 'startBefore'?) "
-                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)");
+                + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit, disk)");
     }
 
     @Test
@@ -346,7 +361,7 @@ class TopologyParserTest {
                 "shop.yaml:1:1: kind: required field is missing (allowed: Topology)",
                 "shop.yaml:3:11: networks: expected a list, found a mapping (allowed: a list of networks: {name, subnet, vlan?})",
                 "shop.yaml:7:9: nodes[0].vms[0]: expected a mapping (a VM), found a string 'just-a-string' "
-                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit)",
+                        + "(allowed: name, role, image, cpus, memory, accel, nics, startBefore, artifacts, run, cpuLimit, disk)",
                 "shop.yaml:8:15: nodes[0].vms[1].name: expected a single value, found a list (allowed: lower-case letters, "
                         + "digits and '-', starting with a letter or digit, 1-63 characters ([a-z0-9][a-z0-9-]{0,62}))",
                 "shop.yaml:11:15: nodes[0].vms[1].nics: expected a list, found a string 'public' (allowed: a list of at most 8 NICs: "

@@ -19,11 +19,13 @@ public enum GuestProfile {
     BUSYBOX(QemuCommand.SHARE_CMDLINE, false, true, List.of()),
     /**
      * Images with a root file system (Debian 12/13): vmctl's initramfs mounts the VM's qcow2 overlay as / and
-     * switch_root's to systemd; the agent is vmctl-agent.service. No boot snapshots yet (a warm start would need the
-     * disk as of the snapshot): these VMs boot cold. {@code net.ifnames=0}: the kernel's eth names stay (vmctl
-     * renames NICs by MAC itself; udev is masked anyway).
+     * switch_root's to systemd; the agent is vmctl-agent.service. Boot snapshots carry the disk as of the snapshot
+     * (each warm VM gets its own copy of that overlay) and are recorded once systemd has booted ({@link #settleArgv});
+     * vmctl-identity is started in the guest before the recording (an image built before that: a warm VM's identity goes
+     * through the agent's identity script and its NICs through the network script). {@code net.ifnames=0}: the kernel's
+     * eth names stay (vmctl renames NICs by MAC itself; udev is masked anyway).
      */
-    SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, false,
+    SYSTEMD(QemuCommand.SHARE_CMDLINE + " " + QemuCommand.ROOT_DISK_CMDLINE + " net.ifnames=0", true, true,
             List.of("/sbin/resize2fs", "/dev/vda"));
 
     private final String extraCmdline;
@@ -60,7 +62,27 @@ public enum GuestProfile {
 
     /** Whether boot snapshots (warm starts) can serve this profile; null when they can, else why not. */
     public String noBootSnapshots() {
-        return bootSnapshots ? null : "VMs that boot from a disk have no boot snapshots yet (they boot cold)";
+        return bootSnapshots ? null : "this guest has no boot snapshots (it boots cold)";
+    }
+
+    /**
+     * The guest command that returns once the guest's own boot has finished, run before its boot snapshot is
+     * recorded: a systemd guest's agent answers while systemd still starts units (seconds under TCG), and a warm copy
+     * restored from that moment would go on booting while vmctl gives it its identity. Empty: the guest is idle when
+     * the agent answers (busybox). The systemd one then starts vmctl-identity on its FIFO (from the disk, else the copy
+     * vmctl's initramfs put in /run), so that the boot snapshot has it waiting. Its exit status is not a failure.
+     */
+    public List<String> settleArgv() {
+        // the early agent answers before systemd is PID 1 (then systemctl says "offline"): wait for it first (≤ 60 s);
+        // an imported disk whose init is not systemd has nothing to wait for. Then vmctl-identity is started (unless
+        // one waits already) on its FIFO, in a session of its own, so that it waits in the boot snapshot
+        return rootDisk ? List.of("/bin/sh", "-c", "case $(readlink -f /sbin/init) in */systemd) "
+                + "i=0; while [ ! -d /run/systemd/system ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; "
+                + "/bin/systemctl is-system-running --wait ;; esac; "
+                + "h=/usr/sbin/vmctl-identity; [ -x $h ] || h=/run/.vmctl-identity; "
+                + "if [ -x $h ] && ! [ -s /run/.vmctl-identity.pid ]; then [ -p /run/vmctl-identity ] || mkfifo -m 600 /run/vmctl-identity; "
+                + "setsid $h --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 & echo $! >/run/.vmctl-identity.pid; fi; exit 0")
+                : List.of();
     }
 
     /** The guest command that writes the guest's dirty pages to its disk before a hard reset or kill; empty: no disk. */

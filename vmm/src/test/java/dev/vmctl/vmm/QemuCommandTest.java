@@ -47,8 +47,11 @@ class QemuCommandTest {
                 .doesNotContain("-drive");
         assertThat(GuestProfile.ofCmdline(GuestProfile.SYSTEMD.extraCmdline())).isEqualTo(GuestProfile.SYSTEMD);
         assertThat(GuestProfile.ofCmdline(QemuCommand.SHARE_CMDLINE)).isEqualTo(GuestProfile.BUSYBOX);
-        assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNotNull();
+        // both profiles have boot snapshots (the systemd one carries the disk and waits for systemd before recording)
+        assertThat(GuestProfile.SYSTEMD.noBootSnapshots()).isNull();
         assertThat(GuestProfile.BUSYBOX.noBootSnapshots()).isNull();
+        assertThat(GuestProfile.SYSTEMD.settleArgv()).isNotEmpty();
+        assertThat(GuestProfile.BUSYBOX.settleArgv()).isEmpty();
     }
 
     @Test

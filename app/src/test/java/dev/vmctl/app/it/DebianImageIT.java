@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The Debian images end to end on real QEMU, through the CLI: build debian-12 (the rootfs is cached by recipe under
  * /var/cache/vmctl/rootfs: the first build on a machine takes minutes, a second one is a cache hit), a VM with a NIC
- * and a grown disk, exec, file copy, link impairment, stop/start keeping the disk, a snapshot and a clone with its
+ * and a grown disk, exec, file copy, link impairment, stop/start keeping the disk, a warm create from the boot snapshot
+ * the first VM's cold boot recorded (its own disk, host name, machine-id, MAC, address), a snapshot and a clone with its
  * own host name and machine-id and the snapshot's disk, image rm refused while in use; one debian-13 boot.
  * Addresses from 198.18.0.0/15 inside the server's namespaces.
  */
@@ -35,6 +36,17 @@ class DebianImageIT {
     private static void build(Fixture f, String name) {
         Cli.Result r = ok(f.cli.run("image", "build", name, "--timeout", "60m"));
         assertThat(r.out()).contains("built image " + name);
+    }
+
+    /** The image's boot snapshots once {@code count} exist (they are committed in the background). */
+    private static JsonNode bootSnapshots(Fixture f, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
+        while (true) {
+            JsonNode b = f.api.get("/api/v1/images/debian-12").json().path("bootSnapshots");
+            if (b.size() == count) return b;
+            assertThat(System.nanoTime() - deadline).as("boot snapshots: " + b).isNegative();
+            Thread.sleep(200);
+        }
     }
 
     @Test
@@ -92,6 +104,47 @@ class DebianImageIT {
             ok(cli.run("vm", "create", "dt", "--image", "tiny", "--nic", "net=dfront", "--start", "--wait"));
             String tinyIp = f.api.get("/api/v1/vms/dt").json().path("nics").get(0).path("ip").asText().split("/")[0];
             ok(cli.run("vm", "exec", "d1", "--", "ping", "-c", "1", "-W", "5", tinyIp));
+
+            // boot snapshots: d1's cold boot recorded its shape's (disk included); a create of that shape is warm, with
+            // its own copy of the disk, host name, machine-id, MAC and address
+            assertThat(vm.path("boot").asText()).isEqualTo("cold");
+            JsonNode boots = bootSnapshots(f, 1);
+            assertThat(boots.get(0).path("vm").asText()).isEqualTo("d1");
+            String d1MachineId = ok(cli.run("vm", "exec", "d1", "--", "cat", "/etc/machine-id")).out().trim();
+            long w0 = System.nanoTime();
+            ok(cli.run("vm", "create", "dw", "--image", "debian-12", "--memory", "512M", "--disk", "2G", "--nic", "net=dfront",
+                    "--start", "--wait"));
+            System.out.printf("DebianImageIT: debian-12 warm create -> RUNNING %.2f s%n", (System.nanoTime() - w0) / 1e9);
+            JsonNode dw = f.api.get("/api/v1/vms/dw").json();
+            assertThat(dw.path("boot").asText()).as(dw.toString()).isEqualTo("warm");
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "hostname")).out().trim()).isEqualTo("dw");
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "cat", "/etc/hostname")).out().trim()).isEqualTo("dw");
+            String dwMachineId = ok(cli.run("vm", "exec", "dw", "--", "cat", "/etc/machine-id")).out().trim();
+            assertThat(dwMachineId).hasSize(32).isNotEqualTo(d1MachineId);
+            String dwIp = dw.path("nics").get(0).path("ip").asText().split("/")[0];
+            assertThat(dwIp).isNotEqualTo(ip.split("/")[0]);
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "ip", "-br", "link", "show", "eth0")).out())
+                    .contains(dw.path("nics").get(0).path("mac").asText());
+            ok(cli.run("vm", "exec", "dw", "--", "ping", "-c", "1", "-W", "5", ip.split("/")[0]));
+            ok(cli.run("vm", "exec", "d1", "--", "ping", "-c", "1", "-W", "5", dwIp));
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "cat", "/proc/1/comm")).out().trim()).isEqualTo("systemd");
+            df = ok(cli.run("vm", "exec", "dw", "--", "df", "-m", "/")).out();
+            assertThat(Long.parseLong(df.lines().skip(1).findFirst().orElseThrow().trim().split("\\s+")[1])).as(df).isGreaterThan(1500);
+            // its own overlay, in its own folder: what it writes d1 does not see, and it stays over a (cold) stop/start
+            Path dwDisk = f.dataDir.resolve("vms").resolve(dw.path("id").asText()).resolve("disk.qcow2");
+            assertThat(dwDisk).exists();
+            assertThat(dwDisk.resolveSibling("disk.cold.qcow2")).doesNotExist();
+            ok(cli.run("vm", "exec", "dw", "--", "sh", "-c", "echo warm > /root/only-warm && sync"));
+            assertThat(cli.run("vm", "exec", "d1", "--", "test", "-e", "/root/only-warm").code()).isNotZero();
+            assertThat(bootSnapshots(f, 1).get(0).path("warmVms").toString()).contains("dw");
+            ok(cli.run("vm", "stop", "dw"));
+            ok(cli.run("vm", "start", "dw", "--wait"));
+            assertThat(f.api.get("/api/v1/vms/dw").json().path("boot").asText()).isEqualTo("cold");
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "cat", "/root/only-warm")).out().trim()).isEqualTo("warm");
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "hostname")).out().trim()).isEqualTo("dw");
+            assertThat(ok(cli.run("vm", "exec", "dw", "--", "cat", "/etc/machine-id")).out().trim()).isEqualTo(dwMachineId);
+            ok(cli.run("vm", "rm", "dw", "--force"));
+            assertThat(dwDisk).doesNotExist();
 
             // guest netem through iproute2's tc in the Debian guest
             ok(cli.run("link", "impair", "d1", "eth0", "--delay", "50ms"));
@@ -162,7 +215,7 @@ class DebianImageIT {
             assertThat(disk).doesNotExist();
             ok(cli.run("snapshot", "rm", "d1-snap"));
         } finally {
-            for (String n : new String[]{"dc-1", "d1", "dt"}) f.destroyQuietly(n);
+            for (String n : new String[]{"dc-1", "dw", "d1", "dt"}) f.destroyQuietly(n);
             f.api.delete("/api/v1/snapshots/d1-snap");
             cli.run("net", "rm", "dfront");
         }
