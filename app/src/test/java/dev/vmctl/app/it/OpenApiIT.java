@@ -45,7 +45,7 @@ class OpenApiIT {
             String[] mp = route.split(" ", 2);
             if (mp[1].equals("/api/v1/events") || mp[1].endsWith("/build")) continue; // stream; long build: covered elsewhere
             if (mp[0].equals("HEAD")) continue; // no body to read the error from (GET of the same route is checked)
-            String path = mp[1].replace("{id}", "no-such-vm").replace("{name}", "no-such-image").replace("{nic}", "eth0").replace("{topology}", "no-such-topo").replace("{node}", "no-such-node").replace("{file}", "no-such-asset.js").replace("{path}", "x/y");
+            String path = mp[1].replace("{id}", "no-such-vm").replace("{name}", "no-such-image").replace("{nic}", "eth0").replace("{topology}", "no-such-topo").replace("{node}", "no-such-node").replace("{file}", "no-such-asset.js").replace("{path}", "x/y").replace("{sha256}", "no-such-artifact");
             Api.Response r = f.api.send(mp[0], path, mp[0].equals("POST") && path.endsWith("/exec") ? Map.of("argv", List.of("true")) : null);
             assertThat(r.status()).as(route + " → " + r.body()).isNotEqualTo(405);
             if (r.status() == 404) assertThat(r.json().path("error").asText()).as(route).contains("not found: no-such");
