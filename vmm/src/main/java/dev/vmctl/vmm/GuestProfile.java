@@ -81,7 +81,10 @@ public enum GuestProfile {
                 + "/bin/systemctl is-system-running --wait ;; esac; "
                 + "h=/usr/sbin/vmctl-identity; [ -x $h ] || h=/run/.vmctl-identity; "
                 + "if [ -x $h ] && ! [ -s /run/.vmctl-identity.pid ]; then [ -p /run/vmctl-identity ] || mkfifo -m 600 /run/vmctl-identity; "
-                + "setsid $h --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 & echo $! >/run/.vmctl-identity.pid; fi; exit 0")
+                + "setsid $h --serve /run/vmctl-identity </dev/null >/dev/null 2>&1 & echo $! >/run/.vmctl-identity.pid; fi; "
+                // until it has the FIFO open (≤ 5 s): a snapshot taken before that would restore a helper not yet reading
+                + "p=$(cat /run/.vmctl-identity.pid 2>/dev/null); i=0; while [ -n \"$p\" ] && [ $i -lt 50 ]; do "
+                + "readlink /proc/$p/fd/* 2>/dev/null | grep -q /run/vmctl-identity && break; sleep 0.1; i=$((i + 1)); done; exit 0")
                 : List.of();
     }
 
