@@ -257,6 +257,26 @@ public final class Store implements AutoCloseable {
                cleaned     INTEGER NOT NULL DEFAULT 0
              )""", """
              CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
+            // tokens and users (issue 15): one token per user, stored as its SHA-256 only (UserStore); the audit log of
+            // every state-changing request (AuditLog)
+            {"""
+             CREATE TABLE users (
+               name        TEXT PRIMARY KEY,
+               role        TEXT NOT NULL,
+               token_hash  TEXT NOT NULL UNIQUE,
+               created_at  TEXT NOT NULL,
+               rotated_at  TEXT
+             )""", """
+             CREATE TABLE audit (
+               id          INTEGER PRIMARY KEY AUTOINCREMENT,
+               at          TEXT NOT NULL,
+               user        TEXT,
+               method      TEXT NOT NULL,
+               path        TEXT NOT NULL,
+               route       TEXT,
+               status      INTEGER NOT NULL
+             )""", """
+             CREATE INDEX audit_by_user ON audit(user, at)"""},
     };
 
     /** The schema version a fresh or migrated database has. */

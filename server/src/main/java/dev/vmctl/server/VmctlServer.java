@@ -64,6 +64,7 @@ public final class VmctlServer implements AutoCloseable {
     private final dev.vmctl.engine.Templates templates;
     private final List<Route> routes = new ArrayList<>();
     private final PrometheusExport prometheus;
+    private final Auth auth;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -82,9 +83,11 @@ public final class VmctlServer implements AutoCloseable {
         this.scenarios = new ScenarioService(engine, topologies, events);
         this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
         this.prometheus = new PrometheusExport(engine.metrics(), events);
+        this.auth = new Auth(new dev.vmctl.engine.UserStore(store), new dev.vmctl.engine.AuditLog(store), dir.root());
     }
 
     public VmctlServer start() {
+        auth.bootstrap(); // DATA/admin.token before anything answers
         engine.reconcile();
         scenarios.reconcile();
         templates.start();
@@ -97,6 +100,8 @@ public final class VmctlServer implements AutoCloseable {
             cfg.jetty.port = options.port();
             RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
             cfg.routes.before(guard::check);
+            cfg.routes.before(auth::check);
+            cfg.routes.after(auth::audit);
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
                     Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
@@ -138,6 +143,7 @@ public final class VmctlServer implements AutoCloseable {
             tr.register(r);
             tr.registerRun(r);
             new MetricsRoutes(engine.metrics(), prometheus).register(r);
+            new AuthRoutes(auth).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             cfg.routes.sse("/api/v1/events", this::events);
         });
@@ -260,6 +266,7 @@ public final class VmctlServer implements AutoCloseable {
 
     /** The GUI (module gui, built by Vite into classpath dev/vmctl/gui/), else a placeholder page. */
     private void gui(Context ctx) throws IOException {
+        if (auth.guiEntry(ctx)) return;
         try (InputStream in = VmctlServer.class.getResourceAsStream("/dev/vmctl/gui/index.html")) {
             ctx.contentType("text/html; charset=utf-8").result(in != null ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : resource("index.html"));
         }
