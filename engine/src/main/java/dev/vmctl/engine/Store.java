@@ -257,15 +257,23 @@ public final class Store implements AutoCloseable {
                cleaned     INTEGER NOT NULL DEFAULT 0
              )""", """
              CREATE INDEX template_runs_by_template ON template_runs(template, started_at)"""},
-            // tokens and users (issue 15): one token per user, stored as its SHA-256 only (UserStore); the audit log of
-            // every state-changing request (AuditLog)
+            // tokens and users (issue 15): one token per user, stored as its SHA-256 only, and its quotas (UserStore); who
+            // owns each resource (Owners); the audit log of every state-changing request (AuditLog)
             {"""
              CREATE TABLE users (
                name        TEXT PRIMARY KEY,
                role        TEXT NOT NULL,
                token_hash  TEXT NOT NULL UNIQUE,
                created_at  TEXT NOT NULL,
-               rotated_at  TEXT
+               rotated_at  TEXT,
+               max_vms     INTEGER,
+               max_memory_mib INTEGER
+             )""", """
+             CREATE TABLE owners (
+               kind        TEXT NOT NULL,
+               key         TEXT NOT NULL,
+               owner       TEXT NOT NULL,
+               PRIMARY KEY (kind, key)
              )""", """
              CREATE TABLE audit (
                id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -31,9 +31,14 @@ public final class UserStore {
         }
     }
 
-    /** A user as stored (without the token's hash). */
-    public record User(String name, Role role, String createdAt, String rotatedAt) {
+    /** A user as stored (without the token's hash); quotas null: no limit. */
+    public record User(String name, Role role, String createdAt, String rotatedAt, Integer maxVms, Integer maxMemoryMiB) {
         public boolean admin() { return role == Role.ADMIN; }
+    }
+
+    /** How much a user may hold at once: VMs and their memory (null: no limit). */
+    public record Quota(Integer maxVms, Integer maxMemoryMiB) {
+        public static final Quota NONE = new Quota(null, null);
     }
 
     /** A user with the token just issued to it. */
@@ -48,19 +53,28 @@ public final class UserStore {
     /** The user a token belongs to; empty for a token of the wrong form or one nobody holds (removed, rotated). */
     public Optional<User> authenticate(String token) {
         if (!Tokens.wellFormed(token)) return Optional.empty();
-        return query("SELECT name, role, created_at, rotated_at FROM users WHERE token_hash=?", Tokens.hash(token)).stream().findFirst();
+        return query("SELECT name, role, created_at, rotated_at, max_vms, max_memory_mib FROM users WHERE token_hash=?", Tokens.hash(token)).stream().findFirst();
     }
 
     public List<User> list() {
-        return query("SELECT name, role, created_at, rotated_at FROM users ORDER BY name");
+        return query("SELECT name, role, created_at, rotated_at, max_vms, max_memory_mib FROM users ORDER BY name");
     }
 
     public Optional<User> get(String name) {
-        return query("SELECT name, role, created_at, rotated_at FROM users WHERE name=?", name).stream().findFirst();
+        return query("SELECT name, role, created_at, rotated_at, max_vms, max_memory_mib FROM users WHERE name=?", name).stream().findFirst();
+    }
+
+    /** Creates a user with a new token and no quota. */
+    public Issued add(String name, Role role) {
+        return add(name, role, Quota.NONE);
     }
 
     /** Creates a user with a new token. */
-    public Issued add(String name, Role role) {
+    public Issued add(String name, Role role, Quota quota) {
+        if (quota.maxVms() != null && quota.maxVms() < 0) throw VmctlException.invalid("maxVms", quota.maxVms() + " is negative", "0 or more");
+        if (quota.maxMemoryMiB() != null && quota.maxMemoryMiB() < 0) {
+            throw VmctlException.invalid("maxMemory", quota.maxMemoryMiB() + " MiB is negative", "0 or more, e.g. \"4G\"");
+        }
         if (name == null || !NAME.matcher(name).matches()) {
             throw VmctlException.invalid("name", name == null ? "missing" : "'" + name + "' is not a user name",
                     "1 to 32 characters: a lower-case letter, then letters, digits, '_', '.', '-'");
@@ -74,16 +88,18 @@ public final class UserStore {
                     if (rs.next()) throw VmctlException.conflict("add user " + name + ": already exists", "remove it first or pick another name");
                 }
             }
-            try (PreparedStatement ps = db.prepareStatement("INSERT INTO users (name, role, token_hash, created_at) VALUES (?,?,?,?)")) {
+            try (PreparedStatement ps = db.prepareStatement("INSERT INTO users (name, role, token_hash, created_at, max_vms, max_memory_mib) VALUES (?,?,?,?,?,?)")) {
                 ps.setString(1, name);
                 ps.setString(2, role.json());
                 ps.setString(3, Tokens.hash(token));
                 ps.setString(4, now);
+                ps.setObject(5, quota.maxVms());
+                ps.setObject(6, quota.maxMemoryMiB());
                 ps.executeUpdate();
             }
             return null;
         });
-        return new Issued(new User(name, role, now, null), token);
+        return new Issued(new User(name, role, now, null, quota.maxVms(), quota.maxMemoryMiB()), token);
     }
 
     /** A new token for {@code name}; the old one stops working at once. */
@@ -127,7 +143,7 @@ public final class UserStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new User(rs.getString("name"), Role.parse("role", rs.getString("role")), rs.getString("created_at"),
-                                rs.getString("rotated_at")));
+                                rs.getString("rotated_at"), (Integer) rs.getObject("max_vms"), (Integer) rs.getObject("max_memory_mib")));
                     }
                 }
                 return out;

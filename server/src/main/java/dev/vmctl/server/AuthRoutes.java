@@ -18,16 +18,17 @@ import java.util.Optional;
  */
 final class AuthRoutes {
     /** A user as the API shows it (never its token's hash). */
-    record UserView(String name, String role, String createdAt, String rotatedAt) {
+    record UserView(String name, String role, String createdAt, String rotatedAt, Integer maxVms, Integer maxMemoryMiB) {
         static UserView of(UserStore.User u) {
-            return new UserView(u.name(), u.role().json(), u.createdAt(), u.rotatedAt());
+            return new UserView(u.name(), u.role().json(), u.createdAt(), u.rotatedAt(), u.maxVms(), u.maxMemoryMiB());
         }
     }
 
     /** A user with the token just issued (shown once). */
-    record IssuedToken(String name, String role, String createdAt, String rotatedAt, String token) {
+    record IssuedToken(String name, String role, String createdAt, String rotatedAt, Integer maxVms, Integer maxMemoryMiB, String token) {
         static IssuedToken of(UserStore.Issued i) {
-            return new IssuedToken(i.user().name(), i.user().role().json(), i.user().createdAt(), i.user().rotatedAt(), i.token());
+            UserStore.User u = i.user();
+            return new IssuedToken(u.name(), u.role().json(), u.createdAt(), u.rotatedAt(), u.maxVms(), u.maxMemoryMiB(), i.token());
         }
     }
 
@@ -39,7 +40,7 @@ final class AuthRoutes {
     }
 
     /** {@code POST /api/v1/users}. */
-    record CreateUser(String name, String role) {}
+    record CreateUser(String name, String role, Integer maxVms, String maxMemory) {}
 
     private final Auth auth;
 
@@ -57,7 +58,15 @@ final class AuthRoutes {
             CreateUser b = Api.body(ctx, CreateUser.class);
             if (b == null) throw VmctlException.invalid("body", "missing", "{\"name\": NAME, \"role\": \"admin\" | \"user\"}");
             UserStore.Role role = b.role() == null ? UserStore.Role.USER : UserStore.Role.parse("role", b.role());
-            Api.json(ctx, 201, IssuedToken.of(auth.users().add(b.name(), role)));
+            Integer maxMemory = null;
+            if (b.maxMemory() != null) {
+                long mib = dev.vmctl.model.Sizes.parseMiB(b.maxMemory());
+                if (mib < 0 || mib > Integer.MAX_VALUE) {
+                    throw VmctlException.invalid("maxMemory", "'" + b.maxMemory() + "' is not a size", "a size in MiB or GiB, e.g. \"512M\", \"4G\"");
+                }
+                maxMemory = (int) mib;
+            }
+            Api.json(ctx, 201, IssuedToken.of(auth.users().add(b.name(), role, new UserStore.Quota(b.maxVms(), maxMemory))));
         });
         r.add(HandlerType.DELETE, "/api/v1/users/{name}", ctx -> {
             Auth.requireAdmin(ctx, "remove user");

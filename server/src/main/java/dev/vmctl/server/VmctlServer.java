@@ -65,6 +65,7 @@ public final class VmctlServer implements AutoCloseable {
     private final List<Route> routes = new ArrayList<>();
     private final PrometheusExport prometheus;
     private final Auth auth;
+    private final Ownership ownership;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -84,6 +85,7 @@ public final class VmctlServer implements AutoCloseable {
         this.templates = new dev.vmctl.engine.Templates(engine, topologies, events);
         this.prometheus = new PrometheusExport(engine.metrics(), events);
         this.auth = new Auth(new dev.vmctl.engine.UserStore(store), new dev.vmctl.engine.AuditLog(store), dir.root());
+        this.ownership = new Ownership(new dev.vmctl.engine.Owners(store), store, engine.vms());
     }
 
     public VmctlServer start() {
@@ -101,6 +103,8 @@ public final class VmctlServer implements AutoCloseable {
             RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
             cfg.routes.before(guard::check);
             cfg.routes.before(auth::check);
+            cfg.routes.before(ownership::check);
+            cfg.routes.after(ownership::after);
             cfg.routes.after(auth::audit);
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
                     Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));

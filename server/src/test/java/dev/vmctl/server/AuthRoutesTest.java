@@ -283,6 +283,73 @@ class AuthRoutesTest {
         as(admin(), "DELETE", "/api/v1/users/dave", null);
     }
 
+    @Test
+    void aUserSeesAndChangesOnlyItsOwnVmsAndAdminsSeeEverything() throws Exception {
+        String erin = as(admin(), "POST", "/api/v1/users", "{\"name\":\"erin\"}").json().path("token").asText();
+        String frank = as(admin(), "POST", "/api/v1/users", "{\"name\":\"frank\"}").json().path("token").asText();
+        try {
+            Answer mine = as(erin, "POST", "/api/v1/vms", "{\"name\":\"erin-vm\",\"image\":\"tiny\"}");
+            assertThat(mine.status()).as(mine.raw().body()).isEqualTo(201);
+            String id = mine.json().path("id").asText();
+            assertThat(as(admin(), "POST", "/api/v1/vms", "{\"name\":\"admin-vm\",\"image\":\"tiny\"}").status()).isEqualTo(201);
+
+            assertThat(names(as(erin, "GET", "/api/v1/vms", null).json())).containsExactly("erin-vm");
+            assertThat(names(as(frank, "GET", "/api/v1/vms", null).json())).isEmpty();
+            assertThat(names(as(admin(), "GET", "/api/v1/vms", null).json())).contains("erin-vm", "admin-vm");
+            assertThat(as(erin, "GET", "/api/v1/vms/erin-vm", null).status()).isEqualTo(200);
+            assertThat(as(erin, "GET", "/api/v1/vms/" + id, null).status()).isEqualTo(200);
+            // another's VM is not there, by name or id, for reading or changing; nothing changes
+            for (String[] mp : new String[][]{{"GET", "/api/v1/vms/erin-vm"}, {"GET", "/api/v1/vms/" + id}, {"DELETE", "/api/v1/vms/erin-vm"},
+                    {"POST", "/api/v1/vms/erin-vm/start"}, {"GET", "/api/v1/vms/erin-vm/console"}}) {
+                Answer r = as(frank, mp[0], mp[1], null);
+                assertThat(r.status()).as(mp[0] + " " + mp[1] + " → " + r.raw().body()).isEqualTo(404);
+                assertThat(r.error()).isEqualTo("vm not found: " + mp[1].split("/")[4]);
+            }
+            assertThat(as(frank, "POST", "/api/v1/vms/erin-vm/exec", "{\"argv\":[\"true\"]}").status()).isEqualTo(404);
+            assertThat(as(frank, "POST", "/api/v1/snapshots", "{\"vm\":\"erin-vm\",\"name\":\"stolen\"}").status()).isEqualTo(404);
+            assertThat(as(erin, "GET", "/api/v1/vms/admin-vm", null).status()).isEqualTo(404);
+            assertThat(as(admin(), "GET", "/api/v1/vms/erin-vm", null).json().path("state").asText()).isEqualTo("REQUESTED");
+            // the owner removes it
+            assertThat(as(erin, "DELETE", "/api/v1/vms/erin-vm", null).status()).isEqualTo(200);
+            assertThat(as(admin(), "DELETE", "/api/v1/vms/admin-vm", null).status()).isEqualTo(200);
+        } finally {
+            as(admin(), "DELETE", "/api/v1/users/erin", null);
+            as(admin(), "DELETE", "/api/v1/users/frank", null);
+        }
+    }
+
+    @Test
+    void quotasRefuseAVmThatWouldNotFitAndCreateNothing() throws Exception {
+        Answer add = as(admin(), "POST", "/api/v1/users", "{\"name\":\"gina\",\"maxVms\":1,\"maxMemory\":\"256M\"}");
+        assertThat(add.status()).as(add.raw().body()).isEqualTo(201);
+        assertThat(add.json().path("maxVms").asInt()).isEqualTo(1);
+        assertThat(add.json().path("maxMemoryMiB").asInt()).isEqualTo(256);
+        String gina = add.json().path("token").asText();
+        try {
+            Answer big = as(gina, "POST", "/api/v1/vms", "{\"name\":\"gina-big\",\"image\":\"tiny\",\"memory\":\"512M\"}");
+            assertThat(big.status()).isEqualTo(403);
+            assertThat(big.error()).contains("quota").contains("memory").contains("512 MiB").contains("256 MiB");
+            assertThat(as(admin(), "GET", "/api/v1/vms/gina-big", null).status()).isEqualTo(404);
+            assertThat(as(gina, "POST", "/api/v1/vms", "{\"name\":\"gina-1\",\"image\":\"tiny\",\"memory\":\"128M\"}").status()).isEqualTo(201);
+            Answer second = as(gina, "POST", "/api/v1/vms", "{\"name\":\"gina-2\",\"image\":\"tiny\",\"memory\":\"64M\"}");
+            assertThat(second.status()).isEqualTo(403);
+            assertThat(second.error()).contains("quota").contains("at most 1 VMs");
+            assertThat(as(admin(), "GET", "/api/v1/vms/gina-2", null).status()).isEqualTo(404);
+            Answer badQuota = as(admin(), "POST", "/api/v1/users", "{\"name\":\"hank\",\"maxMemory\":\"lots\"}");
+            assertThat(badQuota.status()).isEqualTo(400);
+            assertThat(badQuota.error()).contains("maxMemory");
+        } finally {
+            as(admin(), "DELETE", "/api/v1/vms/gina-1", null);
+            as(admin(), "DELETE", "/api/v1/users/gina", null);
+        }
+    }
+
+    private static List<String> names(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        list.forEach(v -> out.add(v.path("name").asText()));
+        return out;
+    }
+
     private static JsonNode find(JsonNode entries, String user, String method, String path) {
         for (JsonNode e : entries) {
             boolean who = user == null ? e.path("user").isNull() : user.equals(e.path("user").asText());
