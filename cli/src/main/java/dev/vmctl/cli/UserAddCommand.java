@@ -23,6 +23,12 @@ final class UserAddCommand implements Callable<Integer> {
     @Option(names = "--role", defaultValue = "user", description = "admin or user (default: ${DEFAULT-VALUE})")
     Role role;
 
+    @Option(names = "--max-vms", paramLabel = "N", description = "quota: at most N VMs at once (default: no limit)")
+    Integer maxVms;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", description = "quota: at most SIZE of memory over its VMs, e.g. 4G (default: no limit)")
+    String maxMemory;
+
     @Mixin
     OutputOption output;
 
@@ -33,6 +39,8 @@ final class UserAddCommand implements Callable<Integer> {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
         body.put("role", role.name());
+        if (maxVms != null) body.put("maxVms", maxVms);
+        if (maxMemory != null) body.put("maxMemory", maxMemory);
         JsonNode json = ctx.api().post("/api/v1/users", body, ApiClient.DEFAULT_TIMEOUT);
         if (output.json()) {
             OutputOption.printJson(ctx.out(), json);

@@ -22,9 +22,11 @@ final class UserListCommand implements Callable<Integer> {
             OutputOption.printJson(ctx.out(), json);
             return 0;
         }
-        Table t = new Table("NAME", "ROLE", "CREATED", "TOKEN ROTATED");
+        Table t = new Table("NAME", "ROLE", "MAX VMS", "MAX MEMORY", "CREATED", "TOKEN ROTATED");
         for (JsonNode u : json) {
-            t.row(u.path("name").asText(), u.path("role").asText(), Render.time(u.path("createdAt").asText(null)),
+            t.row(u.path("name").asText(), u.path("role").asText(),
+                    u.path("maxVms").isNumber() ? u.path("maxVms").asText() : "-",
+                    u.path("maxMemoryMiB").isNumber() ? Render.memory(u.path("maxMemoryMiB").asInt()) : "-", Render.time(u.path("createdAt").asText(null)),
                     Render.time(u.path("rotatedAt").asText(null)));
         }
         t.print(ctx.out());

@@ -77,18 +77,18 @@ class UserCommandsTest {
         server.json("POST", "/api/v1/users", 201,
                 "{\"name\":\"alice\",\"role\":\"user\",\"createdAt\":\"2026-12-01T10:00:00Z\",\"rotatedAt\":null,\"token\":\"" + T2 + "\"}");
         server.json("GET", "/api/v1/users", 200, "[{\"name\":\"admin\",\"role\":\"admin\",\"createdAt\":\"2026-12-01T09:00:00Z\",\"rotatedAt\":null},"
-                + "{\"name\":\"alice\",\"role\":\"user\",\"createdAt\":\"2026-12-01T10:00:00Z\",\"rotatedAt\":null}]");
+                + "{\"name\":\"alice\",\"role\":\"user\",\"createdAt\":\"2026-12-01T10:00:00Z\",\"rotatedAt\":null,\"maxVms\":3,\"maxMemoryMiB\":1024}]");
         server.json("DELETE", "/api/v1/users/alice", 200, "{\"name\":\"alice\",\"role\":\"user\",\"createdAt\":\"2026-12-01T10:00:00Z\",\"rotatedAt\":null}");
-        CliRun add = CliRun.runWithEnv(env("VMCTL_TOKEN", T1), "", "user", "add", "alice", "--role", "user");
+        CliRun add = CliRun.runWithEnv(env("VMCTL_TOKEN", T1), "", "user", "add", "alice", "--role", "user", "--max-vms", "3", "--max-memory", "1G");
         assertThat(add.code()).as(add.err()).isZero();
         assertThat(add.out()).isEqualTo(T2 + "\n");
         assertThat(add.err()).contains("added user alice (role user)");
-        assertThat(server.requests("POST", "/api/v1/users").getFirst().json().toString()).isEqualTo("{\"name\":\"alice\",\"role\":\"user\"}");
+        assertThat(server.requests("POST", "/api/v1/users").getFirst().json().toString()).isEqualTo("{\"name\":\"alice\",\"role\":\"user\",\"maxVms\":3,\"maxMemory\":\"1G\"}");
         CliRun bad = CliRun.runWithEnv(env("VMCTL_TOKEN", T1), "", "user", "add", "x", "--role", "root");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("--role").contains("admin, user");
         CliRun ls = CliRun.runWithEnv(env("VMCTL_TOKEN", T1), "", "user", "ls");
-        assertThat(ls.out()).contains("NAME").contains("ROLE").contains("alice").contains("admin").doesNotContain("vmctl_");
+        assertThat(ls.out()).contains("NAME").contains("ROLE").contains("MAX VMS").contains("1G").contains("alice").contains("admin").doesNotContain("vmctl_");
         CliRun rm = CliRun.runWithEnv(env("VMCTL_TOKEN", T1), "", "user", "rm", "alice");
         assertThat(rm.out()).contains("removed user alice");
     }

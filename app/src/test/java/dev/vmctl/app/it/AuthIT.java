@@ -130,4 +130,47 @@ class AuthIT {
         assertThat(own.statusCode()).as(own.body()).isEqualTo(201);
         assertThat(f.api.delete("/api/v1/vms/csrf-vm").status()).isEqualTo(200);
     }
+
+    @Test
+    void twoUsersSeeOnlyTheirOwnNetworksAndSegmentsAndAdminsSeeBoth(Fixture f) throws Exception {
+        String alice = f.api.post("/api/v1/users", Map.of("name", "own-alice")).json().path("token").asText();
+        String bob = f.api.post("/api/v1/users", Map.of("name", "own-bob")).json().path("token").asText();
+        Api a = f.api.as(alice);
+        Api b = f.api.as(bob);
+        try {
+            assertThat(a.post("/api/v1/networks", Map.of("name", "own-net", "subnet", "198.18.240.0/24")).status()).isEqualTo(201);
+            // the segment's owner is the caller; a user cannot create one for another
+            Api.Response seg = a.post("/api/v1/segments", Map.of("name", "own-seg", "subnet", "198.18.241.0/24"));
+            assertThat(seg.status()).as(seg.body()).isEqualTo(201);
+            assertThat(seg.json().path("owner").asText()).isEqualTo("own-alice");
+            Api.Response forOther = b.post("/api/v1/segments", Map.of("name", "own-seg2", "owner", "own-alice", "subnet", "198.18.242.0/24"));
+            assertThat(forOther.status()).isEqualTo(403);
+            assertThat(forOther.json().path("error").asText()).contains("owner");
+            assertThat(f.api.get("/api/v1/segments/own-seg2").status()).isEqualTo(404);
+
+            for (String kind : new String[]{"networks", "segments"}) {
+                String name = kind.equals("networks") ? "own-net" : "own-seg";
+                assertThat(names(a.get("/api/v1/" + kind))).as(kind).contains(name);
+                assertThat(names(b.get("/api/v1/" + kind))).as(kind).doesNotContain(name);
+                assertThat(names(f.api.get("/api/v1/" + kind))).as(kind).contains(name);
+                assertThat(b.get("/api/v1/" + kind + "/" + name).status()).as(kind).isEqualTo(404);
+                assertThat(b.delete("/api/v1/" + kind + "/" + name).status()).as(kind).isEqualTo(404);
+                assertThat(a.get("/api/v1/" + kind + "/" + name).status()).as(kind).isEqualTo(200);
+            }
+            assertThat(b.post("/api/v1/segments/own-seg/vpn", Map.of("peer", "x")).status()).isEqualTo(404);
+        } finally {
+            f.api.delete("/api/v1/segments/own-seg");
+            f.api.delete("/api/v1/networks/own-net");
+            f.api.delete("/api/v1/users/own-alice");
+            f.api.delete("/api/v1/users/own-bob");
+        }
+        assertThat(f.api.get("/api/v1/networks/own-net").status()).isEqualTo(404);
+    }
+
+    private static java.util.List<String> names(Api.Response list) {
+        assertThat(list.status()).as(list.body()).isEqualTo(200);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        list.json().forEach(x -> out.add(x.path("name").asText()));
+        return out;
+    }
 }
