@@ -68,6 +68,15 @@ public final class Owners {
         };
     }
 
+    /** The name of the network or router {@code nameOrId}, else null. */
+    public String nameOf(String kind, String nameOrId) {
+        return switch (kind) {
+            case "network" -> store.network(nameOrId).map(NetRows.NetRow::name).orElse(null);
+            case "router" -> store.router(nameOrId).map(NetRows.RouterRow::name).orElse(null);
+            default -> null;
+        };
+    }
+
     public void remove(String kind, String key) {
         store.tx("remove owner of " + kind + " " + key, db -> {
             try (PreparedStatement ps = db.prepareStatement("DELETE FROM owners WHERE kind=? AND key=?")) {

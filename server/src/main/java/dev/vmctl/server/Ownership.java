@@ -100,7 +100,7 @@ final class Ownership {
                     return; // the route answers 404 itself
                 }
                 if (!sees(user, kind, v.id(), v.name())) throw VmctlException.notFound(kind.noun, key);
-            } else if (!sees(user, kind, idOf(kind, key), key)) {
+            } else if (!sees(user, kind, idOf(kind, key), nameOf(kind, key))) {
                 throw VmctlException.notFound(kind.noun, key);
             }
             return;
@@ -113,7 +113,59 @@ final class Ownership {
             String vm = field(ctx, "vm");
             if (vm != null) check(user, vm);
         }
-        if (path.equals(Kind.VM.collection) && ctx.method().name().equals("POST")) quota(ctx, user);
+        if (path.equals(Kind.VM.collection) && ctx.method().name().equals("POST")) {
+            JsonNode nics = body(ctx).path("nics");
+            for (JsonNode nic : nics) if (nic.hasNonNull("network")) network(user, nic.get("network").asText());
+            quota(ctx, user);
+        }
+        if (path.matches("/api/v1/vms/[^/]+/nics") && ctx.method().name().equals("POST")) {
+            String net = field(ctx, "network");
+            if (net != null) network(user, net);
+        }
+        if (path.equals(Kind.TOPOLOGY.collection) && ctx.method().name().equals("POST")) topology(ctx, user);
+        if (path.equals("/api/v1/scenario-runs") && ctx.method().name().equals("POST")) {
+            String topo = field(ctx, "topology");
+            if (topo != null && !sees(user, Kind.TOPOLOGY, null, topo)) throw VmctlException.notFound("topology", topo);
+            String scenario = field(ctx, "scenario");
+            if (scenario != null && !sees(user, Kind.SCENARIO, null, scenario)) throw VmctlException.notFound("scenario", scenario);
+        }
+    }
+
+    /** A NIC on another's network: 404 for that network, as if it did not exist. */
+    private void network(UserStore.User user, String key) {
+        String id = owners.idOf(Kind.NETWORK.noun, key);
+        if (id == null) return; // the route says it does not exist
+        if (!sees(user, Kind.NETWORK, id, owners.nameOf(Kind.NETWORK.noun, key))) throw VmctlException.notFound("network", key);
+    }
+
+    /**
+     * {@code POST /api/v1/topologies} by a user: a topology of that name that is not its own (another's, or the
+     * admins') is not changed (409), and a segment it names must be its own (404).
+     */
+    private void topology(Context ctx, UserStore.User user) {
+        String segment = ctx.queryParam("segment");
+        if (segment != null && !segment.isBlank() && !sees(user, Kind.SEGMENT, null, segment)) throw VmctlException.notFound("segment", segment);
+        String name;
+        try {
+            name = dev.vmctl.topology.TopologyParser.parse(ctx.body(), ctx.queryParam("file") == null ? "topology" : ctx.queryParam("file")).name();
+        } catch (RuntimeException invalid) {
+            return; // the route reports every problem of the file
+        }
+        if (name == null) return;
+        boolean exists = store.topologies().stream().anyMatch(t -> t.name().equals(name));
+        if (exists && !sees(user, Kind.TOPOLOGY, null, name)) {
+            throw VmctlException.conflict("apply topology " + name + ": a topology of that name exists and is not yours",
+                    "pick another name (topology names are unique on this server)");
+        }
+    }
+
+    private static JsonNode body(Context ctx) {
+        try {
+            JsonNode b = JSON.readTree(ctx.body());
+            return b == null ? JSON.createObjectNode() : b;
+        } catch (Exception notJson) {
+            return JSON.createObjectNode();
+        }
     }
 
     private void check(UserStore.User user, String vmKey) {
@@ -124,6 +176,12 @@ final class Ownership {
             if (e.kind() != VmctlException.Kind.NOT_FOUND) throw e;
             throw VmctlException.notFound("vm", vmKey);
         }
+    }
+
+    /** The name of a network or router given by name or id; other kinds are keyed by name. */
+    private String nameOf(Kind kind, String key) {
+        String n = kind == Kind.NETWORK || kind == Kind.ROUTER ? owners.nameOf(kind.noun, key) : null;
+        return n == null ? key : n;
     }
 
     /** The id of a network or router named {@code key} (a topology's are found by their label), else null. */
@@ -215,6 +273,7 @@ final class Ownership {
         Kind kind = null;
         for (Kind k : Kind.values()) if (k.collection.equals(path)) kind = k;
         if (path.equals("/api/v1/snapshots/import")) kind = Kind.SNAPSHOT;
+        if (kind == Kind.TOPOLOGY && Http.bool(ctx, "dryRun")) return;
         if (kind == null) {
             // clones and restores make VMs: they belong to the caller
             if (path.matches("/api/v1/snapshots/[^/]+/clone")) kind = Kind.VM;
@@ -225,6 +284,8 @@ final class Ownership {
         for (JsonNode item : body.isArray() ? body : List.of(body)) {
             JsonNode vmsOf = item.get("vms");
             String key = item.path(kind.key).asText(null);
+            if (kind == Kind.TOPOLOGY && key == null) key = item.path("topology").asText(null); // a deploy's report
+            if (kind == Kind.TOPOLOGY && owners.owner(kind.noun, key).isPresent()) continue; // an update keeps its owner
             // a segment's owner is its owner field (the caller, or the user an admin created it for)
             String owner = kind == Kind.SEGMENT && item.hasNonNull("owner") ? item.get("owner").asText() : user.name();
             if (key != null) owners.set(kind.noun, key, owner);
@@ -237,6 +298,7 @@ final class Ownership {
     private void removed(Context ctx, Kind kind) throws java.io.IOException {
         JsonNode body = result(ctx);
         String key = body == null ? null : body.path(kind.key).asText(null);
+        if (kind == Kind.TOPOLOGY && key == null && body != null) key = body.path("topology").asText(null);
         if (key != null) owners.remove(kind.noun, key);
     }
 

@@ -167,6 +167,39 @@ class AuthIT {
         assertThat(f.api.get("/api/v1/networks/own-net").status()).isEqualTo(404);
     }
 
+    @Test
+    void aTopologyAndWhatItMadeBelongToTheUserWhoAppliedIt(Fixture f) throws Exception {
+        String alice = f.api.post("/api/v1/users", Map.of("name", "topo-alice")).json().path("token").asText();
+        String bob = f.api.post("/api/v1/users", Map.of("name", "topo-bob")).json().path("token").asText();
+        Api a = f.api.as(alice);
+        Api b = f.api.as(bob);
+        // JSON is a topology file too (the Api client sends application/json)
+        String yaml = "{\"apiVersion\":\"vmctl/v1\",\"kind\":\"Topology\",\"name\":\"own-topo\","
+                + "\"networks\":[{\"name\":\"lan\",\"subnet\":\"198.18.244.0/24\"}]}";
+        try {
+            Api.Response up = a.send("POST", "/api/v1/topologies", yaml);
+            assertThat(up.status()).as(up.body()).isEqualTo(200);
+            assertThat(names(a.get("/api/v1/topologies"))).contains("own-topo");
+            assertThat(names(b.get("/api/v1/topologies"))).doesNotContain("own-topo");
+            assertThat(b.get("/api/v1/topologies/own-topo").status()).isEqualTo(404);
+            assertThat(b.delete("/api/v1/topologies/own-topo").status()).isEqualTo(404);
+            // its network is alice's too (through the topology), not bob's
+            java.util.List<String> hers = names(a.get("/api/v1/networks"));
+            assertThat(hers).anyMatch(n -> n.contains("lan"));
+            assertThat(names(b.get("/api/v1/networks"))).noneMatch(n -> n.contains("lan") && hers.contains(n));
+            // bob cannot apply a file of the same name over it
+            Api.Response over = b.send("POST", "/api/v1/topologies", yaml);
+            assertThat(over.status()).as(over.body()).isEqualTo(409);
+            assertThat(over.json().path("error").asText()).contains("not yours");
+            Api.Response down = a.delete("/api/v1/topologies/own-topo");
+            assertThat(down.status()).as(down.body()).isEqualTo(200);
+        } finally {
+            f.api.delete("/api/v1/topologies/own-topo");
+            f.api.delete("/api/v1/users/topo-alice");
+            f.api.delete("/api/v1/users/topo-bob");
+        }
+    }
+
     private static java.util.List<String> names(Api.Response list) {
         assertThat(list.status()).as(list.body()).isEqualTo(200);
         java.util.List<String> out = new java.util.ArrayList<>();
