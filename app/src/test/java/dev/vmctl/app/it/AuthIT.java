@@ -175,7 +175,8 @@ class AuthIT {
         Api b = f.api.as(bob);
         // JSON is a topology file too (the Api client sends application/json)
         String yaml = "{\"apiVersion\":\"vmctl/v1\",\"kind\":\"Topology\",\"name\":\"own-topo\","
-                + "\"networks\":[{\"name\":\"lan\",\"subnet\":\"198.18.244.0/24\"}]}";
+                + "\"networks\":[{\"name\":\"lan\",\"subnet\":\"198.18.244.0/24\"}],"
+                + "\"nodes\":[{\"name\":\"n\",\"vms\":[{\"name\":\"v\",\"image\":\"tiny\",\"memory\":\"128M\",\"nics\":[\"lan\"]}]}]}";
         try {
             Api.Response up = a.send("POST", "/api/v1/topologies", yaml);
             assertThat(up.status()).as(up.body()).isEqualTo(200);
@@ -183,7 +184,15 @@ class AuthIT {
             assertThat(names(b.get("/api/v1/topologies"))).doesNotContain("own-topo");
             assertThat(b.get("/api/v1/topologies/own-topo").status()).isEqualTo(404);
             assertThat(b.delete("/api/v1/topologies/own-topo").status()).isEqualTo(404);
-            // its network is alice's too (through the topology), not bob's
+            // its VM, node and network are alice's too (through the topology), not bob's
+            assertThat(a.get("/api/v1/vms/own-topo-n-v").status()).isEqualTo(200);
+            assertThat(b.get("/api/v1/vms/own-topo-n-v").status()).isEqualTo(404);
+            assertThat(b.send("POST", "/api/v1/vms/own-topo-n-v/exec", Map.of("argv", java.util.List.of("true"))).status()).isEqualTo(404);
+            assertThat(names(a.get("/api/v1/vms"))).contains("own-topo-n-v");
+            assertThat(names(b.get("/api/v1/vms"))).doesNotContain("own-topo-n-v");
+            assertThat(a.get("/api/v1/nodes/own-topo/n").status()).isEqualTo(200);
+            assertThat(b.get("/api/v1/nodes/own-topo/n").status()).isEqualTo(404);
+            assertThat(b.get("/api/v1/nodes").json().toString()).doesNotContain("own-topo");
             java.util.List<String> hers = names(a.get("/api/v1/networks"));
             assertThat(hers).anyMatch(n -> n.contains("lan"));
             assertThat(names(b.get("/api/v1/networks"))).noneMatch(n -> n.contains("lan") && hers.contains(n));
