@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
 
 public class BootBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Every route wants a token: the admin\'s, exported by bench/server.sh from DATA/admin.token. */
+    static final String AUTH = "Bearer " + System.getenv("VMCTL_TOKEN");
     static String url;
 
     public static void main(String[] a) throws Exception {
@@ -114,7 +116,7 @@ public class BootBench {
 
     /** Follows the server's event stream (SSE) in the background. */
     static void events(Path dataDir) throws Exception {
-        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/events"))
+        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/events")).header("Authorization", AUTH)
                 .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
         Thread.ofPlatform().daemon().start(() -> r.body().forEach(line -> {
             if (!line.startsWith("data:")) return;
@@ -244,7 +246,7 @@ public class BootBench {
         long t0 = System.nanoTime();
         if (w != null) w.requestMs = System.currentTimeMillis();
         String body = "{\"name\":\"" + name + "\",\"image\":\"tiny\",\"start\":true" + (cold ? ",\"cold\":true" : "") + "}";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms?wait=true"))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms?wait=true")).header("Authorization", AUTH)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         double s = (System.nanoTime() - t0) / 1e9;
@@ -258,7 +260,7 @@ public class BootBench {
         if (!(cold ? "cold" : "warm").equals(boot) && !name.equals("bench-first")) {
             throw new IllegalStateException("vm " + name + " booted " + boot + ", expected " + (cold ? "cold" : "warm") + ": " + r.body());
         }
-        HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms/" + name + "?force=true")).DELETE().build(),
+        HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms/" + name + "?force=true")).header("Authorization", AUTH).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
         return s;
     }
@@ -335,7 +337,7 @@ public class BootBench {
     }
 
     static String get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     static String field(String json, String name) {

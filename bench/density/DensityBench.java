@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
 
 public class DensityBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Every route wants a token: the admin\'s, exported by bench/server.sh from DATA/admin.token. */
+    static final String AUTH = "Bearer " + System.getenv("VMCTL_TOKEN");
     static String url;
 
     public static void main(String[] a) throws Exception {
@@ -113,7 +115,7 @@ public class DensityBench {
     }
 
     static String call(String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());

@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 
 public class InvokeBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Every route wants a token: the admin\'s, exported by bench/server.sh from DATA/admin.token. */
+    static final String AUTH = "Bearer " + System.getenv("VMCTL_TOKEN");
     static String url;
 
     record Sample(double firstByteMs, Map<String, Double> timing, int status) {}
@@ -123,7 +125,7 @@ public class InvokeBench {
     }
 
     static Sample one(String body) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/run/bench-echo/cgi-bin/echo"))
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/run/bench-echo/cgi-bin/echo")).header("Authorization", AUTH)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         long t0 = System.nanoTime();
         HttpResponse<InputStream> r = HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -162,7 +164,7 @@ public class InvokeBench {
     }
 
     static String call(String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());

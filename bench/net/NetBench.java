@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 
 public class NetBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Every route wants a token: the admin\'s, exported by bench/server.sh from DATA/admin.token. */
+    static final String AUTH = "Bearer " + System.getenv("VMCTL_TOKEN");
     static final long GAP_MS = 200;
     static String url;
 
@@ -111,7 +113,7 @@ public class NetBench {
     }
 
     static String call(String method, String path, String body) throws Exception {
-        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = HTTP.send(rb.build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());

@@ -13,6 +13,8 @@ import java.util.List;
 
 public class TopoBench {
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Every route wants a token: the admin\'s, exported by bench/server.sh from DATA/admin.token. */
+    static final String AUTH = "Bearer " + System.getenv("VMCTL_TOKEN");
     static String url;
 
     public static void main(String[] a) throws Exception {
@@ -53,7 +55,7 @@ public class TopoBench {
     }
 
     static String post(String path, String yaml) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(20))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).timeout(Duration.ofMinutes(20))
                 .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(yaml)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) throw new IllegalStateException(r.statusCode() + " " + r.body());
@@ -61,7 +63,7 @@ public class TopoBench {
     }
 
     static String call(String method, String path, String body) throws Exception {
-        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", AUTH).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = HTTP.send(rb.build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 400) throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());

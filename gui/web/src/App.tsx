@@ -7,6 +7,20 @@ import { VmDetail } from './VmDetail';
 import { NodeDetail } from './NodeDetail';
 import { Scenarios } from './Scenarios';
 import { Templates } from './Templates';
+import { useEffect, useState } from 'react';
+import { api } from './api';
+
+/** The logged-in user and a way out (the session cookie is HttpOnly: only the server can clear it). */
+function Session() {
+  const [who, setWho] = useState<string | null>(null);
+  useEffect(() => { api.whoAmI().then(u => setWho(`${u.name} (${u.role})`), () => setWho(null)); }, []);
+  return (
+    <form method="post" action="/logout" className="session">
+      {who && <span data-testid="whoami">{who}</span>}
+      <button type="submit" data-testid="logout">Log out</button>
+    </form>
+  );
+}
 
 export function App() {
   const hash = useHash();
@@ -28,6 +42,7 @@ export function App() {
         <span className="spacer" />
         <span data-testid="sse-status" data-status={live.sse} className={live.sse === 'live' || live.sse === 'connecting' ? 'ok' : 'bad'}>events: {live.sse}</span>
         {live.loadError && <span data-testid="load-error" className="bad"> {live.loadError}</span>}
+        <Session />
       </header>
       <main>
         {route === 'dashboard' && <Dashboard live={live} refresh={refresh} />}

@@ -73,6 +73,10 @@ export async function send<T>(method: string, path: string, body?: unknown, cont
   const text = await res.text();
   let json: unknown = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (res.status === 401 && typeof window !== 'undefined' && window.location.pathname === '/') {
+    // no valid session (never logged in, token rotated or user removed): the login page
+    window.location.assign('/login');
+  }
   if (!res.ok) {
     const e = json as Partial<Schemas['Error']> | null;
     throw new ApiError(res.status, e?.error ?? `${res.status} ${res.statusText}: ${text}`, e?.detail ?? null);
@@ -93,7 +97,10 @@ function query(q: Record<string, string | number | boolean | undefined>): string
   return s ? `?${s}` : '';
 }
 
+export type User = Schemas['User'];
+
 export const api = {
+  whoAmI: () => call<Ok<'/api/v1/token', 'get'>>('GET', '/token'),
   vmMetrics: (id: string, window = '10m') =>
     call<Ok<'/api/v1/vms/{id}/metrics', 'get'>>('GET', `/vms/${enc(id)}/metrics${query({ window })}`),
   nodeMetrics: (topology: string, node: string, window = '10m') =>

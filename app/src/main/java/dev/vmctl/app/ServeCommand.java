@@ -26,6 +26,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--accel", defaultValue = "auto", description = "auto (probe KVM, else TCG), kvm or tcg (default: ${DEFAULT-VALUE})")
     String accel;
 
+    @Option(names = "--print-login-url", description = "Print the GUI's URL with the admin's token (/?token=…; opening it once logs"
+            + " the browser in and drops the token from the address bar), as scripts/run does")
+    boolean printLoginUrl;
+
     @Option(names = "--boot-timeout", defaultValue = "120", description = "Seconds a boot may take until the guest agent answers (default: ${DEFAULT-VALUE})")
     int bootTimeout;
 
@@ -46,8 +50,8 @@ public final class ServeCommand implements Callable<Integer> {
                             + host.substring(0, host.lastIndexOf(':')) + " --port " + host.substring(host.lastIndexOf(':') + 1));
         }
         if (!isLoopback(host)) {
-            System.err.println("WARNING: listening on " + host + ": every host that can reach this address can create VMs and run"
-                    + " commands in them as root (no authentication or TLS yet); use --listen 127.0.0.1 unless this network is yours alone");
+            System.err.println("WARNING: listening on " + host + " without TLS: tokens and everything else cross the network in clear"
+                    + " text; every host that can reach this address can try them; use --listen 127.0.0.1 unless this network is yours alone");
         }
         if (noSandbox) {
             System.err.println("WARNING: --no-sandbox: QEMU runs as root without a seccomp filter; a guest that escapes QEMU owns the host");
@@ -60,6 +64,9 @@ public final class ServeCommand implements Callable<Integer> {
         VmctlServer server = new VmctlServer(new VmctlServer.Options(dir, host, port, a, Duration.ofSeconds(bootTimeout)),
                 new VmctlServer.HostPolicy(memoryReserve, !noSandbox, dev.vmctl.vmm.QemuConfinement.DEFAULT_USER)).start();
         System.out.println("vmctl server listening on http://" + host + ":" + server.port() + "  (data dir " + dir.toAbsolutePath() + ")");
+        Path tokenFile = dir.toAbsolutePath().resolve("admin.token");
+        System.out.println("admin token: " + tokenFile + " (the CLI reads it there; other users: vmctl user add NAME)");
+        if (printLoginUrl) System.out.println("open the GUI: " + loginUrl(host, server.port(), java.nio.file.Files.readString(tokenFile).strip()));
         System.out.flush();
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -68,6 +75,12 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         done.await();
         return 0;
+    }
+
+    /** The URL that logs a browser in: this server (a wildcard address as 127.0.0.1) with {@code ?token=}. */
+    static String loginUrl(String host, int port, String token) {
+        String h = host.equals("0.0.0.0") || host.isBlank() ? "127.0.0.1" : host.equals("::") ? "[::1]" : host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return "http://" + h + ":" + port + "/?token=" + token;
     }
 
     static boolean isLoopback(String host) {

@@ -98,6 +98,15 @@ class GuiIT {
         browser.setDefaultTimeout(30_000);
         page = browser.pages().isEmpty() ? browser.newPage() : browser.pages().getFirst();
         page.onConsoleMessage(m -> { if ("error".equals(m.type())) System.err.println("[browser] " + m.text()); });
+
+        // log in as a person does: the URL scripts/run prints, opened once; the token leaves the address bar and a
+        // session cookie (HttpOnly, SameSite=Strict) carries it from then on (cookies are per host, so the test's GUI
+        // server on another port of 127.0.0.1 sends it too, and forwards it to the API)
+        page.navigate(api + "/?token=" + token());
+        org.assertj.core.api.Assertions.assertThat(page.url()).isEqualTo(api + "/");
+        var session = browser.cookies().stream().filter(c -> c.name.equals("vmctl_session")).findFirst().orElseThrow();
+        org.assertj.core.api.Assertions.assertThat(session.httpOnly).isTrue();
+        org.assertj.core.api.Assertions.assertThat(session.sameSite).isEqualTo(com.microsoft.playwright.options.SameSiteAttribute.STRICT);
     }
 
     @AfterAll
@@ -627,10 +636,16 @@ class GuiIT {
         page.screenshot(new Page.ScreenshotOptions().setPath(shots.resolve(String.format("%02d-%s.png", shot, step))));
     }
 
+    /** The admin's token, DATA/admin.token (the server writes it before it answers). */
+    private static String token() throws IOException {
+        return Files.readString(dataDir.resolve("admin.token")).strip();
+    }
+
     private static HttpResponse<String> send(String method, String path, String body, Duration timeout) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(api.resolve(path)).timeout(timeout)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) b.header("Content-Type", "application/json");
+        b.header("Authorization", "Bearer " + token());
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -26,7 +26,7 @@ final class GuiServer implements AutoCloseable {
     private static final Map<String, String> TYPES = Map.of(
             "html", "text/html; charset=utf-8", "js", "text/javascript", "css", "text/css", "svg", "image/svg+xml",
             "png", "image/png", "json", "application/json", "ico", "image/x-icon");
-    private static final List<String> REQUEST_HEADERS = List.of("Content-Type", "Accept", "Last-Event-ID");
+    private static final List<String> REQUEST_HEADERS = List.of("Content-Type", "Accept", "Last-Event-ID", "Cookie");
 
     private final HttpServer server;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

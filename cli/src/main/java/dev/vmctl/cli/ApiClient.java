@@ -33,8 +33,15 @@ final class ApiClient implements AutoCloseable {
 
     private final String baseUrl;
     private final HttpClient http;
+    private final TokenSource token;
 
     ApiClient(String baseUrl) {
+        this(baseUrl, new TokenSource(null, null, java.util.List.of()));
+    }
+
+    /** A client that sends {@code token}'s token (if any) as {@code Authorization: Bearer} with every request. */
+    ApiClient(String baseUrl, TokenSource token) {
+        this.token = token;
         this.baseUrl = stripTrailingSlash(baseUrl);
         try {
             URI uri = new URI(this.baseUrl);
@@ -89,8 +96,8 @@ final class ApiClient implements AutoCloseable {
      * caller streams the body ({@code vmctl invoke} through /run/…).
      */
     HttpResponse<InputStream> raw(String method, String path, java.util.List<String[]> headers, byte[] body, Duration timeout) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(timeout)
-                .method(method, body == null || body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)).timeout(timeout)
+                .method(method, body == null || body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body)));
         for (String[] h : headers) b.header(h[0], h[1]);
         return exchange(b.build(), HttpResponse.BodyHandlers.ofInputStream());
     }
@@ -186,7 +193,7 @@ final class ApiClient implements AutoCloseable {
      * no request timeout because the stream lasts as long as the server keeps it open.
      */
     InputStream stream(String path, String accept, Duration timeout) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Accept", accept).GET();
+        HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path))).header("Accept", accept).GET();
         if (timeout != null) b.timeout(timeout);
         HttpRequest req = b.build();
         HttpResponse<InputStream> resp = exchange(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -213,10 +220,18 @@ final class ApiClient implements AutoCloseable {
     }
 
     private HttpRequest.Builder request(String path, Duration timeout) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Accept", "application/json");
+        HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path))).header("Accept", "application/json");
         if (timeout != null) b.timeout(timeout);
         return b;
     }
+
+    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+        if (token.token() != null) b.header("Authorization", "Bearer " + token.token());
+        return b;
+    }
+
+    /** Where this client's token came from. */
+    TokenSource tokenSource() { return token; }
 
     private JsonNode sendJson(String method, String path, Object body, Duration timeout) {
         HttpRequest.Builder b = request(path, timeout);
@@ -268,12 +283,13 @@ final class ApiClient implements AutoCloseable {
         }
     }
 
-    private static CliException errorOf(HttpRequest req, int status, String body) {
+    private CliException errorOf(HttpRequest req, int status, String body) {
         if (body != null && !body.isBlank()) {
             try {
                 JsonNode json = Json.parse(body);
                 if (json.hasNonNull("error")) {
                     JsonNode detail = json.get("detail");
+                    if (status == 401) return CliException.server(status, json.get("error").asText(), token.hint());
                     return CliException.server(status, json.get("error").asText(),
                             detail == null || detail.isNull() || detail.asText().isBlank() ? null : detail.asText());
                 }

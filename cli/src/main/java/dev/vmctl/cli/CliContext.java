@@ -61,6 +61,11 @@ final class CliContext implements AutoCloseable {
         return url == null || url.isBlank() ? DEFAULT_URL : url.strip();
     }
 
+    /** The environment the CLI runs in. */
+    Map<String, String> env() {
+        return env;
+    }
+
     /** A variable of the environment the CLI runs in (null when unset). */
     String env(String key) {
         return env.get(key);
@@ -71,7 +76,7 @@ final class CliContext implements AutoCloseable {
     }
 
     synchronized ApiClient api() {
-        if (api == null) api = new ApiClient(serverUrl());
+        if (api == null) api = new ApiClient(serverUrl(), TokenSource.find(env));
         return api;
     }
 

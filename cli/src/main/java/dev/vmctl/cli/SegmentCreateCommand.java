@@ -21,7 +21,7 @@ final class SegmentCreateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "lower-case letters, digits and '-'; also its network's name")
     String name;
 
-    @Option(names = "--owner", paramLabel = "USER", description = "who it is for (default: $USER)")
+    @Option(names = "--owner", paramLabel = "USER", description = "the vmctl user it is for (default: the caller, the user of the token; only admins may name another)")
     String owner;
 
     @Option(names = "--subnet", paramLabel = "CIDR", description = "its network's subnet (default 198.18.0.0/24; may overlap other segments')")
@@ -38,12 +38,11 @@ final class SegmentCreateCommand implements Callable<Integer> {
 
     SegmentCreateCommand(CliContext ctx) { this.ctx = ctx; }
 
-    /** Only what the user gave, and the owner ($USER when --owner is not given). */
+    /** Only what the user gave (no --owner: the server makes the caller, the user of the token, the owner). */
     Map<String, Object> body() {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
-        String who = owner != null ? owner : ctx.env("USER");
-        if (who != null && !who.isBlank()) body.put("owner", who);
+        if (owner != null && !owner.isBlank()) body.put("owner", owner);
         if (subnet != null) body.put("subnet", subnet);
         if (ttl != null) body.put("ttl", ttl);
         if (router) body.put("router", true);

@@ -27,11 +27,14 @@ import java.util.Properties;
         description = "Boot and manage QEMU microVMs through a vmctl server.",
         subcommands = {DoctorCommand.class, ImageCommand.class, VmCommand.class, NetCommand.class,
                 RouterCommand.class, SegmentCommand.class, LinkCommand.class, NicCommand.class, UpCommand.class, DownCommand.class,
-                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, ArtifactCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, TemplateCommand.class, InvokeCommand.class, EventsCommand.class, HelpCommand.class},
+                TopoCommand.class, NodeCommand.class, SnapshotCommand.class, ArtifactCommand.class, OpCommand.class, ScenarioCommand.class, HealCommand.class, TemplateCommand.class, InvokeCommand.class, EventsCommand.class, UserCommand.class, TokenCommand.class, AuditCommand.class, HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
-                "  VMCTL_URL    the server (default " + CliContext.DEFAULT_URL + ")",
-                "  VMCTL_DEBUG  1 prints stack traces with errors"},
+                "  VMCTL_URL       the server (default " + CliContext.DEFAULT_URL + ")",
+                "  VMCTL_TOKEN     the API token (else DATA/admin.token when readable, else ~/.config/vmctl/token)",
+                "  VMCTL_DATA_DIR  the server's data dir, where admin.token is (default: /var/lib/vmctl for root,",
+                "                  else ~/.local/share/vmctl)",
+                "  VMCTL_DEBUG     1 prints stack traces with errors"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",

@@ -40,12 +40,16 @@ class SegmentCommandsTest {
     }
 
     @Test
-    void createSendsWhatWasGivenAndTheOwner() {
+    void createSendsWhatWasGivenAndTheOwnerOnlyWhenGiven() {
+        // issue 15: the server makes the caller (the token's user) the owner; $USER is no longer sent
         server.json("POST", "/api/v1/segments", 201, SA);
-        CliRun r = CliRun.runWithEnv(Map.of("VMCTL_URL", server.url(), "USER", "alice"), "",
-                "segment", "create", "sa", "--subnet", "198.18.50.0/24", "--ttl", "10m", "--router");
+        CliRun mine = CliRun.runWithEnv(Map.of("VMCTL_URL", server.url(), "USER", "root"), "", "segment", "create", "sa");
+        assertThat(mine.code()).as(mine.err()).isZero();
+        assertThat(server.requests().getFirst().json().toString()).isEqualTo("{\"name\":\"sa\"}");
+        CliRun r = CliRun.runWithEnv(Map.of("VMCTL_URL", server.url(), "USER", "root"), "",
+                "segment", "create", "sa", "--owner", "alice", "--subnet", "198.18.50.0/24", "--ttl", "10m", "--router");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(server.requests().getFirst().json().toString())
+        assertThat(server.requests().getLast().json().toString())
                 .isEqualTo("{\"name\":\"sa\",\"owner\":\"alice\",\"subnet\":\"198.18.50.0/24\",\"ttl\":\"10m\",\"router\":true}");
         assertThat(r.out()).contains("created segment sa: 198.18.50.0/24, gateway 198.18.50.1, namespace vmctl-3fa2c1d0-s0a1b2c3d");
     }

@@ -265,6 +265,34 @@ public final class Store implements AutoCloseable {
                vm_id      TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
                cpu_limit  REAL NOT NULL
              )"""},
+            // tokens and users (issue 15): one token per user, stored as its SHA-256 only, and its quotas (UserStore); who
+            // owns each resource (Owners); the audit log of every state-changing request (AuditLog)
+            {"""
+             CREATE TABLE users (
+               name        TEXT PRIMARY KEY,
+               role        TEXT NOT NULL,
+               token_hash  TEXT NOT NULL UNIQUE,
+               created_at  TEXT NOT NULL,
+               rotated_at  TEXT,
+               max_vms     INTEGER,
+               max_memory_mib INTEGER
+             )""", """
+             CREATE TABLE owners (
+               kind        TEXT NOT NULL,
+               key         TEXT NOT NULL,
+               owner       TEXT NOT NULL,
+               PRIMARY KEY (kind, key)
+             )""", """
+             CREATE TABLE audit (
+               id          INTEGER PRIMARY KEY AUTOINCREMENT,
+               at          TEXT NOT NULL,
+               user        TEXT,
+               method      TEXT NOT NULL,
+               path        TEXT NOT NULL,
+               route       TEXT,
+               status      INTEGER NOT NULL
+             )""", """
+             CREATE INDEX audit_by_user ON audit(user, at)"""},
     };
 
     /** The schema version a fresh or migrated database has. */

@@ -5,7 +5,7 @@ package dev.vmctl.model;
  * (one place, see the server's error mapper); the message reads "operation: subject: cause".
  */
 public class VmctlException extends RuntimeException {
-    public enum Kind { INVALID, NOT_FOUND, CONFLICT, WRONG_STATE, UNAVAILABLE, INTERNAL, FORBIDDEN }
+    public enum Kind { INVALID, NOT_FOUND, CONFLICT, WRONG_STATE, UNAVAILABLE, INTERNAL, FORBIDDEN, UNAUTHORIZED }
 
     private final Kind kind;
     private final String detail;

@@ -154,6 +154,7 @@ final class Api {
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
             case FORBIDDEN -> 403;
+            case UNAUTHORIZED -> 401;
         };
     }
 

@@ -17,7 +17,7 @@ final class SegmentRoutes {
     void register(Http.Routes r) {
         r.add(HandlerType.GET, "/api/v1/segments", ctx -> Api.json(ctx, 200, segments.list()));
         r.add(HandlerType.POST, "/api/v1/segments", ctx ->
-                Http.answer(ctx, 201, segments.create(Api.body(ctx, Segments.CreateRequest.class))));
+                Http.answer(ctx, 201, segments.create(Ownership.segmentOwner(ctx, Api.body(ctx, Segments.CreateRequest.class)))));
         r.add(HandlerType.GET, "/api/v1/segments/{name}", ctx -> Api.json(ctx, 200, segments.get(ctx.pathParam("name"))));
         r.add(HandlerType.DELETE, "/api/v1/segments/{name}", ctx -> Http.answer(ctx, 200, segments.delete(ctx.pathParam("name"))));
         r.add(HandlerType.POST, "/api/v1/segments/{name}/vpn", ctx -> {

@@ -66,6 +66,8 @@ public final class VmctlServer implements AutoCloseable {
     private static final String SSE_PLACE = "vmctl.ssePlace";
     private final Followers sseFollowers = new Followers("event-stream clients");
     private final PrometheusExport prometheus;
+    private final Auth auth;
+    private final Ownership ownership;
     private final Map<String, HostCapabilities.Capability> capabilities;
     private Javalin app;
 
@@ -114,6 +116,8 @@ public final class VmctlServer implements AutoCloseable {
             privateFiles(dir.root());
             confinement.openDataDir(dir.root());
         }
+        this.auth = new Auth(new dev.vmctl.engine.UserStore(store), new dev.vmctl.engine.AuditLog(store), dir.root());
+        this.ownership = new Ownership(new dev.vmctl.engine.Owners(store), store, engine.vms());
     }
 
     /** The server's own files stay its own when the data directory is opened to QEMU's group for traversal. */
@@ -129,6 +133,7 @@ public final class VmctlServer implements AutoCloseable {
     }
 
     public VmctlServer start() {
+        auth.bootstrap(); // DATA/admin.token before anything answers
         engine.reconcile();
         scenarios.reconcile();
         templates.start();
@@ -145,6 +150,10 @@ public final class VmctlServer implements AutoCloseable {
             cfg.jetty.port = options.port();
             RequestGuard guard = new RequestGuard(options.host(), System.getenv("VMCTL_ALLOWED_HOSTS"));
             cfg.routes.before(guard::check);
+            cfg.routes.before(auth::check);
+            cfg.routes.before(ownership::check);
+            cfg.routes.after(ownership::after);
+            cfg.routes.after(auth::audit);
             cfg.routes.exception(VmctlException.class, (e, ctx) ->
                     Api.json(ctx, Api.status(e.kind()), new Api.ErrorBody(e.getMessage(), e.detail())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
@@ -186,6 +195,7 @@ public final class VmctlServer implements AutoCloseable {
             tr.register(r);
             tr.registerRun(r);
             new MetricsRoutes(engine.metrics(), prometheus).register(r);
+            new AuthRoutes(auth).register(r);
             routes.add(new Route("GET", "/api/v1/events"));
             rules.add("GET", "/api/v1/events");
             // a place per event-stream client: taken here, given back when its stream ends (events), or here after the
@@ -354,6 +364,7 @@ public final class VmctlServer implements AutoCloseable {
 
     /** The GUI (module gui, built by Vite into classpath dev/vmctl/gui/), else a placeholder page. */
     private void gui(Context ctx) throws IOException {
+        if (auth.guiEntry(ctx)) return;
         try (InputStream in = VmctlServer.class.getResourceAsStream("/dev/vmctl/gui/index.html")) {
             ctx.contentType("text/html; charset=utf-8").result(in != null ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : resource("index.html"));
         }

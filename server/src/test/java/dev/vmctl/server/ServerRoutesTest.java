@@ -31,6 +31,8 @@ class ServerRoutesTest {
     static Path dir;
     static VmctlServer server;
     static HttpClient http = HttpClient.newHttpClient();
+    /** The admin's token, from DATA/admin.token (every route needs a token). */
+    static String token;
 
     record Answer(int status, JsonNode json, HttpResponse<String> raw) {
         String operation() {
@@ -48,6 +50,7 @@ class ServerRoutesTest {
         new ImageCatalog(images).put(new ImageInfo("tiny", "test", "0", images.resolve("vmlinux").toString(), "00",
                 images.resolve("initrd").toString(), "00", null, null, 1, "2026-12-01T00:00:00Z"));
         server = new VmctlServer(new VmctlServer.Options(dir, "127.0.0.1", 0, VmSpec.Accel.TCG, Duration.ofSeconds(30))).start();
+        token = Files.readString(dir.resolve("admin.token")).strip();
     }
 
     @AfterAll
@@ -60,7 +63,7 @@ class ServerRoutesTest {
 
     static Answer call(String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         JsonNode j = r.body().isBlank() || !r.headers().firstValue("Content-Type").orElse("").contains("json") ? null : JSON.readTree(r.body());
@@ -77,9 +80,9 @@ class ServerRoutesTest {
 
     @Test
     void aRebindingHostHeaderIsRefused() throws Exception {
-        String r = raw("GET /api/v1/vms HTTP/1.1\r\nHost: evil.example:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        String r = raw("GET /api/v1/vms HTTP/1.1\r\nHost: evil.example:" + server.port() + "\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n");
         assertThat(r).startsWith("HTTP/1.1 403").contains("\"error\"").contains("evil.example").contains("DNS rebinding");
-        String ok = raw("GET /api/v1/vms HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        String ok = raw("GET /api/v1/vms HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n");
         assertThat(ok).startsWith("HTTP/1.1 200");
     }
 
@@ -88,6 +91,7 @@ class ServerRoutesTest {
         String own = "http://127.0.0.1:" + server.port();
         for (String[] h : new String[][]{{"Origin", "http://evil.example"}, {"Origin", "null"}, {"Sec-Fetch-Site", "cross-site"}}) {
             HttpRequest req = HttpRequest.newBuilder(URI.create(own + "/api/v1/vms")).header("Content-Type", "text/plain").header(h[0], h[1])
+                    .header("Authorization", "Bearer " + token)
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"csrf\",\"image\":\"tiny\"}")).build();
             HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(h[0] + ": " + h[1] + " → " + r.body()).isEqualTo(403);
@@ -96,7 +100,7 @@ class ServerRoutesTest {
         assertThat(call("GET", "/api/v1/vms/csrf", null).status()).isEqualTo(404);
         // the server's own pages (same origin) may
         HttpRequest same = HttpRequest.newBuilder(URI.create(own + "/api/v1/vms")).header("Content-Type", "application/json")
-                .header("Origin", own).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"same-origin\",\"image\":\"tiny\"}")).build();
+                .header("Origin", own).header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"same-origin\",\"image\":\"tiny\"}")).build();
         assertThat(http.send(same, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
         assertThat(call("DELETE", "/api/v1/vms/same-origin", null).status()).isEqualTo(200);
     }

@@ -28,9 +28,24 @@ final class Api {
     }
 
     private final String base;
+    private final java.util.function.Supplier<String> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    Api(String base) { this.base = base; }
+    /** A client with the admin's token, read from the server's DATA/admin.token at each request (a test may rotate it). */
+    Api(String base, java.nio.file.Path dataDir) {
+        this(base, () -> ServerProcess.readToken(dataDir));
+    }
+
+    /** A client with the given token (null: none). */
+    private Api(String base, java.util.function.Supplier<String> token) {
+        this.base = base;
+        this.token = token;
+    }
+
+    /** The same server with another token (null: no token at all). */
+    Api as(String otherToken) {
+        return new Api(base, () -> otherToken);
+    }
 
     Response get(String path) { return send("GET", path, null); }
     Response post(String path, Object body) { return send("POST", path, body); }
@@ -46,6 +61,8 @@ final class Api {
             HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                     .header("Content-Type", "application/json")
                     .method(method, b.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(b));
+            String t = token.get();
+            if (t != null) rb.header("Authorization", "Bearer " + t);
             HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode j = null;
             if (r.headers().firstValue("Content-Type").orElse("").contains("json")) j = JSON.readTree(r.body());

@@ -15,14 +15,26 @@ final class Cli {
         }
     }
 
-    private final String url;
+    private final Map<String, String> env;
 
-    Cli(String url) { this.url = url; }
+    /** The CLI as an admin on the server's host runs it: VMCTL_DATA_DIR names the data dir, so it reads DATA/admin.token. */
+    Cli(String url, java.nio.file.Path dataDir) {
+        this(Map.of("VMCTL_URL", url, "VMCTL_DATA_DIR", dataDir.toString(), "HOME", dataDir.resolve("no-home").toString()));
+    }
+
+    private Cli(Map<String, String> env) { this.env = Map.copyOf(env); }
+
+    /** The same server with VMCTL_TOKEN set (another user's token). */
+    Cli withToken(String token) {
+        java.util.HashMap<String, String> e = new java.util.HashMap<>(env);
+        e.put("VMCTL_TOKEN", token);
+        return new Cli(e);
+    }
 
     Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = VmctlCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true), Map.of("VMCTL_URL", url));
+        int code = VmctlCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
         return new Result(code, out.toString(), err.toString());
     }
 }

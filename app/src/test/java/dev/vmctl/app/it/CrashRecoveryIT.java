@@ -71,7 +71,7 @@ class CrashRecoveryIT {
             assertThat(orphan.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("orphan qemu killed").isTrue();
 
             // QEMU killed from outside while the server runs → ERROR, with an event
-            try (Sse sse = new Sse(f.server.url())) {
+            try (Sse sse = new Sse(f.server.url(), f.token())) {
                 Procs.terminate(qemuPid, Duration.ofSeconds(5));
                 JsonNode ev = sse.await(Sse.state("survivor", "ERROR"), Duration.ofSeconds(30));
                 assertThat(ev.path("from").asText()).isEqualTo("RUNNING");

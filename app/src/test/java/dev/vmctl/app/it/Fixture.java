@@ -39,8 +39,8 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
     private Fixture(Path dataDir, List<String> jvmArgs, List<String> serveArgs) throws Exception {
         this.dataDir = dataDir;
         this.server = new ServerProcess(dataDir, jvmArgs, serveArgs).start();
-        this.api = new Api(server.url());
-        this.cli = new Cli(server.url());
+        this.api = new Api(server.url(), dataDir);
+        this.cli = new Cli(server.url(), dataDir);
     }
 
     static Fixture create(String prefix) throws Exception {
@@ -95,6 +95,11 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
     @Override
     public Object resolveParameter(ParameterContext p, ExtensionContext e) {
         return shared(e);
+    }
+
+    /** The admin's token (DATA/admin.token). */
+    String token() {
+        return server.token();
     }
 
     /** QEMU processes whose argv names this data directory (vmctl's tag for its own VMs). */

@@ -324,6 +324,7 @@ class ScenarioIT {
         ProcessBuilder pb = new ProcessBuilder(ServerProcess.JAVA.toString(), "-jar", ServerProcess.JAR.toString(),
                 "scenario", "run", "-f", file.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("cli.log").toFile());
         pb.environment().put("VMCTL_URL", f.server.url());
+        pb.environment().put("VMCTL_DATA_DIR", f.dataDir.toString());
         Process cli = pb.start();
         cli.getOutputStream().close();
         String id = null;

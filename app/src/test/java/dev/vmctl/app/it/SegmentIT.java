@@ -202,7 +202,7 @@ class SegmentIT {
     @Test
     @Order(3)
     void aTtlRemovesASegmentWithAnEvent() throws Exception {
-        try (Sse sse = new Sse(f.server.url())) {
+        try (Sse sse = new Sse(f.server.url(), f.token())) {
             Api.Response r = f.api.post("/api/v1/segments", Map.of("name", "st", "ttl", "3s"));
             assertThat(r.status()).as(r.body()).isEqualTo(201);
             assertThat(r.headers().firstValue("Operation-Location")).isPresent();

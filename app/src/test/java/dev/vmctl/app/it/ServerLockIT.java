@@ -29,7 +29,7 @@ class ServerLockIT {
                 assertThat(second.exitValue()).as(out).isEqualTo(1);
                 assertThat(out).contains("data directory " + dir.toAbsolutePath().normalize() + " is in use by another vmctl server (pid "
                         + first.pid() + ")");
-                assertThat(new Api(first.url()).get("/api/v1/vms").status()).as("the first server still answers").isEqualTo(200);
+                assertThat(new Api(first.url(), dir).get("/api/v1/vms").status()).as("the first server still answers").isEqualTo(200);
             }
             try (ServerProcess again = new ServerProcess(dir).start()) {
                 assertThat(Files.readString(dir.resolve("server.lock")).strip()).isEqualTo(Long.toString(again.pid()));

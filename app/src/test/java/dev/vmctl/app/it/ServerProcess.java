@@ -52,6 +52,17 @@ final class ServerProcess implements AutoCloseable {
 
     String url() { return "http://127.0.0.1:" + port; }
 
+    /** The admin's token: DATA/admin.token, written by the server before it answers. */
+    String token() { return readToken(dataDir); }
+
+    static String readToken(Path dataDir) {
+        try {
+            return Files.readString(dataDir.resolve("admin.token")).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("read the admin token of " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
     long pid() { return process.pid(); }
 
     ServerProcess start() throws Exception {
@@ -69,7 +80,9 @@ final class ServerProcess implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) throw new IllegalStateException("server exited: " + Files.readString(log));
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url() + "/api/v1/vms")).build(),
+                if (!Files.exists(dataDir.resolve("admin.token"))) throw new IOException("no admin.token yet");
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url() + "/api/v1/vms"))
+                                .header("Authorization", "Bearer " + token()).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) return this;
             } catch (IOException e) {

@@ -21,10 +21,11 @@ final class Sse implements AutoCloseable {
     private final InputStream body;
     private final Thread reader;
 
-    Sse(String baseUrl) throws Exception {
+    /** With {@code token} as Bearer (every route needs one). */
+    Sse(String baseUrl, String token) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/events"))
-                .header("Accept", "text/event-stream").build();
+                .header("Accept", "text/event-stream").header("Authorization", "Bearer " + token).build();
         HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         if (r.statusCode() != 200) throw new IllegalStateException("events: HTTP " + r.statusCode());
         body = r.body();

@@ -101,6 +101,7 @@ class TemplateIT {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(f.server.url() + "/run/" + path)).timeout(Duration.ofMinutes(2))
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
             headers.forEach(b::header);
+            if (!headers.containsKey("Authorization")) b.header("Authorization", "Bearer " + f.token());
             return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new IllegalStateException(method + " /run/" + path + ": " + e, e);

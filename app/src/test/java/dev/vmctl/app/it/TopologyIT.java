@@ -92,7 +92,7 @@ class TopologyIT {
         for (String n : List.of("shop-svc-api", "shop-svc-cache", "shop-svc-gateway")) {
             assertThat(vm(n).path("state").asText()).as(n).isEqualTo("STOPPED");
         }
-        try (Sse sse = new Sse(f.server.url())) {
+        try (Sse sse = new Sse(f.server.url(), f.token())) {
             ok(f.cli.run("node", "start", "shop/svc"));
             List<String> order = new ArrayList<>();
             for (JsonNode e : sse.events()) {

@@ -16,7 +16,7 @@ class TwoVmsIT {
 
     @Test
     void twoVmsAtOnceWithEvents(Fixture f) throws Exception {
-        try (Sse sse = new Sse(f.server.url())) {
+        try (Sse sse = new Sse(f.server.url(), f.token())) {
             for (String n : List.of("pair-a", "pair-b")) {
                 Api.Response r = f.api.post("/api/v1/vms", Map.of("name", n, "image", "tiny", "start", true, "memory", "96M"));
                 assertThat(r.status()).as(r.body()).isEqualTo(201);
