@@ -70,6 +70,9 @@ public class LoadBench {
         System.exit(0); // the HTTP client's threads
     }
 
+    /** The admin's token from bench/server.sh (every request carries one). */
+    static final String AUTH = "Bearer " + java.util.Objects.requireNonNull(System.getenv("VMCTL_TOKEN"), "VMCTL_TOKEN (bench/server.sh sets it)");
+
     /** n GETs, 20 at a time; milliseconds each. */
     static List<Double> gets(int n) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(20);
@@ -78,7 +81,7 @@ public class LoadBench {
             for (int i = 0; i < n; i++) {
                 fs.add(pool.submit(() -> {
                     long t0 = System.nanoTime();
-                    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms")).build(),
+                    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/vms")).header("Authorization", AUTH).build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() != 200) throw new IllegalStateException("GET /api/v1/vms: " + r.statusCode());
                     return (System.nanoTime() - t0) / 1e6;
@@ -95,7 +98,7 @@ public class LoadBench {
     static HttpResponse<String> post(String text) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/topologies?dryRun=true"))
-                    .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(text)).build(),
+                    .header("Content-Type", "application/yaml").header("Authorization", AUTH).POST(HttpRequest.BodyPublishers.ofString(text)).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new IllegalStateException(e);
