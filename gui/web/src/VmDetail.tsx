@@ -61,13 +61,15 @@ export function VmDetail({ id, live, refresh }: { id: string; live: LiveState; r
           <h4>Properties</h4>
           <table data-testid="vm-props"><tbody>
             {([['id', vm.id], ['image', vm.image], ['cpus', vm.cpus], ['memory', `${vm.memoryMiB} MiB`], ['accel', vm.accel], ['pid', vm.pid ?? ''],
+              ...(vm.cpuLimit != null ? [['cpu limit', `${vm.cpuLimit} cores`]] : []),
               ['created', vm.createdAt], ['updated', vm.updatedAt]] as [string, unknown][]).map(([k, v]) => <tr key={k}><th>{k}</th><td>{String(v)}</td></tr>)}
           </tbody></table>
           <h4>NICs</h4>
-          <table data-testid="vm-nics"><thead><tr><th>nic</th><th>network</th><th>address</th><th>MAC</th><th>link</th><th>tap</th></tr></thead><tbody>
+          <table data-testid="vm-nics"><thead><tr><th>nic</th><th>network</th><th>address</th><th>MAC</th><th>link</th><th>rate</th><th>tap</th></tr></thead><tbody>
             {vm.nics.map(n => (
               <tr key={n.name} data-testid={`vm-nic-${n.name}`}><td>{n.name}</td><td>{n.network}</td><td>{n.ip ? `${n.ip}${n.prefix ? '/' + n.prefix : ''}` : '-'}</td>
-                <td>{n.mac}</td><td>{linkState(n)} {impairText(n.impair)}</td><td>{n.tap}</td></tr>
+                <td>{n.mac}</td><td>{linkState(n)} {impairText(n.impair)}</td>
+                <td data-testid={`vm-nic-${n.name}-rate`}>{n.rateKbit != null ? `${n.rateKbit} kbit/s (default)` : '-'}</td><td>{n.tap}</td></tr>
             ))}
           </tbody></table>
           <h4>Exec</h4>

@@ -51,15 +51,18 @@ final class Ownership {
     private static final Pattern ITEM = Pattern.compile("/api/v1/(vms|networks|routers|topologies|snapshots|scenarios|segments|templates)/([^/]+)(/.*)?");
     private static final Pattern NODE = Pattern.compile("/api/v1/nodes/([^/]+)(/.*)?");
     private static final Pattern RUN = Pattern.compile("/run/([^/]+)(/.*)?");
+    private static final Pattern OPERATION = Pattern.compile("/api/v1/operations/([^/]+)(/.*)?");
 
     private final Owners owners;
     private final Store store;
     private final VmService vms;
+    private final dev.vmctl.engine.op.Operations operations;
 
-    Ownership(Owners owners, Store store, VmService vms) {
+    Ownership(Owners owners, Store store, VmService vms, dev.vmctl.engine.op.Operations operations) {
         this.owners = owners;
         this.store = store;
         this.vms = vms;
+        this.operations = operations;
     }
 
     Owners owners() { return owners; }
@@ -80,6 +83,71 @@ final class Ownership {
             if (label.isPresent()) return owners.owner(Kind.TOPOLOGY.noun, label.get().topology()).map(user.name()::equals).orElse(false);
         }
         return false;
+    }
+
+    /**
+     * Whether {@code user} may see an operation or event target ({@code vm:ID}, {@code nic:VMID/NIC}, {@code network:NAME},
+     * {@code router:NAME}, {@code topology:NAME}, {@code node:TOPO/NODE}, {@code snapshot:NAME}, {@code segment:NAME},
+     * {@code template:NAME}, {@code scenario:NAME}; images and artifacts are everyone's). Unknown kinds are the admins'.
+     */
+    boolean seesTarget(UserStore.User user, String target) {
+        if (user.admin()) return true;
+        int colon = target.indexOf(':');
+        if (colon < 0) return false;
+        String kind = target.substring(0, colon);
+        String key = target.substring(colon + 1);
+        return switch (kind) {
+            case "image", "artifact" -> true;
+            case "vm" -> sees(user, Kind.VM, key, null);
+            case "nic" -> sees(user, Kind.VM, key.contains("/") ? key.substring(0, key.indexOf('/')) : key, null);
+            case "node" -> sees(user, Kind.TOPOLOGY, null, key.contains("/") ? key.substring(0, key.indexOf('/')) : key);
+            case "network", "router" -> {
+                Kind k = kind.equals("network") ? Kind.NETWORK : Kind.ROUTER;
+                yield sees(user, k, owners.idOf(k.noun, key), owners.nameOf(k.noun, key));
+            }
+            case "topology" -> sees(user, Kind.TOPOLOGY, null, key);
+            case "snapshot" -> sees(user, Kind.SNAPSHOT, null, key);
+            case "segment" -> sees(user, Kind.SEGMENT, null, key);
+            case "template" -> sees(user, Kind.TEMPLATE, null, key);
+            case "scenario" -> sees(user, Kind.SCENARIO, null, key);
+            default -> false;
+        };
+    }
+
+    /** An operation is the user's when every resource it works on is. */
+    boolean seesOperation(UserStore.User user, List<String> targets) {
+        if (user.admin()) return true;
+        if (targets.isEmpty()) return false;
+        for (String t : targets) if (!seesTarget(user, t)) return false;
+        return true;
+    }
+
+    /**
+     * Whether an event on the stream is about something {@code user} sees: a VM's (vmId), a network's, router's, segment's,
+     * template's or topology's (name; a node's TOPO/NODE), an operation's (its targets), a scenario run's (its topology:
+     * {@code runs} remembers the runs a user may follow, from their scenario.started); image events are everyone's.
+     */
+    boolean seesEvent(UserStore.User user, dev.vmctl.model.VmEvent e, java.util.Set<String> runs) {
+        if (user.admin()) return true;
+        String type = e.type();
+        if (type.startsWith("image.")) return true;
+        if (e.data() instanceof dev.vmctl.model.Operation op) return seesOperation(user, op.targets());
+        if (type.startsWith("scenario.")) {
+            if (e.data() instanceof dev.vmctl.model.ScenarioRun run) {
+                boolean mine = run.topology() != null && sees(user, Kind.TOPOLOGY, null, run.topology());
+                if (mine) runs.add(run.id()); else runs.remove(run.id());
+                return mine;
+            }
+            return e.name() != null && runs.contains(e.name());
+        }
+        if (e.vmId() != null) return sees(user, Kind.VM, e.vmId(), e.name());
+        if (e.name() == null) return false;
+        String prefix = type.substring(0, type.indexOf('.'));
+        return switch (prefix) {
+            case "network", "router", "segment", "template" -> seesTarget(user, prefix + ":" + e.name());
+            case "topology", "node" -> seesTarget(user, "node:" + e.name());
+            default -> false;
+        };
     }
 
     /** Before the routes (after {@link Auth#check}): a user's request for another's resource is 404; VM quotas. */
@@ -105,6 +173,17 @@ final class Ownership {
             }
             return;
         }
+        Matcher opm = OPERATION.matcher(path);
+        if (opm.matches()) {
+            dev.vmctl.model.Operation op;
+            try {
+                op = operations.get(opm.group(1));
+            } catch (VmctlException notFound) {
+                return; // the route answers 404 itself
+            }
+            if (!seesOperation(user, op.targets())) throw VmctlException.notFound("operation", opm.group(1));
+            return;
+        }
         Matcher n = NODE.matcher(path);
         if (n.matches() && !sees(user, Kind.TOPOLOGY, null, n.group(1))) throw VmctlException.notFound("topology", n.group(1));
         Matcher r = RUN.matcher(path);
@@ -113,6 +192,7 @@ final class Ownership {
             String vm = field(ctx, "vm");
             if (vm != null) check(user, vm);
         }
+        preOwn(ctx, user, path);
         if (path.equals(Kind.VM.collection) && ctx.method().name().equals("POST")) {
             JsonNode nics = body(ctx).path("nics");
             for (JsonNode nic : nics) if (nic.hasNonNull("network")) network(user, nic.get("network").asText());
@@ -129,6 +209,24 @@ final class Ownership {
             String scenario = field(ctx, "scenario");
             if (scenario != null && !sees(user, Kind.SCENARIO, null, scenario)) throw VmctlException.notFound("scenario", scenario);
         }
+    }
+
+    private static final String PRE_OWNED = "vmctl.preOwned";
+
+    /**
+     * A create of a resource named in its JSON body (network, router, segment, template, snapshot) records its owner before
+     * the route runs, so that the events the creation publishes already reach the creator's stream; {@link #after} takes it
+     * back when the create fails. (A VM's id is made by the route: its owner is recorded after the answer.)
+     */
+    private void preOwn(Context ctx, UserStore.User user, String path) {
+        if (!ctx.method().name().equals("POST")) return;
+        Kind kind = null;
+        for (Kind k : List.of(Kind.NETWORK, Kind.ROUTER, Kind.SEGMENT, Kind.TEMPLATE, Kind.SNAPSHOT)) if (k.collection.equals(path)) kind = k;
+        if (kind == null) return;
+        String name = field(ctx, "name");
+        if (name == null || name.isBlank() || owners.owner(kind.noun, name).isPresent()) return;
+        owners.set(kind.noun, name, user.name());
+        ctx.attribute(PRE_OWNED, kind.noun + ":" + name);
     }
 
     /** A NIC on another's network: 404 for that network, as if it did not exist. */
@@ -249,6 +347,10 @@ final class Ownership {
     void after(Context ctx) {
         UserStore.User user = ctx.attribute("vmctl.user");
         int status = ctx.status().getCode();
+        String pre = ctx.attribute(PRE_OWNED);
+        if (pre != null && (status < 200 || status > 299)) {
+            owners.remove(pre.substring(0, pre.indexOf(':')), pre.substring(pre.indexOf(':') + 1)); // the create failed
+        }
         if (user == null || status < 200 || status > 299) return;
         String method = ctx.method().name();
         String path = ctx.path();
@@ -307,12 +409,16 @@ final class Ownership {
         Kind kind = null;
         for (Kind k : Kind.values()) if (k.collection.equals(path)) kind = k;
         boolean nodes = path.equals("/api/v1/nodes");
-        if (kind == null && !nodes) return;
+        boolean ops = path.equals("/api/v1/operations");
+        if (kind == null && !nodes && !ops) return;
         JsonNode body = result(ctx);
         if (!(body instanceof ArrayNode list)) return;
         ArrayNode kept = JSON.createArrayNode();
         for (JsonNode item : list) {
-            boolean visible = nodes ? sees(user, Kind.TOPOLOGY, null, item.path("topology").asText(null))
+            List<String> targets = new java.util.ArrayList<>();
+            if (ops) for (JsonNode t : item.path("targets")) targets.add(t.asText());
+            boolean visible = ops ? seesOperation(user, targets)
+                    : nodes ? sees(user, Kind.TOPOLOGY, null, item.path("topology").asText(null))
                     : sees(user, kind, item.path("id").asText(null), item.path("name").asText(null));
             if (visible) kept.add(item);
         }

@@ -117,7 +117,7 @@ public final class VmctlServer implements AutoCloseable {
             confinement.openDataDir(dir.root());
         }
         this.auth = new Auth(new dev.vmctl.engine.UserStore(store), new dev.vmctl.engine.AuditLog(store), dir.root());
-        this.ownership = new Ownership(new dev.vmctl.engine.Owners(store), store, engine.vms());
+        this.ownership = new Ownership(new dev.vmctl.engine.Owners(store), store, engine.vms(), engine.ops());
     }
 
     /** The server's own files stay its own when the data directory is opened to QEMU's group for traversal. */
@@ -296,12 +296,15 @@ public final class VmctlServer implements AutoCloseable {
         if (last != null) for (VmEvent e : events.since(after)) queue.offer(e);
         client.onClose(() -> unsubscribe[0].run());
         client.sendComment("connected");
+        // a user's stream carries only the events of what it may see (checked here, off the publishing thread)
+        dev.vmctl.engine.UserStore.User user = client.ctx().attribute("vmctl.user");
+        java.util.Set<String> runs = new java.util.HashSet<>();
         Thread.ofVirtual().name("sse-writer").start(() -> {
             try {
                 while (!client.terminated()) {
                     VmEvent e = queue.poll(15, java.util.concurrent.TimeUnit.SECONDS);
                     if (e == null) client.sendComment("keep-alive");
-                    else send(client, e);
+                    else if (user == null || ownership.seesEvent(user, e, runs)) send(client, e);
                 }
             } catch (InterruptedException | RuntimeException ignored) {
                 // the client went away

@@ -137,8 +137,24 @@ class AuthIT {
         String bob = f.api.post("/api/v1/users", Map.of("name", "own-bob")).json().path("token").asText();
         Api a = f.api.as(alice);
         Api b = f.api.as(bob);
-        try {
-            assertThat(a.post("/api/v1/networks", Map.of("name", "own-net", "subnet", "198.18.240.0/24")).status()).isEqualTo(201);
+        try (Sse aliceSse = new Sse(f.server.url(), alice); Sse bobSse = new Sse(f.server.url(), bob)) {
+            Api.Response net = a.post("/api/v1/networks", Map.of("name", "own-net", "subnet", "198.18.240.0/24"));
+            assertThat(net.status()).isEqualTo(201);
+            // the event stream and the operations: alice's, not bob's (bob's own event proves his stream is live)
+            String op = net.header("Operation-Location").substring(net.header("Operation-Location").lastIndexOf('/') + 1);
+            aliceSse.await(e -> "network.created".equals(e.path("type").asText()) && "own-net".equals(e.path("name").asText()),
+                    java.time.Duration.ofSeconds(10));
+            assertThat(b.post("/api/v1/networks", Map.of("name", "own-bnet", "subnet", "198.18.243.0/24")).status()).isEqualTo(201);
+            bobSse.await(e -> "network.created".equals(e.path("type").asText()) && "own-bnet".equals(e.path("name").asText()),
+                    java.time.Duration.ofSeconds(10));
+            assertThat(bobSse.events()).noneMatch(e -> e.toString().contains("own-net\"") || e.toString().contains(op));
+            assertThat(aliceSse.events()).noneMatch(e -> e.toString().contains("own-bnet"));
+            assertThat(a.get("/api/v1/operations").json().toString()).contains(op).doesNotContain("network:own-bnet");
+            assertThat(b.get("/api/v1/operations").json().toString()).doesNotContain(op).contains("network:own-bnet");
+            assertThat(b.get("/api/v1/operations/" + op).status()).isEqualTo(404);
+            assertThat(a.get("/api/v1/operations/" + op).status()).isEqualTo(200);
+            assertThat(f.api.get("/api/v1/operations/" + op).status()).isEqualTo(200);
+            assertThat(b.delete("/api/v1/networks/own-bnet").status()).isEqualTo(200);
             // the segment's owner is the caller; a user cannot create one for another
             Api.Response seg = a.post("/api/v1/segments", Map.of("name", "own-seg", "subnet", "198.18.241.0/24"));
             assertThat(seg.status()).as(seg.body()).isEqualTo(201);
