@@ -43,7 +43,11 @@ class ServerLimitsTest {
     static void up() throws Exception {
         dir = Files.createTempDirectory("vmctl-limits-");
         server = new VmctlServer(new VmctlServer.Options(dir, "127.0.0.1", 0, VmSpec.Accel.TCG, Duration.ofSeconds(30))).start();
+        token = Files.readString(dir.resolve("admin.token")).strip();
     }
+
+    /** The admin's token (every route needs one: the limits apply to requests that got past it). */
+    static String token;
 
     @AfterAll
     static void down() throws Exception {
@@ -56,6 +60,7 @@ class ServerLimitsTest {
     static Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).method(method, body);
         if (contentType != null) b.header("Content-Type", contentType);
+        b.header("Authorization", "Bearer " + token);
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         String ct = r.headers().firstValue("Content-Type").orElse("");
         return new Answer(r.statusCode(), ct, ct.startsWith("application/json") ? JSON.readTree(r.body()) : null);
