@@ -33,6 +33,15 @@ public final class AccelService {
     public AccelService(DataDir dir, Accel mode) {
         this.dir = dir;
         this.mode = mode;
+        // a probe QEMU of a server that died mid-probe (nested KVM can hang there): ended, its folder removed
+        if (AccelProbe.removeLeftover(dir.root().resolve("probe"))) {
+            org.slf4j.LoggerFactory.getLogger(AccelService.class).info("ended a KVM probe QEMU left by an earlier server");
+        }
+    }
+
+    /** The server stops: a probe booting now ends with it (else its QEMU outlives the server). */
+    public void close() {
+        AccelProbe.stop(dir.root().resolve("probe"));
     }
 
     public Accel mode() { return mode; }

@@ -397,6 +397,7 @@ public final class VmctlServer implements AutoCloseable {
         scenarios.close(); // a run's faults are reverted before the server stops
         templates.close();
         if (app != null) app.stop();
+        accel.close(); // a KVM probe booting now ends with the server
         engine.close();
         store.close();
         lock.close();

@@ -22,6 +22,34 @@ public final class AccelProbe {
 
     private AccelProbe() {}
 
+    /** Probes booting now, by scratch folder: a server that stops ends its probe's QEMU ({@link #stop}). */
+    private static final java.util.Map<Path, QemuVm> LIVE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Ends the probe QEMU booting in {@code scratch}, if any (the server is stopping). */
+    public static void stop(Path scratch) {
+        QemuVm vm = LIVE.remove(scratch);
+        if (vm != null) vm.close();
+    }
+
+    /**
+     * A probe QEMU a server left when it died mid-probe (its pid file is still in {@code scratch}): ended, if the process
+     * with that pid is a QEMU of this scratch folder. Returns whether one was.
+     */
+    public static boolean removeLeftover(Path scratch) {
+        Path pidFile = new VmFiles(scratch.resolve("probe")).pidFile();
+        try {
+            if (!Files.exists(pidFile)) return false;
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            boolean ours = dev.vmctl.host.Procs.cmdline(pid)
+                    .map(args -> String.join(" ", args).contains(scratch.resolve("probe").toString())).orElse(false);
+            if (ours) dev.vmctl.host.Procs.terminate(pid, Duration.ofSeconds(2));
+            dev.vmctl.host.FileTree.delete(scratch.resolve("probe"));
+            return ours;
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+    }
+
     public static Result probe(String kernel, String initrd, Path scratch, Duration timeout) {
         Instant t0 = Instant.now();
         Path kvm = Path.of("/dev/kvm");
@@ -38,6 +66,7 @@ public final class AccelProbe {
         }
         QemuCommand.Spec spec = new QemuCommand.Spec("probe", "probe", 1, 128, true, kernel, initrd, "vmctl.probe=1", files);
         try (QemuVm vm = QemuVm.launch(List.of(), spec)) {
+            LIVE.put(scratch, vm);
             if (vm.awaitConsole(PROBE_MARKER, timeout)) {
                 return done(true, "a KVM probe boot reached guest userspace", t0);
             }
@@ -47,6 +76,7 @@ public final class AccelProbe {
         } catch (RuntimeException e) {
             return done(false, "KVM probe failed (" + e.getMessage() + "): using TCG", t0);
         } finally {
+            LIVE.remove(scratch);
             try {
                 dev.vmctl.host.FileTree.delete(files.dir());
             } catch (IOException ignored) {

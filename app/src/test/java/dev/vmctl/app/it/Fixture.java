@@ -104,7 +104,9 @@ final class Fixture implements AutoCloseable, BeforeAllCallback, ParameterResolv
 
     /** QEMU processes whose argv names this data directory (vmctl's tag for its own VMs). */
     List<Long> qemuProcesses() {
-        return Procs.findByArgs("qemu-system-x86_64", dataDir.resolve("vms").toString() + "/");
+        List<Long> out = new java.util.ArrayList<>(Procs.findByArgs("qemu-system-x86_64", dataDir.resolve("vms").toString() + "/"));
+        out.addAll(Procs.findByArgs("qemu-system-x86_64", dataDir.resolve("probe").toString() + "/")); // the KVM probe's
+        return out;
     }
 
     /** Creates and starts a VM through the API and waits until it is RUNNING. */
